@@ -1,0 +1,50 @@
+export {
+  authenticateApiKey,
+  createAccount,
+  createApiKey,
+  hashApiKey,
+  type Principal,
+} from "./accounts";
+export {
+  AccountNotFound,
+  DomainError,
+  InsufficientCredits,
+  InvalidRequest,
+  ModelNotFound,
+  ProviderError,
+  TaskNotFound,
+  Unauthenticated,
+} from "./errors";
+export { newId } from "./ids";
+export { type Credits, getCredits, grantCredits, holdCredits, resolveHold } from "./ledger";
+export {
+  type AspectRatio,
+  aspectRatios,
+  getModel,
+  type ImageInput,
+  invalidFromZod,
+  type ModelSpec,
+  models,
+  normalizeImageInput,
+  type OutputFormat,
+  outputFormats,
+  PROMPT_MAX_CHARS,
+  priceOf,
+  type Resolution,
+  resolutions,
+} from "./models";
+export {
+  type CreateTaskArgs,
+  completeTask,
+  createTask,
+  expiredOutcome,
+  findTask,
+  getTaskForAccount,
+  listOverdueTasks,
+  listStaleActiveTasks,
+  TASK_EVENTS_CHANNEL,
+  type TaskEventNotice,
+  type TaskOutcome,
+  transitionTask,
+} from "./tasks";
+export * from "./provider";

@@ -1,0 +1,127 @@
+import type { ModelId, ProviderName } from "@ripen/db";
+import { z } from "zod";
+import { InvalidRequest, ModelNotFound } from "./errors";
+
+export const aspectRatios = [
+  "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1", "auto",
+] as const;
+export type AspectRatio = (typeof aspectRatios)[number];
+
+export const resolutions = ["1K", "2K", "4K"] as const;
+export type Resolution = (typeof resolutions)[number];
+
+export const outputFormats = ["jpg", "png"] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export const PROMPT_MAX_CHARS = 20_000;
+
+export interface ModelSpec {
+  id: ModelId;
+  provider: ProviderName;
+  kind: "image";
+  /** Credits per resolution; the keys are the resolutions the model accepts. */
+  prices: Partial<Record<Resolution, number>>;
+  maxImageUrls: number;
+  /** Output formats the model accepts; empty when the field is not supported at all. */
+  outputFormats: readonly OutputFormat[];
+  /** How long a task may run before it expires and is refunded. */
+  deadlineMs: number;
+}
+
+/** Prices and limits as documented by the upstream (documents 000 and 002). */
+export const models: Record<ModelId, ModelSpec> = {
+  "nano-banana-2": {
+    id: "nano-banana-2",
+    provider: "aivideoapi",
+    kind: "image",
+    prices: { "1K": 16, "2K": 24, "4K": 36 },
+    maxImageUrls: 14,
+    outputFormats: outputFormats,
+    deadlineMs: 15 * 60_000,
+  },
+  "nano-banana-2-lite": {
+    id: "nano-banana-2-lite",
+    provider: "aivideoapi",
+    kind: "image",
+    prices: { "1K": 10 },
+    maxImageUrls: 10,
+    outputFormats: [],
+    deadlineMs: 10 * 60_000,
+  },
+};
+
+export function getModel(id: string): ModelSpec {
+  const spec = (models as Record<string, ModelSpec | undefined>)[id];
+  if (!spec) throw new ModelNotFound(id);
+  return spec;
+}
+
+/** The normalized image input every provider adapter receives: defaults filled in. */
+export interface ImageInput {
+  prompt: string;
+  resolution: Resolution;
+  aspect_ratio: AspectRatio;
+  output_format?: OutputFormat;
+  image_urls?: string[];
+}
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+/**
+ * Checks a generation input against the model's documented limits and fills in defaults.
+ * Throws InvalidRequest naming the offending field.
+ */
+export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
+  const allowedResolutions = Object.keys(spec.prices) as Resolution[];
+  const schema = z.strictObject({
+    prompt: z
+      .string({ error: "must be a string" })
+      .refine((s) => s.trim().length > 0, "must not be empty")
+      .refine((s) => [...s].length <= PROMPT_MAX_CHARS, `must be at most ${PROMPT_MAX_CHARS} characters`),
+    resolution: z
+      .enum(allowedResolutions as [Resolution, ...Resolution[]], {
+        error: `must be one of ${allowedResolutions.join(", ")} for ${spec.id}`,
+      })
+      .default("1K"),
+    aspect_ratio: z
+      .enum(aspectRatios, { error: `must be one of ${aspectRatios.join(", ")}` })
+      .default("auto"),
+    output_format:
+      spec.outputFormats.length > 0
+        ? z
+            .enum(spec.outputFormats as [OutputFormat, ...OutputFormat[]], {
+              error: `must be one of ${spec.outputFormats.join(", ")}`,
+            })
+            .default("jpg")
+        : z.never({ error: `is not supported by ${spec.id}` }).optional(),
+    image_urls: z
+      .array(httpUrl, { error: "must be an array of URLs" })
+      .max(spec.maxImageUrls, `accepts at most ${spec.maxImageUrls} URLs for ${spec.id}`)
+      .optional(),
+  });
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) throw invalidFromZod(parsed.error, "input");
+  const value = parsed.data;
+  return value as ImageInput;
+}
+
+export function priceOf(spec: ModelSpec, input: ImageInput): number {
+  const price = spec.prices[input.resolution];
+  if (price === undefined) throw new InvalidRequest(`'input.resolution' ${input.resolution} is not offered for ${spec.id}.`);
+  return price;
+}
+
+/** Turns the first zod issue into a message in the documents' style: "'input.prompt' is required." */
+export function invalidFromZod(error: z.ZodError, root?: string): InvalidRequest {
+  const issue = error.issues[0];
+  if (!issue) return new InvalidRequest("Invalid request.");
+  const pathParts = [...(root ? [root] : []), ...issue.path.map(String)];
+  if (issue.code === "unrecognized_keys") {
+    const field = [...pathParts, issue.keys[0] ?? ""].join(".");
+    return new InvalidRequest(`'${field}' is not a recognized field.`, field);
+  }
+  const field = pathParts.join(".");
+  const missing = issue.code === "invalid_type" && issue.input === undefined;
+  if (!field) return new InvalidRequest(missing ? "Request body is required." : `Request body ${issue.message}.`);
+  return new InvalidRequest(missing ? `'${field}' is required.` : `'${field}' ${issue.message}.`, field);
+}

@@ -1,0 +1,7 @@
+import { pgEnum } from "drizzle-orm/pg-core";
+import { callbackOutcomes, ledgerEntryKinds, providerNames, taskStatuses } from "./constants";
+
+export const taskStatusEnum = pgEnum("task_status", taskStatuses);
+export const providerEnum = pgEnum("provider", providerNames);
+export const ledgerEntryKindEnum = pgEnum("ledger_entry_kind", ledgerEntryKinds);
+export const callbackOutcomeEnum = pgEnum("callback_outcome", callbackOutcomes);

@@ -1,0 +1,20 @@
+import { bigserial, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { callbackOutcomeEnum, providerEnum } from "./enums";
+
+/** Every callback as received, kept for audit whatever became of it. */
+export const providerCallbacks = pgTable(
+  "provider_callbacks",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    provider: providerEnum("provider").notNull(),
+    /** Not a foreign key: a callback for a task we never had is still worth keeping. */
+    taskId: text("task_id").notNull(),
+    body: text("body").notNull(),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull(),
+    outcome: callbackOutcomeEnum("outcome").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("provider_callbacks_task_idx").on(t.taskId)],
+);
+
+export type ProviderCallback = typeof providerCallbacks.$inferSelect;

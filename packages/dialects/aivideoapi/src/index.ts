@@ -1,0 +1,17 @@
+export { type AivideoapiClientOptions, createAivideoapiAdapter } from "./client";
+export { errorReference, toWireError, WireError, type WireErrorCode } from "./errors";
+export { type AivideoapiBackend, createAivideoapiRouter, type RouterOptions } from "./router";
+export {
+  type CreateTaskRequest,
+  type CreateTaskResponse,
+  type CreditsResponse,
+  createTaskRequest,
+  createTaskResponse,
+  creditsResponse,
+  type ErrorEnvelope,
+  errorEnvelope,
+  type TaskResponse,
+  taskResponse,
+  type WireStatus,
+  wireStatuses,
+} from "./schemas";

@@ -1,0 +1,84 @@
+import { invalidFromZod } from "@ripen/core";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { toWireError, WireError } from "./errors";
+import {
+  type CreateTaskRequest,
+  type CreditsResponse,
+  createTaskRequest,
+  type TaskResponse,
+} from "./schemas";
+
+/**
+ * What a server of this dialect needs. Ripen's front door and the sandbox both implement it, so
+ * the wire format lives only in this package. Methods throw core DomainErrors or WireErrors.
+ */
+export interface AivideoapiBackend<Principal> {
+  authenticate(apiKey: string, req: Request): Promise<Principal | null>;
+  createTask(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  getTask(principal: Principal, taskId: string): Promise<TaskResponse>;
+  getCredits(principal: Principal): Promise<CreditsResponse["data"]>;
+}
+
+export interface RouterOptions {
+  /** Largest accepted JSON body (body-parser syntax). */
+  bodyLimit?: string;
+  onUnexpectedError?: (error: unknown, req: Request) => void;
+}
+
+/** Serves the dialect's three endpoints, its auth and its error envelope. */
+export function createAivideoapiRouter<Principal>(
+  backend: AivideoapiBackend<Principal>,
+  options: RouterOptions = {},
+): Router {
+  const router = express.Router();
+  const principals = new WeakMap<Request, Principal>();
+
+  router.use(async (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      const header = req.get("authorization") ?? "";
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!match) throw new WireError("invalid_api_key", "Missing API key. Send 'Authorization: Bearer sk-…'.");
+      const principal = await backend.authenticate(match[1]!, req);
+      if (principal === null) throw new WireError("invalid_api_key", "API key is invalid, disabled, or deleted.");
+      principals.set(req, principal);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+  // Parsed after authentication, so an anonymous caller cannot make us read a large body.
+  // Any content type is read as JSON: clients that forget the header still get a useful answer.
+  router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true }));
+
+  const principalOf = (req: Request): Principal => principals.get(req) as Principal;
+
+  router.post("/v1/images/generations", async (req, res) => {
+    if (req.body === undefined || typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
+      throw new WireError("invalid_request", "Request body must be a JSON object.");
+    }
+    const parsed = createTaskRequest.safeParse(req.body);
+    if (!parsed.success) throw invalidFromZod(parsed.error);
+    const { taskId } = await backend.createTask(principalOf(req), parsed.data);
+    res.status(200).json({ code: 200, msg: "success", data: { taskId } });
+  });
+
+  router.get("/v1/tasks/:taskId", async (req, res) => {
+    res.json(await backend.getTask(principalOf(req), req.params.taskId as string));
+  });
+
+  router.get("/v1/credits", async (req, res) => {
+    res.json({ code: 200, msg: "success", data: await backend.getCredits(principalOf(req)) });
+  });
+
+  router.use((req: Request) => {
+    throw new WireError("invalid_request", `No endpoint ${req.method} ${req.originalUrl}.`, 404);
+  });
+
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, body, unexpected } = toWireError(error);
+    if (unexpected) options.onUnexpectedError?.(error, req);
+    res.status(status).json(body);
+  });
+
+  return router;
+}
