@@ -39,8 +39,6 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),
   POLL_MAX_MS: positiveMs(30_000),
-  SUBMIT_ATTEMPTS: z.coerce.number().int().positive().default(6),
-  SUBMIT_BACKOFF_MS: positiveMs(2_000),
   SWEEP_EVERY_MS: positiveMs(30_000),
   /** How long an active task may sit untouched before the sweep checks it has live work. */
   SWEEP_GRACE_MS: positiveMs(60_000),

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { ProviderName, TaskOutput } from "@ripen/db";
 import type { ImageInput } from "./models";
+import type { TaskOutcome } from "./tasks";
 
 export interface Clock {
   now(): Date;
@@ -54,4 +55,17 @@ export function callbackUrlFor(
 ): string {
   const base = baseUrl.replace(/\/+$/, "");
   return `${base}/callbacks/${provider}/${encodeURIComponent(taskId)}/${callbackToken(secret, taskId)}`;
+}
+
+/** The terminal outcome an upstream state implies, or null while the upstream is still working. */
+export function outcomeOf(state: ProviderTaskState): TaskOutcome | null {
+  switch (state.state) {
+    case "pending":
+    case "running":
+      return null;
+    case "succeeded":
+      return { status: "succeeded", output: state.output };
+    case "failed":
+      return { status: "failed", errorCode: state.errorCode, errorMessage: state.errorMessage };
+  }
 }

@@ -1,0 +1,43 @@
+import { type Clock, systemClock } from "@ripen/core";
+import type { Executor } from "@ripen/db";
+import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
+import express, { type Express } from "express";
+import type { Logger } from "pino";
+import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
+
+export interface ApiAppOptions {
+  db: Executor;
+  enqueue(taskId: string): Promise<void>;
+  logger: Logger;
+  clock?: Clock;
+  bodyLimit?: string;
+}
+
+/**
+ * The public API. The native API is the aivideoapi dialect's superset, so it is served by that
+ * dialect's router over Ripen's backend.
+ */
+export function createApiApp(options: ApiAppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  const backend = aivideoapiFrontDoor({
+    db: options.db,
+    enqueue: options.enqueue,
+    clock: options.clock ?? systemClock,
+    logger: options.logger,
+  });
+  app.use(
+    createAivideoapiRouter(backend, {
+      bodyLimit: options.bodyLimit,
+      onUnexpectedError: (error, req) =>
+        options.logger.error({ err: error, method: req.method, url: req.originalUrl }, "unexpected error"),
+    }),
+  );
+  return app;
+}

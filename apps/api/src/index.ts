@@ -1,0 +1,2 @@
+export { type ApiAppOptions, createApiApp } from "./app";
+export { toAivideoapiTask } from "./front-doors/aivideoapi";
