@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createApiApp } from "@ripen/api";
+import { createCallbacksApp } from "@ripen/callbacks";
+import { createAccount, type ProviderRegistry } from "@ripen/core";
+import type { TaskStatus } from "@ripen/db";
+import { createTaskQueue, createRedis, type TaskQueue } from "@ripen/queue";
+import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
+import { buildProviders, type RipenWorker, startWorker } from "@ripen/worker";
+import type { Express } from "express";
+import type { Redis } from "ioredis";
+import pino from "pino";
+import { inject } from "vitest";
+import { TestClock } from "./clock";
+import { createTestDatabase, type TestDatabase } from "./database";
+import { waitForTask } from "./wait-for-task";
+import "./provided";
+
+export const TEST_CALLBACK_SECRET = "test-callback-secret-0123456789";
+
+export interface TestStackOptions {
+  sandbox?: Omit<SandboxOptions, "now">;
+  /** Start the BullMQ workers (default true). */
+  worker?: boolean;
+  /** Polling policy; short by default so tests finish quickly. */
+  poll?: { baseMs: number; maxMs: number };
+  submitAttempts?: number;
+}
+
+export interface TestStack {
+  db: TestDatabase;
+  redis: Redis;
+  prefix: string;
+  clock: TestClock;
+  sandbox: Sandbox;
+  sandboxUrl: string;
+  apiUrl: string;
+  callbacksUrl: string;
+  providers: ProviderRegistry;
+  taskQueue: TaskQueue;
+  worker: RipenWorker | null;
+  createAccount(credits: number): Promise<{ accountId: string; apiKey: string }>;
+  /** Calls the API as a client would. */
+  request(method: string, path: string, options?: { key?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: any }>;
+  waitForTask(taskId: string, statuses: readonly TaskStatus[], timeoutMs?: number): Promise<TaskStatus>;
+  close(): Promise<void>;
+}
+
+async function listen(app: Express): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ server, url: `http://127.0.0.1:${port}` });
+    });
+  });
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+/** Leaves nothing of this file's queues behind in the shared Redis. */
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+/**
+ * The whole system for one test file, over real HTTP: its own database (cloned from the
+ * template), its own queue prefix, the sandbox upstream, the API, the callback receiver and the
+ * worker. The sweep's scheduler is set far apart; tests run it with `worker.sweepNow()`.
+ */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const db = await createTestDatabase();
+  const redis = createRedis(inject("redisUrl"));
+  const prefix = `{test-${randomUUID()}}`;
+  const clock = new TestClock();
+  const sandboxServer = await startSandbox({ port: 0, host: "127.0.0.1", generationMs: 50, ...options.sandbox });
+  const providers = buildProviders({}, sandboxServer.url);
+  const submitPolicy = { attempts: options.submitAttempts ?? 3, backoffMs: 10 };
+  const taskQueue = createTaskQueue({ connection: redis, prefix }, submitPolicy);
+
+  const api = await listen(
+    createApiApp({ db: db.db, enqueue: (id) => taskQueue.enqueue(id), logger, clock }),
+  );
+  const callbacks = await listen(
+    createCallbacksApp({ db: db.db, providers, secret: TEST_CALLBACK_SECRET, logger, clock }),
+  );
+  const worker =
+    options.worker === false
+      ? null
+      : await startWorker({
+          db: db.db,
+          connection: redis,
+          prefix,
+          providers,
+          logger,
+          clock,
+          callbackBaseUrl: callbacks.url,
+          callbackSecret: TEST_CALLBACK_SECRET,
+          poll: options.poll ?? { baseMs: 20, maxMs: 200 },
+          sweep: { everyMs: 3_600_000, graceMs: 0 },
+          submitPolicy,
+          concurrency: 20,
+        });
+
+  return {
+    db,
+    redis,
+    prefix,
+    clock,
+    sandbox: sandboxServer.sandbox,
+    sandboxUrl: sandboxServer.url,
+    apiUrl: api.url,
+    callbacksUrl: callbacks.url,
+    providers,
+    taskQueue,
+    worker,
+    async createAccount(credits) {
+      const { accountId, apiKey } = await createAccount(db.db, { name: "test", credits });
+      return { accountId, apiKey };
+    },
+    async request(method, path, { key, body, rawBody } = {}) {
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined || rawBody !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    waitForTask: (taskId, statuses, timeoutMs) => waitForTask(db, taskId, statuses, timeoutMs),
+    async close() {
+      await worker?.close();
+      await taskQueue.close();
+      await deleteKeys(redis, `${prefix}:*`);
+      await Promise.all([closeServer(api.server), closeServer(callbacks.server), sandboxServer.close()]);
+      await redis.quit();
+      await db.drop();
+    },
+  };
+}
