@@ -99,7 +99,7 @@ export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
       .max(spec.maxImageUrls, `accepts at most ${spec.maxImageUrls} URLs for ${spec.id}`)
       .optional(),
   });
-  const parsed = schema.safeParse(raw ?? {});
+  const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw invalidFromZod(parsed.error, "input");
   const value = parsed.data;
   return value as ImageInput;
@@ -111,7 +111,11 @@ export function priceOf(spec: ModelSpec, input: ImageInput): number {
   return price;
 }
 
-/** Turns the first zod issue into a message in the documents' style: "'input.prompt' is required." */
+/**
+ * Turns the first zod issue into a message in the documents' style: "'input.prompt' is required."
+ * Parse with `{ reportInput: true }`: without it zod leaves `issue.input` unset and every wrong
+ * type would read as missing.
+ */
 export function invalidFromZod(error: z.ZodError, root?: string): InvalidRequest {
   const issue = error.issues[0];
   if (!issue) return new InvalidRequest("Invalid request.");

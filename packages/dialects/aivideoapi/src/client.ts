@@ -105,7 +105,7 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
     },
 
     parseCallback(body: unknown) {
-      const parsed = taskResponse.safeParse(body);
+      const parsed = taskResponse.safeParse(body, { reportInput: true });
       if (!parsed.success) throw invalidFromZod(parsed.error);
       if (!parsed.data.id) throw new InvalidRequest("Callback carries no task id.");
       return { providerTaskId: parsed.data.id, ...toState(parsed.data) };

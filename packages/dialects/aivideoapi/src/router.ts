@@ -48,7 +48,7 @@ export function createAivideoapiRouter<Principal>(
   });
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: clients that forget the header still get a useful answer.
-  router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true }));
+  router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
 
   const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
@@ -56,7 +56,7 @@ export function createAivideoapiRouter<Principal>(
     if (req.body === undefined || typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
       throw new WireError("invalid_request", "Request body must be a JSON object.");
     }
-    const parsed = createTaskRequest.safeParse(req.body);
+    const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
     if (!parsed.success) throw invalidFromZod(parsed.error);
     const { taskId } = await backend.createTask(principalOf(req), parsed.data);
     res.status(200).json({ code: 200, msg: "success", data: { taskId } });

@@ -1,0 +1,9 @@
+export {
+  createSandbox,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSettings,
+  type SandboxStats,
+  type SubmitFailureStatus,
+} from "./sandbox";
+export { type StartedSandbox, startSandbox } from "./server";
