@@ -36,7 +36,10 @@ export function createApiApp(options: ApiAppOptions): Express {
     createAivideoapiRouter(backend, {
       bodyLimit: options.bodyLimit,
       onUnexpectedError: (error, req) =>
-        options.logger.error({ err: error, method: req.method, url: req.originalUrl }, "unexpected error"),
+        options.logger.error(
+          { err: error, method: req.method, url: req.originalUrl },
+          "unexpected error",
+        ),
     }),
   );
   return app;

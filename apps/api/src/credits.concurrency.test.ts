@@ -30,9 +30,15 @@ describe("credit holds under concurrency", () => {
 
     const credits = await stack.request("GET", "/v1/credits", { key: apiKey });
     expect(credits.body.data).toEqual({ credits: 0, balance: 800, held: 800 });
-    const [taskRows] = await stack.db.db.select({ n: count() }).from(tasks).where(eq(tasks.accountId, accountId));
+    const [taskRows] = await stack.db.db
+      .select({ n: count() })
+      .from(tasks)
+      .where(eq(tasks.accountId, accountId));
     expect(taskRows?.n).toBe(50);
-    const holds = await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.accountId, accountId));
+    const holds = await stack.db.db
+      .select()
+      .from(ledgerEntries)
+      .where(eq(ledgerEntries.accountId, accountId));
     expect(holds.filter((e) => e.kind === "hold")).toHaveLength(50);
     expect(await ledgerViolations(stack.db.db)).toEqual([]);
   });

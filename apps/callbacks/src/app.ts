@@ -47,20 +47,33 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
         { provider: req.params.provider, taskId: req.params.taskId, outcome: result.outcome },
         "provider callback",
       );
-      res.status(result.status).json({ ok: result.status === 200, outcome: result.outcome, message: result.message });
+      res
+        .status(result.status)
+        .json({ ok: result.status === 200, outcome: result.outcome, message: result.message });
     },
   );
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ ok: false, message: "Not found." });
   });
-  app.use((error: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === "entity.too.large" || error.type?.startsWith("encoding") || error.type?.startsWith("charset")) {
-      res.status(400).json({ ok: false, message: "Callback body could not be read." });
-      return;
-    }
-    options.logger.error({ err: error }, "callback handling failed");
-    res.status(500).json({ ok: false, message: "Internal error; retry later." });
-  });
+  app.use(
+    (
+      error: { status?: number; type?: string },
+      _req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      if (
+        error.type === "entity.too.large" ||
+        error.type?.startsWith("encoding") ||
+        error.type?.startsWith("charset")
+      ) {
+        res.status(400).json({ ok: false, message: "Callback body could not be read." });
+        return;
+      }
+      options.logger.error({ err: error }, "callback handling failed");
+      res.status(500).json({ ok: false, message: "Internal error; retry later." });
+    },
+  );
   return app;
 }

@@ -1,6 +1,11 @@
 import { callbackToken, completeTask, createTask, findTask, transitionTask } from "@ripen/core";
 import { ledgerEntries, providerCallbacks } from "@ripen/db";
-import { ledgerViolations, startTestStack, TEST_CALLBACK_SECRET, type TestStack } from "@ripen/testkit";
+import {
+  ledgerViolations,
+  startTestStack,
+  TEST_CALLBACK_SECRET,
+  type TestStack,
+} from "@ripen/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -16,9 +21,18 @@ afterAll(() => stack?.close());
 
 /** A task that was submitted upstream as `upstream-<id>` and is running. */
 async function runningTask() {
-  const task = await createTask(stack.db.db, { accountId, model: "nano-banana-2", input: { prompt: "x" } });
+  const task = await createTask(stack.db.db, {
+    accountId,
+    model: "nano-banana-2",
+    input: { prompt: "x" },
+  });
   const providerTaskId = `upstream-${task.id}`;
-  await transitionTask(stack.db.db, { taskId: task.id, from: ["queued"], to: "submitting", source: "test" });
+  await transitionTask(stack.db.db, {
+    taskId: task.id,
+    from: ["queued"],
+    to: "submitting",
+    source: "test",
+  });
   await transitionTask(stack.db.db, {
     taskId: task.id,
     from: ["submitting"],
@@ -35,10 +49,18 @@ const completedBody = (providerTaskId: string) => ({
   model: "nano-banana-2",
   created_at: 1775383908,
   completed_at: 1775383910,
-  output: { urls: ["https://files.example/abc.png"], metadata: { model: "nano-banana-2", costTime: 70 } },
+  output: {
+    urls: ["https://files.example/abc.png"],
+    metadata: { model: "nano-banana-2", costTime: 70 },
+  },
 });
 
-function post(taskId: string, body: unknown, token = callbackToken(TEST_CALLBACK_SECRET, taskId), provider = "aivideoapi") {
+function post(
+  taskId: string,
+  body: unknown,
+  token = callbackToken(TEST_CALLBACK_SECRET, taskId),
+  provider = "aivideoapi",
+) {
   return fetch(`${stack.callbacksUrl}/callbacks/${provider}/${taskId}/${token}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -61,7 +83,10 @@ describe("provider callbacks", () => {
     const task = await findTask(stack.db.db, taskId);
     expect(task?.status).toBe("succeeded");
     expect(task?.output?.urls).toEqual(["https://files.example/abc.png"]);
-    const stored = await stack.db.db.select().from(providerCallbacks).where(eq(providerCallbacks.taskId, taskId));
+    const stored = await stack.db.db
+      .select()
+      .from(providerCallbacks)
+      .where(eq(providerCallbacks.taskId, taskId));
     expect(stored.map((s) => [s.body, s.outcome])).toEqual([[raw, "applied"]]);
   });
 
@@ -77,7 +102,11 @@ describe("provider callbacks", () => {
   it("applies exactly one of many concurrent identical callbacks", async () => {
     const { taskId, providerTaskId } = await runningTask();
     const answers = await Promise.all(
-      Array.from({ length: 10 }, () => post(taskId, completedBody(providerTaskId)).then((r) => r.json() as Promise<{ outcome: string }>)),
+      Array.from({ length: 10 }, () =>
+        post(taskId, completedBody(providerTaskId)).then(
+          (r) => r.json() as Promise<{ outcome: string }>,
+        ),
+      ),
     );
     expect(answers.filter((a) => a.outcome === "applied")).toHaveLength(1);
     expect(answers.filter((a) => a.outcome === "duplicate")).toHaveLength(9);
@@ -90,9 +119,14 @@ describe("provider callbacks", () => {
       completeTask(stack.db.db, {
         taskId,
         source: "poll",
-        outcome: { status: "succeeded", output: { urls: ["https://files.example/p.png"], metadata: {} } },
+        outcome: {
+          status: "succeeded",
+          output: { urls: ["https://files.example/p.png"], metadata: {} },
+        },
       }),
-      post(taskId, completedBody(providerTaskId)).then((r) => r.json() as Promise<{ outcome: string }>),
+      post(taskId, completedBody(providerTaskId)).then(
+        (r) => r.json() as Promise<{ outcome: string }>,
+      ),
     ]);
     const applied = [viaPoll.applied, viaCallback.outcome === "applied"];
     expect(applied.filter(Boolean)).toHaveLength(1);
@@ -107,14 +141,21 @@ describe("provider callbacks", () => {
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
     const wrongLength = await post(taskId, completedBody(providerTaskId), "abc");
     expect(wrongLength.status).toBe(401);
-    const stored = await stack.db.db.select().from(providerCallbacks).where(eq(providerCallbacks.taskId, taskId));
+    const stored = await stack.db.db
+      .select()
+      .from(providerCallbacks)
+      .where(eq(providerCallbacks.taskId, taskId));
     expect(stored).toEqual([]);
   });
 
   it("a token for one task does not open another", async () => {
     const a = await runningTask();
     const b = await runningTask();
-    const res = await post(b.taskId, completedBody(b.providerTaskId), callbackToken(TEST_CALLBACK_SECRET, a.taskId));
+    const res = await post(
+      b.taskId,
+      completedBody(b.providerTaskId),
+      callbackToken(TEST_CALLBACK_SECRET, a.taskId),
+    );
     expect(res.status).toBe(401);
   });
 
@@ -122,7 +163,9 @@ describe("provider callbacks", () => {
     const ghost = "task_01doesnotexist";
     expect((await post(ghost, completedBody("nope"))).status).toBe(404);
     const { taskId, providerTaskId } = await runningTask();
-    expect((await post(taskId, completedBody(providerTaskId), undefined, "no-such-provider")).status).toBe(404);
+    expect(
+      (await post(taskId, completedBody(providerTaskId), undefined, "no-such-provider")).status,
+    ).toBe(404);
   });
 
   it("rejects a malformed body with 400, keeps it for audit, and leaves the task running", async () => {
@@ -132,7 +175,10 @@ describe("provider callbacks", () => {
     const wrongShape = await post(taskId, { id: 42, status: "done" });
     expect(wrongShape.status).toBe(400);
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
-    const stored = await stack.db.db.select().from(providerCallbacks).where(eq(providerCallbacks.taskId, taskId));
+    const stored = await stack.db.db
+      .select()
+      .from(providerCallbacks)
+      .where(eq(providerCallbacks.taskId, taskId));
     expect(stored.map((s) => s.outcome)).toEqual(["invalid", "invalid"]);
   });
 
@@ -145,7 +191,11 @@ describe("provider callbacks", () => {
 
   it("refunds on a failed callback and ignores progress callbacks", async () => {
     const { taskId, providerTaskId } = await runningTask();
-    const progress = await post(taskId, { id: providerTaskId, status: "processing", model: "nano-banana-2" });
+    const progress = await post(taskId, {
+      id: providerTaskId,
+      status: "processing",
+      model: "nano-banana-2",
+    });
     expect(progress.status).toBe(200);
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
     const failed = await post(taskId, {
@@ -157,7 +207,9 @@ describe("provider callbacks", () => {
     expect(failed.status).toBe(200);
     const task = await findTask(stack.db.db, taskId);
     expect(task?.status).toBe("failed");
-    const kinds = (await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId))).map((e) => e.kind);
+    const kinds = (
+      await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId))
+    ).map((e) => e.kind);
     expect(kinds.sort()).toEqual(["hold", "release"]);
   });
 

@@ -42,7 +42,10 @@ export interface ReceiveCallbackDeps {
  * Verifies, records and applies one provider callback. It completes the task through the same
  * `completeTask` as the poller, so whichever arrives second finds the task ended and does nothing.
  */
-export async function receiveCallback(deps: ReceiveCallbackDeps, input: CallbackInput): Promise<CallbackResult> {
+export async function receiveCallback(
+  deps: ReceiveCallbackDeps,
+  input: CallbackInput,
+): Promise<CallbackResult> {
   if (!(providerNames as readonly string[]).includes(input.provider)) {
     return { status: 404, outcome: "unknown", message: "Unknown provider." };
   }

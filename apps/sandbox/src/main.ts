@@ -4,6 +4,7 @@ import { startSandbox } from "./server";
 const env = loadEnv(sandboxEnv);
 const started = await startSandbox({
   port: env.SANDBOX_PORT,
+  host: env.SANDBOX_HOST,
   publicUrl: env.SANDBOX_PUBLIC_URL,
   generationMs: env.SANDBOX_GENERATION_MS,
   failureRate: env.SANDBOX_FAILURE_RATE,

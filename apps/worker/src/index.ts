@@ -1,5 +1,4 @@
 export { nextPollDelay, type PollPolicy } from "./poll-delay";
-export { buildProviders, type ProviderSettings, sandboxPaths } from "./providers";
 export { createRunTask, type RunTaskDeps } from "./run-task";
 export { type SweepResult, sweep } from "./sweep";
 export { type RipenWorker, startWorker, type WorkerOptions } from "./worker";

@@ -5,9 +5,9 @@ import {
   expiredOutcome,
   findTask,
   type ImageInput,
+  outcomeOf,
   ProviderError,
   type ProviderRegistry,
-  outcomeOf,
   type ProviderTaskState,
   transitionTask,
 } from "@ripen/core";
@@ -29,7 +29,8 @@ export interface RunTaskDeps {
   random?: () => number;
 }
 
-const isTerminal = (task: Task) => (terminalTaskStatuses as readonly string[]).includes(task.status);
+const isTerminal = (task: Task) =>
+  (terminalTaskStatuses as readonly string[]).includes(task.status);
 
 /**
  * The `task.run` step job. It reads the task and acts on its state, so running it twice, or after
@@ -44,7 +45,12 @@ export function createRunTask(deps: RunTaskDeps) {
 
     const now = deps.clock.now();
     if (now >= task.deadlineAt) {
-      await completeTask(deps.db, { taskId: task.id, outcome: expiredOutcome(), source: "deadline", now });
+      await completeTask(deps.db, {
+        taskId: task.id,
+        outcome: expiredOutcome(),
+        source: "deadline",
+        now,
+      });
       return;
     }
 
@@ -94,13 +100,21 @@ async function submitOnce(
       taskId: task.id,
       model: task.model,
       input: task.input as unknown as ImageInput,
-      callbackUrl: callbackUrlFor(deps.callbackBaseUrl, deps.callbackSecret, task.provider, task.id),
+      callbackUrl: callbackUrlFor(
+        deps.callbackBaseUrl,
+        deps.callbackSecret,
+        task.provider,
+        task.id,
+      ),
     });
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
     const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (error.retryable && !finalAttempt) {
-      deps.logger.warn({ taskId: task.id, err: error.message }, "submit failed; BullMQ retries with backoff");
+      deps.logger.warn(
+        { taskId: task.id, err: error.message },
+        "submit failed; BullMQ retries with backoff",
+      );
       throw error;
     }
     await completeTask(deps.db, {

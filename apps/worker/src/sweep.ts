@@ -1,4 +1,10 @@
-import { type Clock, completeTask, expiredOutcome, listOverdueTasks, listStaleActiveTasks } from "@ripen/core";
+import {
+  type Clock,
+  completeTask,
+  expiredOutcome,
+  listOverdueTasks,
+  listStaleActiveTasks,
+} from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import type { TaskQueue } from "@ripen/queue";
 import type { Logger } from "pino";
@@ -29,12 +35,20 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   const limit = deps.batchSize ?? 500;
   let expired = 0;
   for (const taskId of await listOverdueTasks(deps.db, { now, limit })) {
-    const { applied } = await completeTask(deps.db, { taskId, outcome: expiredOutcome(), source: "deadline", now });
+    const { applied } = await completeTask(deps.db, {
+      taskId,
+      outcome: expiredOutcome(),
+      source: "deadline",
+      now,
+    });
     if (applied) expired++;
   }
 
   let requeued = 0;
-  const stale = await listStaleActiveTasks(deps.db, { olderThan: new Date(now.getTime() - deps.graceMs), limit });
+  const stale = await listStaleActiveTasks(deps.db, {
+    olderThan: new Date(now.getTime() - deps.graceMs),
+    limit,
+  });
   for (const { id } of stale) {
     const job = await deps.taskQueue.queue.getJob(id);
     if (job) {

@@ -14,23 +14,40 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 beforeEach(async () => {
-  stack.sandbox.configure({ generationMs: 50, failureRate: 0, callbackLossRate: 0, callbackDuplicateRate: 0 });
+  stack.sandbox.configure({
+    generationMs: 50,
+    failureRate: 0,
+    callbackLossRate: 0,
+    callbackDuplicateRate: 0,
+  });
   ({ apiKey: key, accountId } = await stack.createAccount(1_000));
 });
 
-async function create(input: Record<string, unknown> = { prompt: "a cat in sunglasses" }, model = "nano-banana-2") {
-  const res = await stack.request("POST", "/v1/images/generations", { key, body: { model, input } });
+async function create(
+  input: Record<string, unknown> = { prompt: "a cat in sunglasses" },
+  model = "nano-banana-2",
+) {
+  const res = await stack.request("POST", "/v1/images/generations", {
+    key,
+    body: { model, input },
+  });
   expect(res.status).toBe(200);
   return res.body.data.taskId as string;
 }
 
 const ledgerOf = async (taskId: string) =>
-  (await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId))).map((e) => `${e.kind}:${e.amount}`).sort();
+  (await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId)))
+    .map((e) => `${e.kind}:${e.amount}`)
+    .sort();
 
 const sourcesOf = async (taskId: string, on: TestStack = stack) =>
-  (await on.db.db.select().from(taskEvents).where(eq(taskEvents.taskId, taskId)).orderBy(asc(taskEvents.id))).map(
-    (e) => `${e.toStatus}<-${e.source}`,
-  );
+  (
+    await on.db.db
+      .select()
+      .from(taskEvents)
+      .where(eq(taskEvents.taskId, taskId))
+      .orderBy(asc(taskEvents.id))
+  ).map((e) => `${e.toStatus}<-${e.source}`);
 
 describe("a task's journey", () => {
   it("completes, captures its price, and serves a real image", async () => {
@@ -74,7 +91,11 @@ describe("a task's journey", () => {
       const output = await slowPolls.request("GET", `/v1/tasks/${taskId}`, { key: apiKey });
       const image = await fetch(output.body.output.urls[0]);
       expect(image.headers.get("content-type")).toContain("image/jpeg");
-      expect(Buffer.from(await image.arrayBuffer()).subarray(0, 3).toString("hex")).toBe("ffd8ff");
+      expect(
+        Buffer.from(await image.arrayBuffer())
+          .subarray(0, 3)
+          .toString("hex"),
+      ).toBe("ffd8ff");
       expect(await ledgerViolations(slowPolls.db.db)).toEqual([]);
     } finally {
       await slowPolls.close();
@@ -151,7 +172,11 @@ describe("a task's journey", () => {
 
   it("recovers a crash between commit and enqueue through the sweep", async () => {
     // The API commits the task, then dies before adding its job.
-    const task = await createTask(stack.db.db, { accountId, model: "nano-banana-2", input: { prompt: "orphan" } });
+    const task = await createTask(stack.db.db, {
+      accountId,
+      model: "nano-banana-2",
+      input: { prompt: "orphan" },
+    });
     expect(await stack.taskQueue.queue.getJob(task.id)).toBeUndefined();
     const result = await stack.worker!.sweepNow();
     expect(result.requeued).toBeGreaterThanOrEqual(1);

@@ -6,8 +6,8 @@ import {
   type JobName,
   type JobPayload,
   jobCatalog,
-  queueNames,
   type QueueName,
+  queueNames,
   type SubmitRetryPolicy,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
@@ -85,12 +85,21 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         }
         return handler(job, token);
       },
-      { connection: options.connection, prefix: options.prefix, concurrency: concurrencyOf[queueName] },
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: concurrencyOf[queueName],
+      },
     );
     worker.on("failed", (job, error) => {
-      options.logger.warn({ queue: queueName, jobId: job?.id, err: error.message }, "job attempt failed");
+      options.logger.warn(
+        { queue: queueName, jobId: job?.id, err: error.message },
+        "job attempt failed",
+      );
     });
-    worker.on("error", (error) => options.logger.error({ queue: queueName, err: error }, "worker error"));
+    worker.on("error", (error) =>
+      options.logger.error({ queue: queueName, err: error }, "worker error"),
+    );
     return worker;
   });
 

@@ -46,6 +46,8 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
 
 export const sandboxEnv = z.object({
   SANDBOX_PORT: port(3100),
+  /** Interface the standalone sandbox listens on; containers need 0.0.0.0. */
+  SANDBOX_HOST: z.string().min(1).default("127.0.0.1"),
   /** How the sandbox names itself in result URLs. Defaults to http://127.0.0.1:{SANDBOX_PORT}. */
   SANDBOX_PUBLIC_URL: z.url().optional(),
   SANDBOX_GENERATION_MS: z.coerce.number().int().min(0).default(3_000),
@@ -78,7 +80,10 @@ export type StackEnv = z.infer<typeof stackEnv>;
  * Parses the environment once at boot; a typo fails here, naming every bad variable, rather than
  * at the first request.
  */
-export function loadEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadEnv<S extends z.ZodType>(
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { type Executor, accounts, apiKeys, withTransaction } from "@ripen/db";
+import { accounts, apiKeys, type Executor, withTransaction } from "@ripen/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { newId } from "./ids";
 import { grantCredits } from "./ledger";
@@ -49,7 +49,10 @@ export interface Principal {
 }
 
 /** Looks a presented key up by its hash; revoked keys do not authenticate. */
-export async function authenticateApiKey(db: Executor, plaintext: string): Promise<Principal | null> {
+export async function authenticateApiKey(
+  db: Executor,
+  plaintext: string,
+): Promise<Principal | null> {
   if (!plaintext.startsWith(KEY_PREFIX)) return null;
   const [row] = await db
     .select({ keyId: apiKeys.id, accountId: apiKeys.accountId })

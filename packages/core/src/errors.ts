@@ -50,7 +50,9 @@ export class InsufficientCredits extends DomainError {
     readonly required: number,
     readonly available: number,
   ) {
-    super(`Your credit balance is too low (${available} available, ${required} required). Please top up.`);
+    super(
+      `Your credit balance is too low (${available} available, ${required} required). Please top up.`,
+    );
   }
 }
 

@@ -33,6 +33,7 @@ export {
   type Resolution,
   resolutions,
 } from "./models";
+export * from "./provider";
 export {
   type CreateTaskArgs,
   completeTask,
@@ -47,4 +48,3 @@ export {
   type TaskOutcome,
   transitionTask,
 } from "./tasks";
-export * from "./provider";

@@ -1,4 +1,4 @@
-import { type Executor, accounts, ledgerEntries, withTransaction } from "@ripen/db";
+import { accounts, type Executor, ledgerEntries, withTransaction } from "@ripen/db";
 import { eq, sql } from "drizzle-orm";
 import { AccountNotFound, InsufficientCredits, InvalidRequest } from "./errors";
 import { newId } from "./ids";
@@ -30,6 +30,13 @@ export async function grantCredits(
     throw new InvalidRequest("A grant must be a positive whole number of credits.");
   }
   return withTransaction(db, async (tx) => {
+    // Lock the account first: a missing one is AccountNotFound, not a foreign-key failure.
+    const [account] = await tx
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(accounts.id, args.accountId))
+      .for("update");
+    if (!account) throw new AccountNotFound(args.accountId);
     const id = newId("ledger");
     const inserted = await tx
       .insert(ledgerEntries)
@@ -44,12 +51,10 @@ export async function grantCredits(
       .onConflictDoNothing({ target: ledgerEntries.idempotencyKey })
       .returning({ id: ledgerEntries.id });
     if (inserted.length === 0) return false;
-    const updated = await tx
+    await tx
       .update(accounts)
       .set({ balance: sql`${accounts.balance} + ${args.amount}`, updatedAt: sql`now()` })
-      .where(eq(accounts.id, args.accountId))
-      .returning({ id: accounts.id });
-    if (updated.length === 0) throw new AccountNotFound(args.accountId);
+      .where(eq(accounts.id, args.accountId));
     return true;
   });
 }
@@ -66,7 +71,9 @@ export async function holdCredits(
     const held = await tx
       .update(accounts)
       .set({ held: sql`${accounts.held} + ${args.amount}`, updatedAt: sql`now()` })
-      .where(sql`${accounts.id} = ${args.accountId} and ${accounts.balance} - ${accounts.held} >= ${args.amount}`)
+      .where(
+        sql`${accounts.id} = ${args.accountId} and ${accounts.balance} - ${accounts.held} >= ${args.amount}`,
+      )
       .returning({ id: accounts.id });
     if (held.length === 0) {
       const credits = await getCredits(tx, args.accountId);

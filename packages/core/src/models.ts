@@ -3,7 +3,21 @@ import { z } from "zod";
 import { InvalidRequest, ModelNotFound } from "./errors";
 
 export const aspectRatios = [
-  "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9", "1:4", "4:1", "1:8", "8:1", "auto",
+  "1:1",
+  "2:3",
+  "3:2",
+  "3:4",
+  "4:3",
+  "4:5",
+  "5:4",
+  "9:16",
+  "16:9",
+  "21:9",
+  "1:4",
+  "4:1",
+  "1:8",
+  "8:1",
+  "auto",
 ] as const;
 export type AspectRatio = (typeof aspectRatios)[number];
 
@@ -77,7 +91,10 @@ export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
     prompt: z
       .string({ error: "must be a string" })
       .refine((s) => s.trim().length > 0, "must not be empty")
-      .refine((s) => [...s].length <= PROMPT_MAX_CHARS, `must be at most ${PROMPT_MAX_CHARS} characters`),
+      .refine(
+        (s) => [...s].length <= PROMPT_MAX_CHARS,
+        `must be at most ${PROMPT_MAX_CHARS} characters`,
+      ),
     resolution: z
       .enum(allowedResolutions as [Resolution, ...Resolution[]], {
         error: `must be one of ${allowedResolutions.join(", ")} for ${spec.id}`,
@@ -107,7 +124,10 @@ export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
 
 export function priceOf(spec: ModelSpec, input: ImageInput): number {
   const price = spec.prices[input.resolution];
-  if (price === undefined) throw new InvalidRequest(`'input.resolution' ${input.resolution} is not offered for ${spec.id}.`);
+  if (price === undefined)
+    throw new InvalidRequest(
+      `'input.resolution' ${input.resolution} is not offered for ${spec.id}.`,
+    );
   return price;
 }
 
@@ -126,6 +146,12 @@ export function invalidFromZod(error: z.ZodError, root?: string): InvalidRequest
   }
   const field = pathParts.join(".");
   const missing = issue.code === "invalid_type" && issue.input === undefined;
-  if (!field) return new InvalidRequest(missing ? "Request body is required." : `Request body ${issue.message}.`);
-  return new InvalidRequest(missing ? `'${field}' is required.` : `'${field}' ${issue.message}.`, field);
+  if (!field)
+    return new InvalidRequest(
+      missing ? "Request body is required." : `Request body ${issue.message}.`,
+    );
+  return new InvalidRequest(
+    missing ? `'${field}' is required.` : `'${field}' ${issue.message}.`,
+    field,
+  );
 }

@@ -1,11 +1,11 @@
 import {
   type ActiveTaskStatus,
+  activeTaskStatuses,
   type Executor,
   type Task,
   type TaskOutput,
   type TaskStatus,
   type TerminalTaskStatus,
-  activeTaskStatuses,
   taskEvents,
   tasks,
   withTransaction,
@@ -192,7 +192,11 @@ export async function findTask(db: Executor, taskId: string): Promise<Task | nul
 }
 
 /** A task as its owner sees it: another account's task is indistinguishable from a missing one. */
-export async function getTaskForAccount(db: Executor, accountId: string, taskId: string): Promise<Task> {
+export async function getTaskForAccount(
+  db: Executor,
+  accountId: string,
+  taskId: string,
+): Promise<Task> {
   const [task] = await db
     .select()
     .from(tasks)

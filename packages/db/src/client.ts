@@ -24,7 +24,10 @@ export function createDb(url: string, options: { max?: number } = {}): DbHandle 
 }
 
 /** Runs `fn` in a transaction, reusing the one `executor` already is, if any. */
-export function withTransaction<T>(executor: Executor, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+export function withTransaction<T>(
+  executor: Executor,
+  fn: (tx: Transaction) => Promise<T>,
+): Promise<T> {
   if (executor instanceof PgTransaction) return fn(executor as Transaction);
   return (executor as Database).transaction(fn);
 }

@@ -1,11 +1,11 @@
-export * from "./schema";
 export {
   createDb,
-  withTransaction,
   type Database,
   type DbHandle,
   type Executor,
   type Schema,
   type Transaction,
+  withTransaction,
 } from "./client";
 export { ensureDatabase, migrateDatabase, migrationsFolder } from "./migrate";
+export * from "./schema";

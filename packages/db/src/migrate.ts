@@ -34,10 +34,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     const found = await client.query("select 1 from pg_database where datname = $1", [name]);
     if (found.rowCount === 0) {
-      await client.query(`create database ${pg.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
-        // Another process created it between our check and our create.
-        if (error.code !== "42P04") throw error;
-      });
+      await client
+        .query(`create database ${pg.escapeIdentifier(name)}`)
+        .catch((error: { code?: string }) => {
+          // Another process created it between our check and our create.
+          if (error.code !== "42P04") throw error;
+        });
     }
   } finally {
     await client.end();

@@ -45,7 +45,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await handle.close();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`).finally(() => client.end());
+      await client
+        .query(`drop database if exists ${name} with (force)`)
+        .finally(() => client.end());
     },
   };
 }

@@ -21,10 +21,17 @@ interface Services {
  */
 async function resolveServices(): Promise<Services> {
   const log = (message: string) => console.log(`[test setup] ${message}`);
-  const postgresUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+  const postgresUrl =
+    process.env.TEST_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    "postgres://postgres:postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   try {
-    const postgres = await ensurePostgres({ url: postgresUrl, dataDir: path.join(repoRoot, ".data/postgres"), log });
+    const postgres = await ensurePostgres({
+      url: postgresUrl,
+      dataDir: path.join(repoRoot, ".data/postgres"),
+      log,
+    });
     const redis = await ensureRedis({ url: redisUrl, log }).catch(async (error) => {
       await postgres.stop();
       throw error;
@@ -65,7 +72,8 @@ async function startContainers(cause: Error): Promise<Services> {
 function migrationsHash(): string {
   const hash = createHash("sha256");
   for (const file of readdirSync(migrationsFolder, { recursive: true }).map(String).sort()) {
-    if (file.endsWith(".sql")) hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
+    if (file.endsWith(".sql"))
+      hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
   }
   return hash.digest("hex").slice(0, 12);
 }

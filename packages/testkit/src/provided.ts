@@ -8,4 +8,5 @@ declare module "vitest" {
     redisUrl: string;
   }
 }
+
 export {};

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createApiApp } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { createAccount, type ProviderRegistry } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
-import { createTaskQueue, createRedis, type TaskQueue } from "@ripen/queue";
+import { buildProviders } from "@ripen/providers";
+import { createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
-import { buildProviders, type RipenWorker, startWorker } from "@ripen/worker";
+import { type RipenWorker, startWorker } from "@ripen/worker";
 import type { Express } from "express";
 import type { Redis } from "ioredis";
 import pino from "pino";
@@ -42,8 +43,16 @@ export interface TestStack {
   worker: RipenWorker | null;
   createAccount(credits: number): Promise<{ accountId: string; apiKey: string }>;
   /** Calls the API as a client would. */
-  request(method: string, path: string, options?: { key?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: any }>;
-  waitForTask(taskId: string, statuses: readonly TaskStatus[], timeoutMs?: number): Promise<TaskStatus>;
+  request(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; rawBody?: string },
+  ): Promise<{ status: number; body: any }>;
+  waitForTask(
+    taskId: string,
+    statuses: readonly TaskStatus[],
+    timeoutMs?: number,
+  ): Promise<TaskStatus>;
   close(): Promise<void>;
 }
 
@@ -83,7 +92,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const redis = createRedis(inject("redisUrl"));
   const prefix = `{test-${randomUUID()}}`;
   const clock = new TestClock();
-  const sandboxServer = await startSandbox({ port: 0, host: "127.0.0.1", generationMs: 50, ...options.sandbox });
+  const sandboxServer = await startSandbox({
+    port: 0,
+    host: "127.0.0.1",
+    generationMs: 50,
+    ...options.sandbox,
+  });
   const providers = buildProviders({}, sandboxServer.url);
   const submitPolicy = { attempts: options.submitAttempts ?? 3, backoffMs: 10 };
   const taskQueue = createTaskQueue({ connection: redis, prefix }, submitPolicy);
@@ -133,7 +147,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         method,
         headers: {
           ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...(body !== undefined || rawBody !== undefined ? { "content-type": "application/json" } : {}),
+          ...(body !== undefined || rawBody !== undefined
+            ? { "content-type": "application/json" }
+            : {}),
         },
         body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
       });
@@ -145,7 +161,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await worker?.close();
       await taskQueue.close();
       await deleteKeys(redis, `${prefix}:*`);
-      await Promise.all([closeServer(api.server), closeServer(callbacks.server), sandboxServer.close()]);
+      await Promise.all([
+        closeServer(api.server),
+        closeServer(callbacks.server),
+        sandboxServer.close(),
+      ]);
       await redis.quit();
       await db.drop();
     },

@@ -1,6 +1,6 @@
 import { TASK_EVENTS_CHANNEL, type TaskEventNotice } from "@ripen/core";
-import { type TaskStatus, tasks } from "@ripen/db";
 import type { DbHandle } from "@ripen/db";
+import { type TaskStatus, tasks } from "@ripen/db";
 import { eq } from "drizzle-orm";
 
 /**
@@ -26,13 +26,23 @@ export async function waitForTask(
     });
     await client.query(`listen ${TASK_EVENTS_CHANNEL}`);
     // Listening now; a transition that committed before this read is seen by the read.
-    const [row] = await handle.db.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId));
+    const [row] = await handle.db
+      .select({ status: tasks.status })
+      .from(tasks)
+      .where(eq(tasks.id, taskId));
     if (row && statuses.includes(row.status)) return row.status;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(async () => {
-        const [now] = await handle.db.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId));
-        reject(new Error(`task ${taskId} did not reach ${statuses.join("|")} in ${timeoutMs} ms (it is ${now?.status})`));
+        const [now] = await handle.db
+          .select({ status: tasks.status })
+          .from(tasks)
+          .where(eq(tasks.id, taskId));
+        reject(
+          new Error(
+            `task ${taskId} did not reach ${statuses.join("|")} in ${timeoutMs} ms (it is ${now?.status})`,
+          ),
+        );
       }, timeoutMs);
     });
     try {

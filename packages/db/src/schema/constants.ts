@@ -10,7 +10,11 @@ export const taskStatuses = [
 ] as const;
 export type TaskStatus = (typeof taskStatuses)[number];
 
-export const activeTaskStatuses = ["queued", "submitting", "running"] as const satisfies readonly TaskStatus[];
+export const activeTaskStatuses = [
+  "queued",
+  "submitting",
+  "running",
+] as const satisfies readonly TaskStatus[];
 export const terminalTaskStatuses = [
   "succeeded",
   "failed",

@@ -46,17 +46,22 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new ProviderError(`aivideoapi unreachable: ${(error as Error).message}`, { retryable: true });
+      throw new ProviderError(`aivideoapi unreachable: ${(error as Error).message}`, {
+        retryable: true,
+      });
     }
     const text = await response.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ProviderError(`aivideoapi answered ${response.status} with a body that is not JSON`, {
-        retryable: response.status >= 500 || response.status === 429,
-        status: response.status,
-      });
+      throw new ProviderError(
+        `aivideoapi answered ${response.status} with a body that is not JSON`,
+        {
+          retryable: response.status >= 500 || response.status === 429,
+          status: response.status,
+        },
+      );
     }
     if (!response.ok) throw classify(response, json);
     return json;
@@ -69,7 +74,10 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
       case "processing":
         return { state: "running" };
       case "completed":
-        return { state: "succeeded", output: { urls: task.output?.urls ?? [], metadata: task.output?.metadata ?? {} } };
+        return {
+          state: "succeeded",
+          output: { urls: task.output?.urls ?? [], metadata: task.output?.metadata ?? {} },
+        };
       case "failed":
         return {
           state: "failed",
@@ -90,7 +98,9 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
       });
       const parsed = createTaskResponse.safeParse(json);
       if (!parsed.success || parsed.data.code !== 200) {
-        throw new ProviderError("aivideoapi create-task answer is not in the documented shape", { retryable: true });
+        throw new ProviderError("aivideoapi create-task answer is not in the documented shape", {
+          retryable: true,
+        });
       }
       return { providerTaskId: parsed.data.data.taskId };
     },
@@ -99,7 +109,9 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
       const json = await call("GET", `/v1/tasks/${encodeURIComponent(providerTaskId)}`);
       const parsed = taskResponse.safeParse(json);
       if (!parsed.success) {
-        throw new ProviderError("aivideoapi query-task answer is not in the documented shape", { retryable: true });
+        throw new ProviderError("aivideoapi query-task answer is not in the documented shape", {
+          retryable: true,
+        });
       }
       return toState(parsed.data);
     },
@@ -116,7 +128,9 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
 /** Sends only what the model documents; the lite model rejects output_format. */
 function wireInput(model: string, input: ImageInput): Record<string, unknown> {
   const { output_format, ...rest } = input;
-  return model === "nano-banana-2-lite" || output_format === undefined ? rest : { ...rest, output_format };
+  return model === "nano-banana-2-lite" || output_format === undefined
+    ? rest
+    : { ...rest, output_format };
 }
 
 function classify(response: Response, json: unknown): ProviderError {
@@ -126,10 +140,16 @@ function classify(response: Response, json: unknown): ProviderError {
   const retryAfterSeconds = Number(response.headers.get("retry-after"));
   const retryable =
     !(code && permanentCodes.has(code)) && (response.status === 429 || response.status >= 500);
-  return new ProviderError(`aivideoapi ${response.status} ${code ?? ""}: ${message}`.replace("  ", " "), {
-    retryable,
-    status: response.status,
-    code,
-    retryAfterMs: Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? retryAfterSeconds * 1000 : undefined,
-  });
+  return new ProviderError(
+    `aivideoapi ${response.status} ${code ?? ""}: ${message}`.replace("  ", " "),
+    {
+      retryable,
+      status: response.status,
+      code,
+      retryAfterMs:
+        Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+          ? retryAfterSeconds * 1000
+          : undefined,
+    },
+  );
 }

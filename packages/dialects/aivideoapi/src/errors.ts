@@ -36,7 +36,11 @@ const domainToWire: Record<string, WireErrorCode> = {
 };
 
 /** Maps any thrown value to the dialect's status and envelope; unknown errors become a 500. */
-export function toWireError(error: unknown): { status: number; body: ErrorEnvelope; unexpected: boolean } {
+export function toWireError(error: unknown): {
+  status: number;
+  body: ErrorEnvelope;
+  unexpected: boolean;
+} {
   let wire: WireError | undefined;
   if (error instanceof WireError) wire = error;
   else if (error instanceof DomainError && domainToWire[error.code]) {
@@ -48,7 +52,9 @@ export function toWireError(error: unknown): { status: number; body: ErrorEnvelo
   wire ??= new WireError("internal_error", "An unexpected error occurred. Please try again.");
   return {
     status: wire.status,
-    body: { error: { code: wire.code, message: wire.message, type: errorReference[wire.code].type } },
+    body: {
+      error: { code: wire.code, message: wire.message, type: errorReference[wire.code].type },
+    },
     unexpected,
   };
 }
@@ -68,7 +74,10 @@ function bodyParserWireError(error: BodyParserError): WireError {
     case "entity.parse.failed":
       return new WireError("invalid_request", "Request body is not valid JSON.");
     case "entity.too.large":
-      return new WireError("invalid_request", `Request body is larger than the ${error.limit ?? ""} byte limit.`.replace("  ", " "));
+      return new WireError(
+        "invalid_request",
+        `Request body is larger than the ${error.limit ?? ""} byte limit.`.replace("  ", " "),
+      );
     case "encoding.unsupported":
     case "charset.unsupported":
       return new WireError("invalid_request", "Request body must be UTF-8 encoded JSON.");

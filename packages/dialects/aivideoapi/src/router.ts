@@ -37,9 +37,14 @@ export function createAivideoapiRouter<Principal>(
     try {
       const header = req.get("authorization") ?? "";
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match) throw new WireError("invalid_api_key", "Missing API key. Send 'Authorization: Bearer sk-…'.");
+      if (!match)
+        throw new WireError(
+          "invalid_api_key",
+          "Missing API key. Send 'Authorization: Bearer sk-…'.",
+        );
       const principal = await backend.authenticate(match[1]!, req);
-      if (principal === null) throw new WireError("invalid_api_key", "API key is invalid, disabled, or deleted.");
+      if (principal === null)
+        throw new WireError("invalid_api_key", "API key is invalid, disabled, or deleted.");
       principals.set(req, principal);
       next();
     } catch (error) {
@@ -53,7 +58,12 @@ export function createAivideoapiRouter<Principal>(
   const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
   router.post("/v1/images/generations", async (req, res) => {
-    if (req.body === undefined || typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
+    if (
+      req.body === undefined ||
+      typeof req.body !== "object" ||
+      req.body === null ||
+      Array.isArray(req.body)
+    ) {
       throw new WireError("invalid_request", "Request body must be a JSON object.");
     }
     const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });

@@ -14,7 +14,11 @@ const SANDBOX_API_KEY = "sk-ripen-sandbox";
  * Each provider goes to its real base URL when both URL and key are configured, else to the
  * sandbox at `sandboxUrl`.
  */
-export function buildProviders(env: ProviderSettings, sandboxUrl: string, fetchImpl?: typeof fetch): ProviderRegistry {
+export function buildProviders(
+  env: ProviderSettings,
+  sandboxUrl: string,
+  fetchImpl?: typeof fetch,
+): ProviderRegistry {
   const sandbox = sandboxUrl.replace(/\/+$/, "");
   const real = env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY;
   return {

@@ -1,0 +1,54 @@
+/**
+ * The API alone, for production (one process per service). Applies pending migrations on start;
+ * Postgres and Redis must already be running.
+ */
+import { apiEnv, loadEnv } from "@ripen/config";
+import { createDb, migrateDatabase } from "@ripen/db";
+import { flushLogs, listen, onShutdownSignal, Resources } from "@ripen/infra";
+import { createRedis, createTaskQueue } from "@ripen/queue";
+import pino from "pino";
+import { createApiApp } from "./app";
+
+const env = loadEnv(apiEnv);
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
+const resources = new Resources();
+const closeAll = async () => {
+  const ok = await resources.closeAll({
+    info: (m) => logger.info(m),
+    error: (m) => logger.error(m),
+  });
+  await flushLogs(logger);
+  return ok;
+};
+onShutdownSignal(closeAll, { log: (m) => logger.info(m) });
+
+try {
+  await migrateDatabase(env.DATABASE_URL);
+  const db = createDb(env.DATABASE_URL);
+  resources.add("database pool", db.close);
+
+  // Fail fast: a task is committed before it is enqueued, and a failed enqueue is left to the
+  // worker's sweep, so a Redis outage must not hold client requests open.
+  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on("error", (error) => logger.warn({ err: error.message }, "redis"));
+  resources.add("redis connection", async () => {
+    await redis.quit();
+  });
+  const taskQueue = createTaskQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+  resources.add("task queue", taskQueue.close);
+
+  const app = createApiApp({
+    db: db.db,
+    enqueue: taskQueue.enqueue,
+    logger,
+    bodyLimit: env.API_BODY_LIMIT,
+  });
+  // Every interface: in a container the port is published from outside.
+  const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });
+  resources.add("api server", server.close);
+  logger.info({ port: env.API_PORT }, "api listening");
+} catch (error) {
+  logger.fatal({ err: error }, "api failed to start");
+  await closeAll();
+  process.exit(1);
+}

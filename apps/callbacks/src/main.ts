@@ -1,0 +1,43 @@
+/**
+ * The provider callback receiver alone, for production: the only service providers reach. It
+ * needs the database migrated (the API and worker do that) and no Redis.
+ */
+import { callbacksEnv, loadEnv, providersEnv } from "@ripen/config";
+import { createDb } from "@ripen/db";
+import { flushLogs, listen, onShutdownSignal, Resources } from "@ripen/infra";
+import { buildProviders } from "@ripen/providers";
+import pino from "pino";
+import { createCallbacksApp } from "./app";
+
+const env = loadEnv(callbacksEnv.extend(providersEnv.shape));
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
+const resources = new Resources();
+const closeAll = async () => {
+  const ok = await resources.closeAll({
+    info: (m) => logger.info(m),
+    error: (m) => logger.error(m),
+  });
+  await flushLogs(logger);
+  return ok;
+};
+onShutdownSignal(closeAll, { log: (m) => logger.info(m) });
+
+try {
+  const db = createDb(env.DATABASE_URL);
+  resources.add("database pool", db.close);
+  // Callbacks are parsed with each provider's dialect; the adapters' upstream URLs are unused
+  // here, so the sandbox fallback address does not matter.
+  const providers = buildProviders(env, "http://127.0.0.1:3100");
+  const app = createCallbacksApp({ db: db.db, providers, secret: env.CALLBACK_SECRET, logger });
+  const server = await listen(app, {
+    port: env.CALLBACKS_PORT,
+    name: "Callbacks",
+    portVariable: "CALLBACKS_PORT",
+  });
+  resources.add("callbacks server", server.close);
+  logger.info({ port: env.CALLBACKS_PORT }, "callbacks listening");
+} catch (error) {
+  logger.fatal({ err: error }, "callbacks failed to start");
+  await closeAll();
+  process.exit(1);
+}

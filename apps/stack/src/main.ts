@@ -1,0 +1,181 @@
+/**
+ * `npm start`: the whole system in one process, for local use. Finds Postgres and Redis (or starts
+ * an embedded Postgres and a redis-server), migrates, and runs the sandbox, the callback receiver,
+ * the worker and the API. Production runs each app's own main instead.
+ */
+import path from "node:path";
+import { createApiApp } from "@ripen/api";
+import { createCallbacksApp } from "@ripen/callbacks";
+import { loadEnv, stackEnv } from "@ripen/config";
+import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
+import {
+  ensurePostgres,
+  ensureRedis,
+  listen,
+  onShutdownSignal,
+  Resources,
+  redactUrl,
+  repoRoot,
+} from "@ripen/infra";
+import { buildProviders, sandboxPaths } from "@ripen/providers";
+import { createRedis, createTaskQueue } from "@ripen/queue";
+import { startSandbox } from "@ripen/sandbox";
+import { startWorker } from "@ripen/worker";
+import pino from "pino";
+import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
+
+const env = loadEnv(stackEnv);
+// Synchronous, so log lines and the console banner appear in the order they happened.
+const logger = pino(
+  { level: env.LOG_LEVEL, base: { service: "stack" } },
+  pino.destination({ sync: true }),
+);
+const root = repoRoot();
+const keyFile = path.join(root, ".data", "demo-api-key");
+// Local use only: every service listens on loopback, not on the network.
+const HOST = "127.0.0.1";
+
+const resources = new Resources();
+const closeAll = () =>
+  resources.closeAll({ info: (m) => logger.info(m), error: (m) => logger.error(m) });
+onShutdownSignal(closeAll, { log: (m) => logger.info(m) });
+
+try {
+  await run();
+} catch (error) {
+  logger.fatal({ err: error }, "startup failed");
+  console.error(`\nRipen could not start: ${(error as Error).message}`);
+  await closeAll();
+  process.exit(1);
+}
+
+async function run(): Promise<void> {
+  const log = (message: string) => logger.info(message);
+
+  const postgres = await ensurePostgres({
+    url: env.DATABASE_URL,
+    dataDir: path.join(root, ".data", "postgres"),
+    log,
+  });
+  if (postgres.embedded) resources.add("embedded postgres", postgres.stop);
+  const redisService = await ensureRedis({ url: env.REDIS_URL, log });
+  if (redisService.spawned) resources.add("redis-server", redisService.stop);
+
+  await ensureDatabase(postgres.url);
+  await migrateDatabase(postgres.url);
+  const db = createDb(postgres.url);
+  resources.add("database pool", db.close);
+
+  // The worker's connection must wait out Redis outages (BullMQ requires it for blocking calls).
+  const workerRedis = createRedis(redisService.url);
+  workerRedis.on("error", (error) => logger.warn({ err: error.message }, "redis (worker)"));
+  resources.add("redis connection (worker)", async () => {
+    await workerRedis.quit();
+  });
+  // The API's must fail fast instead: a task is committed before it is enqueued, so a failed
+  // enqueue is left to the sweep rather than holding the client's request open.
+  const apiRedis = createRedis(redisService.url, { maxRetriesPerRequest: 1 });
+  apiRedis.on("error", (error) => logger.warn({ err: error.message }, "redis (api)"));
+  resources.add("redis connection (api)", async () => {
+    await apiRedis.quit();
+  });
+
+  let sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+  if (env.SANDBOX_ENABLED) {
+    const sandbox = await startSandbox({
+      port: env.SANDBOX_PORT,
+      host: HOST,
+      publicUrl: env.SANDBOX_PUBLIC_URL,
+      generationMs: env.SANDBOX_GENERATION_MS,
+      failureRate: env.SANDBOX_FAILURE_RATE,
+      callbackLossRate: env.SANDBOX_CALLBACK_LOSS_RATE,
+      callbackDuplicateRate: env.SANDBOX_CALLBACK_DUPLICATE_RATE,
+      initialCredits: env.SANDBOX_INITIAL_CREDITS,
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE") throw error;
+      throw new Error(`Sandbox: port ${env.SANDBOX_PORT} is already in use; set SANDBOX_PORT.`);
+    });
+    resources.add("sandbox", sandbox.close);
+    sandboxUrl = sandbox.url;
+  }
+  const providers = buildProviders(env, sandboxUrl);
+  const realAivideoapi = Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+  if (!env.SANDBOX_ENABLED && !realAivideoapi) {
+    logger.warn(
+      { sandboxUrl },
+      "SANDBOX_ENABLED=false and no AIVIDEOAPI_BASE_URL/AIVIDEOAPI_API_KEY: expecting a sandbox there",
+    );
+  }
+
+  const callbacks = await listen(
+    createCallbacksApp({ db: db.db, providers, secret: env.CALLBACK_SECRET, logger }),
+    { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
+  );
+  resources.add("callbacks server", callbacks.close);
+  // Unset, the callback URL follows CALLBACKS_PORT, so changing only the port still works.
+  const callbackBaseUrl = process.env.PUBLIC_CALLBACK_URL ? env.PUBLIC_CALLBACK_URL : callbacks.url;
+
+  const worker = await startWorker({
+    db: db.db,
+    connection: workerRedis,
+    prefix: env.QUEUE_PREFIX,
+    providers,
+    logger,
+    callbackBaseUrl,
+    callbackSecret: env.CALLBACK_SECRET,
+    poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
+    sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
+    concurrency: env.WORKER_CONCURRENCY,
+  });
+  resources.add("worker", worker.close);
+
+  const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
+  resources.add("task queue", taskQueue.close);
+  const api = await listen(
+    createApiApp({ db: db.db, enqueue: taskQueue.enqueue, logger, bodyLimit: env.API_BODY_LIMIT }),
+    { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
+  );
+  resources.add("api server", api.close);
+
+  const demo = await ensureDemoAccount(db.db, keyFile);
+  const relativeKeyFile = path.relative(process.cwd(), keyFile) || keyFile;
+
+  const lines = [
+    "",
+    "Ripen is running (all services in one process; Ctrl+C stops it)",
+    `  API        ${api.url}`,
+    `  Callbacks  ${callbacks.url}   (providers are told ${callbackBaseUrl})`,
+    env.SANDBOX_ENABLED
+      ? `  Sandbox    ${sandboxUrl}   (aivideoapi at ${sandboxUrl}${sandboxPaths.aivideoapi})`
+      : "  Sandbox    disabled (SANDBOX_ENABLED=false)",
+    `  Providers  aivideoapi → ${realAivideoapi ? env.AIVIDEOAPI_BASE_URL : `sandbox ${sandboxUrl}`}`,
+    `  Worker     concurrency ${env.WORKER_CONCURRENCY}, queue prefix ${env.QUEUE_PREFIX}`,
+    `  Postgres   ${redactUrl(postgres.url)}${postgres.embedded ? "   (embedded, data in .data/postgres)" : ""}`,
+    `  Redis      ${redactUrl(redisService.url)}${redisService.spawned ? "   (started by Ripen, in memory)" : ""}`,
+    "",
+  ];
+  if (demo.state === "created") {
+    lines.push(
+      `Created the demo account ${demo.accountId} with ${DEMO_CREDITS} credits.`,
+      `Demo API key: ${demo.apiKey}`,
+      `(shown once; saved to ${relativeKeyFile})`,
+    );
+  } else if (demo.state === "exists") {
+    lines.push(`The demo account exists; its API key is in ${relativeKeyFile}.`);
+  } else {
+    lines.push(
+      `Accounts exist, but ${relativeKeyFile} is missing or holds a key of another database.`,
+      "Create an account and key with: npm run -s ripen -- account create --name me --credits 1000",
+    );
+  }
+  if (demo.state !== "unknown") {
+    lines.push(
+      "",
+      "Try it:",
+      `  export KEY=$(cat ${relativeKeyFile})`,
+      `  curl -s ${api.url}/v1/images/generations -H "Authorization: Bearer $KEY" \\`,
+      `    -H 'content-type: application/json' -d '{"model":"nano-banana-2","input":{"prompt":"a cat"}}'`,
+    );
+  }
+  console.log(`${lines.join("\n")}\n`);
+}

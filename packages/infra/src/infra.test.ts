@@ -1,0 +1,94 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { ensurePostgres, ensureRedis, pingRedis } from "./index";
+
+const logs: string[] = [];
+const log = (message: string) => logs.push(message);
+
+/** A port nothing listens on right now (the OS picks it, so parallel runs don't collide). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe("ensureRedis", () => {
+  it("spawns redis-server when nothing listens on a local port, and stops it", async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const redis = await ensureRedis({ url, log });
+    cleanups.push(redis.stop);
+    expect(redis).toMatchObject({ url, spawned: true });
+    await pingRedis(url);
+
+    // A second caller finds it running and leaves it alone.
+    const again = await ensureRedis({ url, log });
+    expect(again.spawned).toBe(false);
+    await again.stop();
+    await pingRedis(url);
+
+    await redis.stop();
+    await expect(pingRedis(url)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("explains how to get Redis when redis-server is not on PATH", async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(ensureRedis({ url, log })).rejects.toThrow(
+        /docker compose up -d redis.*REDIS_URL/s,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
+  it("does not start anything for a remote host", async () => {
+    await expect(ensureRedis({ url: "redis://192.0.2.1:6379", log })).rejects.toThrow();
+  });
+});
+
+describe("ensurePostgres", () => {
+  it("starts an embedded Postgres on a free local port, reuses it, and stops it", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ripen-infra-"));
+    // As root, Postgres runs as the `postgres` user, which must be able to reach its data dir.
+    await chmod(dir, 0o755);
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const url = `postgres://ripen:s3cret@127.0.0.1:${port}/postgres`;
+
+    const postgres = await ensurePostgres({ url, dataDir: path.join(dir, "data"), log });
+    cleanups.push(postgres.stop);
+    expect(postgres.embedded).toBe(true);
+
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    const { rows } = await client.query<{ user: string }>("select current_user as user");
+    await client.end();
+    expect(rows[0]?.user).toBe("ripen");
+
+    const again = await ensurePostgres({ url, dataDir: path.join(dir, "data"), log });
+    expect(again).toMatchObject({ url, embedded: false });
+
+    // Wrong credentials are the caller's problem, said plainly.
+    await expect(
+      ensurePostgres({ url: url.replace("s3cret", "wrong"), dataDir: path.join(dir, "data"), log }),
+    ).rejects.toThrow(/rejected the credentials/);
+
+    await postgres.stop();
+    const probe = new pg.Client({ connectionString: url });
+    await expect(probe.connect()).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+});

@@ -1,0 +1,116 @@
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { errorMessage, type Log } from "./local";
+
+export interface Listening {
+  server: Server;
+  /** Where clients on this machine reach it. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app` on `port`. Without `host` it listens on every interface (containers need that).
+ * A busy port fails with a message naming the variable to change.
+ */
+export async function listen(
+  app: RequestListener,
+  options: { port: number; host?: string; name: string; portVariable?: string },
+): Promise<Listening> {
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        const hint = options.portVariable ? `; set ${options.portVariable} to another port` : "";
+        reject(new Error(`${options.name}: port ${options.port} is already in use${hint}.`));
+      } else {
+        reject(error);
+      }
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const unspecified = address === "0.0.0.0" || address === "::";
+  const host = unspecified ? "127.0.0.1" : address.includes(":") ? `[${address}]` : address;
+  return { server, url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+/** Stops accepting connections and resolves once in-flight requests have finished. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Keep-alive connections with no request in flight would otherwise hold close() open.
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * What a process has started, closed in reverse order: the API stops taking requests before the
+ * worker drains, and the worker drains before its Redis and Postgres go away.
+ */
+export class Resources {
+  private readonly stack: Array<{ name: string; close: () => Promise<void> }> = [];
+
+  add(name: string, close: () => Promise<void>): void {
+    this.stack.push({ name, close });
+  }
+
+  /** Closes everything; a failure is logged and the rest still close. Returns false if any failed. */
+  async closeAll(log: { info: Log; error: Log }): Promise<boolean> {
+    let ok = true;
+    while (this.stack.length > 0) {
+      const { name, close } = this.stack.pop()!;
+      try {
+        await close();
+        log.info(`closed ${name}`);
+      } catch (error) {
+        ok = false;
+        log.error(`closing ${name} failed: ${errorMessage(error)}`);
+      }
+    }
+    return ok;
+  }
+}
+
+/**
+ * Runs `shutdown` on the first SIGINT or SIGTERM, then exits. A second signal, or a shutdown
+ * that takes longer than `timeoutMs`, exits at once: a stuck close must not keep a deploy waiting.
+ */
+export function onShutdownSignal(
+  shutdown: (signal: NodeJS.Signals) => Promise<boolean>,
+  options: { log: Log; timeoutMs?: number },
+): void {
+  let started = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (started) {
+      options.log(`${signal} again; exiting now`);
+      process.exit(130);
+    }
+    started = true;
+    options.log(`${signal} received; shutting down`);
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    setTimeout(() => {
+      options.log(`shutdown took longer than ${timeoutMs / 1000} s; exiting`);
+      process.exit(1);
+    }, timeoutMs).unref();
+    shutdown(signal).then(
+      (ok) => process.exit(ok ? 0 : 1),
+      (error: unknown) => {
+        options.log(`shutdown failed: ${errorMessage(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", handle);
+  process.on("SIGTERM", handle);
+}
+
+/**
+ * Waits for an asynchronous logger (pino's default) to write what it holds, so the last lines
+ * before process.exit() are neither lost nor overtaken by its exit-time flush.
+ */
+export function flushLogs(logger: {
+  flush(callback?: (error?: Error) => void): void;
+}): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
