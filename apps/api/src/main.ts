@@ -4,25 +4,14 @@
  */
 import { apiEnv, loadEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
-import { flushLogs, listen, onShutdownSignal, Resources } from "@ripen/infra";
+import { listen, runService } from "@ripen/infra";
 import { createRedis, createTaskQueue } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
 
 const env = loadEnv(apiEnv);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
-const resources = new Resources();
-const closeAll = async () => {
-  const ok = await resources.closeAll({
-    info: (m) => logger.info(m),
-    error: (m) => logger.error(m),
-  });
-  await flushLogs(logger);
-  return ok;
-};
-onShutdownSignal(closeAll, { log: (m) => logger.info(m) });
-
-try {
+await runService("api", logger, async (resources) => {
   await migrateDatabase(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL);
   resources.add("database pool", db.close);
@@ -47,8 +36,4 @@ try {
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });
   resources.add("api server", server.close);
   logger.info({ port: env.API_PORT }, "api listening");
-} catch (error) {
-  logger.fatal({ err: error }, "api failed to start");
-  await closeAll();
-  process.exit(1);
-}
+});

@@ -4,25 +4,14 @@
  */
 import { callbacksEnv, loadEnv, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
-import { flushLogs, listen, onShutdownSignal, Resources } from "@ripen/infra";
+import { listen, runService } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
 
 const env = loadEnv(callbacksEnv.extend(providersEnv.shape));
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
-const resources = new Resources();
-const closeAll = async () => {
-  const ok = await resources.closeAll({
-    info: (m) => logger.info(m),
-    error: (m) => logger.error(m),
-  });
-  await flushLogs(logger);
-  return ok;
-};
-onShutdownSignal(closeAll, { log: (m) => logger.info(m) });
-
-try {
+await runService("callbacks", logger, async (resources) => {
   const db = createDb(env.DATABASE_URL);
   resources.add("database pool", db.close);
   // Callbacks are parsed with each provider's dialect; the adapters' upstream URLs are unused
@@ -36,8 +25,4 @@ try {
   });
   resources.add("callbacks server", server.close);
   logger.info({ port: env.CALLBACKS_PORT }, "callbacks listening");
-} catch (error) {
-  logger.fatal({ err: error }, "callbacks failed to start");
-  await closeAll();
-  process.exit(1);
-}
+});

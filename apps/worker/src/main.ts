@@ -4,7 +4,7 @@
  */
 import { loadEnv, sandboxEnv, workerEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
-import { flushLogs, onShutdownSignal, Resources } from "@ripen/infra";
+import { runService } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
@@ -12,56 +12,46 @@ import { startWorker } from "./worker";
 
 const env = loadEnv(workerEnv.extend(sandboxEnv.pick({ SANDBOX_PORT: true }).shape));
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" } });
-const resources = new Resources();
-const closeAll = async () => {
-  const ok = await resources.closeAll({
-    info: (m) => logger.info(m),
-    error: (m) => logger.error(m),
-  });
-  await flushLogs(logger);
-  return ok;
-};
 // Closing waits for active jobs (each is one short provider call), hence the longer allowance.
-onShutdownSignal(closeAll, { log: (m) => logger.info(m), timeoutMs: 30_000 });
+await runService(
+  "worker",
+  logger,
+  async (resources) => {
+    await migrateDatabase(env.DATABASE_URL);
+    const db = createDb(env.DATABASE_URL);
+    resources.add("database pool", db.close);
 
-try {
-  await migrateDatabase(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL);
-  resources.add("database pool", db.close);
+    const redis = createRedis(env.REDIS_URL);
+    redis.on("error", (error) => logger.warn({ err: error.message }, "redis"));
+    resources.add("redis connection", async () => {
+      await redis.quit();
+    });
 
-  const redis = createRedis(env.REDIS_URL);
-  redis.on("error", (error) => logger.warn({ err: error.message }, "redis"));
-  resources.add("redis connection", async () => {
-    await redis.quit();
-  });
-
-  const real = Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
-  // Without provider settings, tasks go to a sandbox on this host (as `npm start` runs it).
-  const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
-  if (!real) logger.warn({ sandboxUrl }, "AIVIDEOAPI_BASE_URL/API_KEY unset: using the sandbox");
-  const worker = await startWorker({
-    db: db.db,
-    connection: redis,
-    prefix: env.QUEUE_PREFIX,
-    providers: buildProviders(env, sandboxUrl),
-    logger,
-    callbackBaseUrl: env.PUBLIC_CALLBACK_URL,
-    callbackSecret: env.CALLBACK_SECRET,
-    poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
-    sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
-    concurrency: env.WORKER_CONCURRENCY,
-  });
-  resources.add("worker", worker.close);
-  logger.info(
-    {
-      concurrency: env.WORKER_CONCURRENCY,
+    const real = Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+    // Without provider settings, tasks go to a sandbox on this host (as `npm start` runs it).
+    const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    if (!real) logger.warn({ sandboxUrl }, "AIVIDEOAPI_BASE_URL/API_KEY unset: using the sandbox");
+    const worker = await startWorker({
+      db: db.db,
+      connection: redis,
       prefix: env.QUEUE_PREFIX,
-      aivideoapi: real ? env.AIVIDEOAPI_BASE_URL : sandboxUrl,
-    },
-    "worker started",
-  );
-} catch (error) {
-  logger.fatal({ err: error }, "worker failed to start");
-  await closeAll();
-  process.exit(1);
-}
+      providers: buildProviders(env, sandboxUrl),
+      logger,
+      callbackBaseUrl: env.PUBLIC_CALLBACK_URL,
+      callbackSecret: env.CALLBACK_SECRET,
+      poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
+      sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
+      concurrency: env.WORKER_CONCURRENCY,
+    });
+    resources.add("worker", worker.close);
+    logger.info(
+      {
+        concurrency: env.WORKER_CONCURRENCY,
+        prefix: env.QUEUE_PREFIX,
+        aivideoapi: real ? env.AIVIDEOAPI_BASE_URL : sandboxUrl,
+      },
+      "worker started",
+    );
+  },
+  { shutdownTimeoutMs: 30_000 },
+);

@@ -7,5 +7,7 @@ export {
   listen,
   onShutdownSignal,
   Resources,
+  runService,
+  type ServiceLogger,
 } from "./process";
 export { type EnsureRedisOptions, ensureRedis, pingRedis, type RedisService } from "./redis";

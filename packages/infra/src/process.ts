@@ -114,3 +114,39 @@ export function flushLogs(logger: {
 }): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
+
+export interface ServiceLogger {
+  info(message: string): void;
+  error(message: string): void;
+  fatal(details: object, message: string): void;
+  flush(callback?: (error?: Error) => void): void;
+}
+
+/**
+ * The frame every standalone service shares: what `start` registers is closed in reverse on
+ * SIGINT/SIGTERM, or at once if `start` fails, with the logs flushed before the process exits.
+ */
+export async function runService(
+  name: string,
+  logger: ServiceLogger,
+  start: (resources: Resources) => Promise<void>,
+  options: { shutdownTimeoutMs?: number } = {},
+): Promise<void> {
+  const resources = new Resources();
+  const closeAll = async () => {
+    const ok = await resources.closeAll({
+      info: (m) => logger.info(m),
+      error: (m) => logger.error(m),
+    });
+    await flushLogs(logger);
+    return ok;
+  };
+  onShutdownSignal(closeAll, { log: (m) => logger.info(m), timeoutMs: options.shutdownTimeoutMs });
+  try {
+    await start(resources);
+  } catch (error) {
+    logger.fatal({ err: error }, `${name} failed to start`);
+    await closeAll();
+    process.exit(1);
+  }
+}
