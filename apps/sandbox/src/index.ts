@@ -6,4 +6,4 @@ export {
   type SandboxStats,
   type SubmitFailureStatus,
 } from "./sandbox";
-export { type StartedSandbox, startSandbox } from "./server";
+export { type StartedSandbox, sandboxOptionsFromEnv, startSandbox } from "./server";

@@ -1,17 +1,8 @@
 import { loadEnv, sandboxEnv } from "@ripen/config";
-import { startSandbox } from "./server";
+import { sandboxOptionsFromEnv, startSandbox } from "./server";
 
 const env = loadEnv(sandboxEnv);
-const started = await startSandbox({
-  port: env.SANDBOX_PORT,
-  host: env.SANDBOX_HOST,
-  publicUrl: env.SANDBOX_PUBLIC_URL,
-  generationMs: env.SANDBOX_GENERATION_MS,
-  failureRate: env.SANDBOX_FAILURE_RATE,
-  callbackLossRate: env.SANDBOX_CALLBACK_LOSS_RATE,
-  callbackDuplicateRate: env.SANDBOX_CALLBACK_DUPLICATE_RATE,
-  initialCredits: env.SANDBOX_INITIAL_CREDITS,
-});
+const started = await startSandbox({ ...sandboxOptionsFromEnv(env), host: env.SANDBOX_HOST });
 console.log(`sandbox listening on ${started.url} (aivideoapi at ${started.url}/aivideoapi)`);
 
 let stopping = false;

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import type { SandboxEnv } from "@ripen/config";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
 
 export interface StartedSandbox {
@@ -43,5 +44,18 @@ export async function startSandbox(
         server.closeAllConnections();
       });
     },
+  };
+}
+
+/** The sandbox's settings as the environment gives them (`sandboxEnv`). */
+export function sandboxOptionsFromEnv(env: SandboxEnv): SandboxOptions & { port: number } {
+  return {
+    port: env.SANDBOX_PORT,
+    publicUrl: env.SANDBOX_PUBLIC_URL,
+    generationMs: env.SANDBOX_GENERATION_MS,
+    failureRate: env.SANDBOX_FAILURE_RATE,
+    callbackLossRate: env.SANDBOX_CALLBACK_LOSS_RATE,
+    callbackDuplicateRate: env.SANDBOX_CALLBACK_DUPLICATE_RATE,
+    initialCredits: env.SANDBOX_INITIAL_CREDITS,
   };
 }

@@ -19,7 +19,7 @@ import {
 } from "@ripen/infra";
 import { buildProviders, sandboxPaths } from "@ripen/providers";
 import { createRedis, createTaskQueue } from "@ripen/queue";
-import { startSandbox } from "@ripen/sandbox";
+import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
@@ -82,19 +82,12 @@ async function run(): Promise<void> {
 
   let sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
   if (env.SANDBOX_ENABLED) {
-    const sandbox = await startSandbox({
-      port: env.SANDBOX_PORT,
-      host: HOST,
-      publicUrl: env.SANDBOX_PUBLIC_URL,
-      generationMs: env.SANDBOX_GENERATION_MS,
-      failureRate: env.SANDBOX_FAILURE_RATE,
-      callbackLossRate: env.SANDBOX_CALLBACK_LOSS_RATE,
-      callbackDuplicateRate: env.SANDBOX_CALLBACK_DUPLICATE_RATE,
-      initialCredits: env.SANDBOX_INITIAL_CREDITS,
-    }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EADDRINUSE") throw error;
-      throw new Error(`Sandbox: port ${env.SANDBOX_PORT} is already in use; set SANDBOX_PORT.`);
-    });
+    const sandbox = await startSandbox({ ...sandboxOptionsFromEnv(env), host: HOST }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EADDRINUSE") throw error;
+        throw new Error(`Sandbox: port ${env.SANDBOX_PORT} is already in use; set SANDBOX_PORT.`);
+      },
+    );
     resources.add("sandbox", sandbox.close);
     sandboxUrl = sandbox.url;
   }
