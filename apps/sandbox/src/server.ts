@@ -1,5 +1,5 @@
-import type { AddressInfo } from "node:net";
 import type { SandboxEnv } from "@ripen/config";
+import { listen } from "@ripen/infra";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
 
 export interface StartedSandbox {
@@ -9,40 +9,26 @@ export interface StartedSandbox {
   close(): Promise<void>;
 }
 
-/** Unspecified addresses are not reachable as such; callers on this machine use loopback. */
-function reachableHost(address: string): string {
-  if (address === "0.0.0.0" || address === "::") return "127.0.0.1";
-  return address.includes(":") ? `[${address}]` : address;
-}
-
 /** Creates a sandbox and listens on `port` (0 = any free port), host 127.0.0.1 unless given. */
 export async function startSandbox(
   options: SandboxOptions & { port: number; host?: string },
 ): Promise<StartedSandbox> {
   const { port, host = "127.0.0.1", ...sandboxOptions } = options;
   const sandbox = createSandbox(sandboxOptions);
-  const server = sandbox.app.listen(port, host);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.once("listening", () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const listening = await listen(sandbox.app, {
+    port,
+    host,
+    name: "Sandbox",
+    portVariable: "SANDBOX_PORT",
   });
-  const address = server.address() as AddressInfo;
-  const url = `http://${reachableHost(address.address)}:${address.port}`;
-  if (sandboxOptions.publicUrl === undefined) sandbox.setPublicUrl(url);
+  if (sandboxOptions.publicUrl === undefined) sandbox.setPublicUrl(listening.url);
 
   return {
     sandbox,
-    url,
+    url: listening.url,
     async close() {
       await sandbox.close();
-      if (!server.listening) return;
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
+      if (listening.server.listening) await listening.close();
     },
   };
 }

@@ -82,12 +82,7 @@ async function run(): Promise<void> {
 
   let sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
   if (env.SANDBOX_ENABLED) {
-    const sandbox = await startSandbox({ ...sandboxOptionsFromEnv(env), host: HOST }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== "EADDRINUSE") throw error;
-        throw new Error(`Sandbox: port ${env.SANDBOX_PORT} is already in use; set SANDBOX_PORT.`);
-      },
-    );
+    const sandbox = await startSandbox({ ...sandboxOptionsFromEnv(env), host: HOST });
     resources.add("sandbox", sandbox.close);
     sandboxUrl = sandbox.url;
   }

@@ -1,15 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createApiApp } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { createAccount, type ProviderRegistry } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
+import { listen } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
 import { createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
 import { type RipenWorker, startWorker } from "@ripen/worker";
-import type { Express } from "express";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
@@ -56,21 +54,6 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-async function listen(app: Express): Promise<{ server: Server; url: string }> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ server, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-const closeServer = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
-
 /** Leaves nothing of this file's queues behind in the shared Redis. */
 async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   let cursor = "0";
@@ -102,11 +85,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const submitPolicy = { attempts: options.submitAttempts ?? 3, backoffMs: 10 };
   const taskQueue = createTaskQueue({ connection: redis, prefix }, submitPolicy);
 
+  const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
     createApiApp({ db: db.db, enqueue: (id) => taskQueue.enqueue(id), logger, clock }),
+    { ...onLoopback, name: "API" },
   );
   const callbacks = await listen(
     createCallbacksApp({ db: db.db, providers, secret: TEST_CALLBACK_SECRET, logger, clock }),
+    { ...onLoopback, name: "Callbacks" },
   );
   const worker =
     options.worker === false
@@ -161,11 +147,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await worker?.close();
       await taskQueue.close();
       await deleteKeys(redis, `${prefix}:*`);
-      await Promise.all([
-        closeServer(api.server),
-        closeServer(callbacks.server),
-        sandboxServer.close(),
-      ]);
+      await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);
       await redis.quit();
       await db.drop();
     },
