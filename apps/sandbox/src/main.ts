@@ -1,9 +1,12 @@
 import { loadEnv, sandboxEnv } from "@ripen/config";
+import { sandboxPaths } from "@ripen/providers";
 import { sandboxOptionsFromEnv, startSandbox } from "./server";
 
 const env = loadEnv(sandboxEnv);
 const started = await startSandbox({ ...sandboxOptionsFromEnv(env), host: env.SANDBOX_HOST });
-console.log(`sandbox listening on ${started.url} (aivideoapi at ${started.url}/aivideoapi)`);
+console.log(
+  `sandbox listening on ${started.url} (aivideoapi at ${started.url}${sandboxPaths.aivideoapi})`,
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -17,6 +17,7 @@ import {
   WireError,
   type WireStatus,
 } from "@ripen/dialect-aivideoapi";
+import { sandboxPaths } from "@ripen/providers";
 import express, { type Express, type Request } from "express";
 import { contentTypes, type ImageFormat, renderImage } from "./images";
 
@@ -99,7 +100,7 @@ const submitFailures: Record<SubmitFailureStatus, () => WireError> = {
 };
 
 const CALLBACK_TIMEOUT_MS = 10_000;
-const API_PREFIX = "/aivideoapi";
+const API_PREFIX = sandboxPaths.aivideoapi;
 
 const stripSlashes = (url: string) => url.replace(/\/+$/, "");
 const unixSeconds = (ms: number) => Math.floor(ms / 1000);

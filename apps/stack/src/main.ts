@@ -17,7 +17,7 @@ import {
   redactUrl,
   repoRoot,
 } from "@ripen/infra";
-import { buildProviders, sandboxPaths } from "@ripen/providers";
+import { buildProviders, sandboxPaths, usesRealAivideoapi } from "@ripen/providers";
 import { createRedis, createTaskQueue } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
@@ -87,7 +87,7 @@ async function run(): Promise<void> {
     sandboxUrl = sandbox.url;
   }
   const providers = buildProviders(env, sandboxUrl);
-  const realAivideoapi = Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+  const realAivideoapi = usesRealAivideoapi(env);
   if (!env.SANDBOX_ENABLED && !realAivideoapi) {
     logger.warn(
       { sandboxUrl },

@@ -5,7 +5,7 @@
 import { loadEnv, sandboxEnv, workerEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
 import { runService } from "@ripen/infra";
-import { buildProviders } from "@ripen/providers";
+import { buildProviders, usesRealAivideoapi } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
 import { startWorker } from "./worker";
@@ -27,7 +27,7 @@ await runService(
       await redis.quit();
     });
 
-    const real = Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+    const real = usesRealAivideoapi(env);
     // Without provider settings, tasks go to a sandbox on this host (as `npm start` runs it).
     const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
     if (!real) logger.warn({ sandboxUrl }, "AIVIDEOAPI_BASE_URL/API_KEY unset: using the sandbox");

@@ -10,6 +10,13 @@ export interface ProviderSettings {
 export const sandboxPaths = { aivideoapi: "/aivideoapi" } as const;
 const SANDBOX_API_KEY = "sk-ripen-sandbox";
 
+/** The real aivideoapi is used only when both its URL and its key are configured. */
+export function usesRealAivideoapi(
+  env: ProviderSettings,
+): env is Required<Pick<ProviderSettings, "AIVIDEOAPI_BASE_URL" | "AIVIDEOAPI_API_KEY">> {
+  return Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+}
+
 /**
  * Each provider goes to its real base URL when both URL and key are configured, else to the
  * sandbox at `sandboxUrl`.
@@ -20,11 +27,11 @@ export function buildProviders(
   fetchImpl?: typeof fetch,
 ): ProviderRegistry {
   const sandbox = sandboxUrl.replace(/\/+$/, "");
-  const real = env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY;
+  const real = usesRealAivideoapi(env);
   return {
     aivideoapi: createAivideoapiAdapter({
-      baseUrl: real ? env.AIVIDEOAPI_BASE_URL! : `${sandbox}${sandboxPaths.aivideoapi}`,
-      apiKey: real ? env.AIVIDEOAPI_API_KEY! : SANDBOX_API_KEY,
+      baseUrl: real ? env.AIVIDEOAPI_BASE_URL : `${sandbox}${sandboxPaths.aivideoapi}`,
+      apiKey: real ? env.AIVIDEOAPI_API_KEY : SANDBOX_API_KEY,
       fetch: fetchImpl,
     }),
   };
