@@ -118,8 +118,7 @@ export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
   });
   const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw invalidFromZod(parsed.error, "input");
-  const value = parsed.data;
-  return value as ImageInput;
+  return parsed.data as ImageInput;
 }
 
 export function priceOf(spec: ModelSpec, input: ImageInput): number {

@@ -140,16 +140,13 @@ function classify(response: Response, json: unknown): ProviderError {
   const retryAfterSeconds = Number(response.headers.get("retry-after"));
   const retryable =
     !(code && permanentCodes.has(code)) && (response.status === 429 || response.status >= 500);
-  return new ProviderError(
-    `aivideoapi ${response.status} ${code ?? ""}: ${message}`.replace("  ", " "),
-    {
-      retryable,
-      status: response.status,
-      code,
-      retryAfterMs:
-        Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
-          ? retryAfterSeconds * 1000
-          : undefined,
-    },
-  );
+  return new ProviderError(`aivideoapi ${response.status}${code ? ` ${code}` : ""}: ${message}`, {
+    retryable,
+    status: response.status,
+    code,
+    retryAfterMs:
+      Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+        ? retryAfterSeconds * 1000
+        : undefined,
+  });
 }

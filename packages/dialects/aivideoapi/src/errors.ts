@@ -76,7 +76,9 @@ function bodyParserWireError(error: BodyParserError): WireError {
     case "entity.too.large":
       return new WireError(
         "invalid_request",
-        `Request body is larger than the ${error.limit ?? ""} byte limit.`.replace("  ", " "),
+        error.limit
+          ? `Request body is larger than the ${error.limit} byte limit.`
+          : "Request body is too large.",
       );
     case "encoding.unsupported":
     case "charset.unsupported":

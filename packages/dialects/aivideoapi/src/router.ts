@@ -58,12 +58,7 @@ export function createAivideoapiRouter<Principal>(
   const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
   router.post("/v1/images/generations", async (req, res) => {
-    if (
-      req.body === undefined ||
-      typeof req.body !== "object" ||
-      req.body === null ||
-      Array.isArray(req.body)
-    ) {
+    if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
       throw new WireError("invalid_request", "Request body must be a JSON object.");
     }
     const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
