@@ -75,3 +75,19 @@ export class ProviderError extends Error {
     return this.options.retryable;
   }
 }
+
+/** A dependency (Postgres) cannot be reached right now; the request may succeed if retried. */
+export class ServiceUnavailable extends DomainError {
+  readonly code = "service_unavailable";
+}
+
+/** An attempt to move a task along a transition the state machine does not allow. */
+export class IllegalTransition extends DomainError {
+  readonly code = "illegal_transition";
+  constructor(
+    readonly from: readonly string[],
+    readonly to: string,
+  ) {
+    super(`A task cannot move from ${from.join("|")} to ${to}.`);
+  }
+}

@@ -8,10 +8,12 @@ export {
 export {
   AccountNotFound,
   DomainError,
+  IllegalTransition,
   InsufficientCredits,
   InvalidRequest,
   ModelNotFound,
   ProviderError,
+  ServiceUnavailable,
   TaskNotFound,
   Unauthenticated,
 } from "./errors";
