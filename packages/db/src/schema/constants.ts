@@ -33,5 +33,45 @@ export type ModelId = (typeof modelIds)[number];
 export const ledgerEntryKinds = ["grant", "hold", "capture", "release"] as const;
 export type LedgerEntryKind = (typeof ledgerEntryKinds)[number];
 
-export const callbackOutcomes = ["applied", "duplicate", "ignored", "invalid"] as const;
+/**
+ * What became of a provider callback: applied (ended the task), duplicate (its attempt already had
+ * this result), late (recorded on an attempt that no longer decides the task), ignored (progress),
+ * invalid (unparseable or for another upstream task).
+ */
+export const callbackOutcomes = ["applied", "duplicate", "late", "ignored", "invalid"] as const;
 export type CallbackOutcome = (typeof callbackOutcomes)[number];
+
+/**
+ * One upstream submission. `sending`: written before the call, outcome not yet known. `accepted`:
+ * the upstream gave its id. `unknown`: the call may have reached the upstream but we never learned
+ * the answer (timeout, crash); never resubmitted, its callback can still settle it. `rejected`:
+ * the upstream refused it. `lost`: the upstream forgot an accepted task. `succeeded`/`failed`: its
+ * result. `superseded`: a later attempt replaced it. `abandoned`: the task ended another way.
+ */
+export const attemptStates = [
+  "sending",
+  "accepted",
+  "unknown",
+  "rejected",
+  "lost",
+  "succeeded",
+  "failed",
+  "superseded",
+  "abandoned",
+] as const;
+export type AttemptState = (typeof attemptStates)[number];
+
+/** Attempt states after which the attempt will not produce a result on the task's behalf. */
+export const openAttemptStates = [
+  "sending",
+  "accepted",
+  "unknown",
+] as const satisfies readonly AttemptState[];
+
+/**
+ * How an upstream failure is handled: retry the same provider later; fail over to another
+ * provider; fail the task and refund; open the provider's circuit (our key or account is the
+ * problem: an alert); unknown (the request may have been accepted).
+ */
+export const failureKinds = ["retry", "failover", "fail", "circuit", "unknown"] as const;
+export type FailureKind = (typeof failureKinds)[number];

@@ -4,5 +4,6 @@ export * from "./constants";
 export * from "./enums";
 export * from "./ledger-entries";
 export * from "./provider-callbacks";
+export * from "./task-attempts";
 export * from "./task-events";
 export * from "./tasks";

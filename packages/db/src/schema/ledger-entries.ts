@@ -1,11 +1,26 @@
-import { bigint, index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  type AnyPgColumn,
+  bigint,
+  check,
+  foreignKey,
+  index,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { ledgerEntryKindEnum } from "./enums";
 import { tasks } from "./tasks";
 
 /**
- * Two-phase credit movements. `idempotencyKey` is unique: a hold is `hold:{taskId}` and its single
- * resolution (capture or release) is `resolve:{taskId}`, so a hold can never resolve twice.
+ * Two-phase credit movements. A capture or release names the hold it resolves (`hold_id`), and
+ * the database itself enforces what that means: the composite foreign key makes it a hold of the
+ * same account and the same amount, the unique index lets a hold resolve once, and the check
+ * requires every resolution to name one. `idempotency_key` is unique too (`hold:{taskId}`,
+ * `resolve:{taskId}`).
  */
 export const ledgerEntries = pgTable(
   "ledger_entries",
@@ -17,11 +32,31 @@ export const ledgerEntries = pgTable(
     taskId: text("task_id").references(() => tasks.id),
     kind: ledgerEntryKindEnum("kind").notNull(),
     amount: bigint("amount", { mode: "number" }).notNull(),
+    holdId: text("hold_id").references((): AnyPgColumn => ledgerEntries.id),
+    /** Always 'hold': lets the foreign key require that `hold_id` names a hold. */
+    holdKind: ledgerEntryKindEnum("hold_kind")
+      .notNull()
+      .generatedAlwaysAs(sql`'hold'::ledger_entry_kind`),
     idempotencyKey: text("idempotency_key").notNull().unique(),
     memo: text("memo"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("ledger_entries_account_idx").on(t.accountId, t.createdAt)],
+  (t) => [
+    index("ledger_entries_account_idx").on(t.accountId, t.createdAt),
+    index("ledger_entries_task_idx").on(t.taskId),
+    unique("ledger_entries_resolvable").on(t.id, t.accountId, t.amount, t.kind),
+    foreignKey({
+      name: "ledger_entries_resolves_hold",
+      columns: [t.holdId, t.accountId, t.amount, t.holdKind],
+      foreignColumns: [t.id, t.accountId, t.amount, t.kind],
+    }),
+    uniqueIndex("ledger_entries_hold_resolved_once").on(t.holdId),
+    check(
+      "ledger_entries_resolution_names_hold",
+      sql`(${t.kind} in ('capture', 'release')) = (${t.holdId} is not null)`,
+    ),
+    check("ledger_entries_amount_positive", sql`${t.amount} > 0`),
+  ],
 );
 
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;

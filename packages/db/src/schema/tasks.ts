@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { apiKeys } from "./api-keys";
 import { timestamps } from "./columns";
@@ -10,7 +10,10 @@ export interface TaskOutput {
   metadata: Record<string, unknown>;
 }
 
-/** Also the outbox: a row that is active without live work is re-enqueued by the sweep. */
+/**
+ * Also the outbox: an active row whose `next_wake_at` has passed without its job running again
+ * is re-enqueued by the sweep.
+ */
 export const tasks = pgTable(
   "tasks",
   {
@@ -23,28 +26,31 @@ export const tasks = pgTable(
     input: jsonb("input").$type<Record<string, unknown>>().notNull(),
     status: taskStatusEnum("status").notNull().default("queued"),
     provider: providerEnum("provider").notNull(),
+    /** The upstream id of the current attempt. */
     providerTaskId: text("provider_task_id"),
-    /** Submit attempts made to the upstream. */
+    /** Upstream attempts opened so far; the current attempt has this number. */
     attempts: integer("attempts").notNull().default(0),
     /** Credits charged to the account. */
     price: integer("price").notNull(),
-    /** What the upstream charges us, recorded apart from the price for margin reporting. */
-    upstreamCost: integer("upstream_cost"),
     output: jsonb("output").$type<TaskOutput>(),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     callbackUrl: text("callback_url"),
     deadlineAt: timestamp("deadline_at", { withTimezone: true }).notNull(),
+    /** When the task's job is next expected to run; null once the task has ended. */
+    nextWakeAt: timestamp("next_wake_at", { withTimezone: true }),
     submittedAt: timestamp("submitted_at", { withTimezone: true }),
     completedAt: timestamp("completed_at", { withTimezone: true }),
     ...timestamps,
   },
   (t) => [
     index("tasks_account_created_idx").on(t.accountId, t.createdAt),
-    index("tasks_active_idx")
-      .on(t.status, t.updatedAt)
+    index("tasks_wake_idx")
+      .on(t.nextWakeAt)
       .where(sql`${t.status} in ('queued', 'submitting', 'running')`),
-    uniqueIndex("tasks_provider_task_idx").on(t.provider, t.providerTaskId),
+    index("tasks_deadline_idx")
+      .on(t.deadlineAt)
+      .where(sql`${t.status} in ('queued', 'submitting', 'running')`),
   ],
 );
 
