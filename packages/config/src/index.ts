@@ -4,14 +4,25 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const rate = z.coerce.number().min(0).max(1).default(0);
 
+// z.url() alone accepts "localhost:3001" (scheme "localhost:"), which then fails every request;
+// each URL names the schemes its client speaks.
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+const postgresUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: "must be a postgres:// or postgresql:// URL",
+});
+const redisUrl = z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" });
+
 /** The development callback secret; production must set its own (checked at start). */
 export const DEV_CALLBACK_SECRET = "ripen-dev-callback-secret";
 
 export const sharedEnv = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  DATABASE_URL: z.url().default("postgres://postgres:postgres@127.0.0.1:5432/ripen"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Unset: localhost, and `npm start` may start an embedded Postgres; set: must answer. */
+  DATABASE_URL: postgresUrl.default("postgres://postgres:postgres@127.0.0.1:5432/ripen"),
+  /** Unset: localhost, and `npm start` may spawn redis-server; set: must answer. */
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
   /** Braces make it a Redis Cluster hash tag, so every key of a queue lands on one slot. */
   QUEUE_PREFIX: z.string().min(1).default("{ripen}"),
   CALLBACK_SECRET: z.string().min(16).default(DEV_CALLBACK_SECRET),
@@ -28,14 +39,14 @@ export const callbacksEnv = sharedEnv.extend({
 });
 
 export const providersEnv = z.object({
-  /** Unset: the embedded sandbox. Set both to call the real provider. */
-  AIVIDEOAPI_BASE_URL: z.url().optional(),
+  /** Unset: the embedded sandbox. Set both to call the real provider (checked at start). */
+  AIVIDEOAPI_BASE_URL: httpUrl.optional(),
   AIVIDEOAPI_API_KEY: z.string().min(1).optional(),
 });
 
 export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   /** Base URL the providers can reach apps/callbacks at. */
-  PUBLIC_CALLBACK_URL: z.url().default("http://127.0.0.1:3001"),
+  PUBLIC_CALLBACK_URL: httpUrl.default("http://127.0.0.1:3001"),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),
   POLL_MAX_MS: positiveMs(30_000),
@@ -49,13 +60,21 @@ export const sandboxEnv = z.object({
   /** Interface the standalone sandbox listens on; containers need 0.0.0.0. */
   SANDBOX_HOST: z.string().min(1).default("127.0.0.1"),
   /** How the sandbox names itself in result URLs. Defaults to http://127.0.0.1:{SANDBOX_PORT}. */
-  SANDBOX_PUBLIC_URL: z.url().optional(),
+  SANDBOX_PUBLIC_URL: httpUrl.optional(),
   SANDBOX_GENERATION_MS: z.coerce.number().int().min(0).default(3_000),
   SANDBOX_FAILURE_RATE: rate,
   SANDBOX_CALLBACK_LOSS_RATE: rate,
   SANDBOX_CALLBACK_DUPLICATE_RATE: rate,
   SANDBOX_INITIAL_CREDITS: z.coerce.number().int().min(0).default(1_000_000),
 });
+
+/** The standalone worker, which also needs to know where a local sandbox listens. */
+export const workerServiceEnv = workerEnv
+  .extend(sandboxEnv.pick({ SANDBOX_PORT: true }).shape)
+  .extend({
+    /** The standalone worker's /healthz and /readyz (the stack serves them on the API). */
+    WORKER_HEALTH_PORT: port(3002),
+  });
 
 export const stackEnv = apiEnv
   .extend(callbacksEnv.shape)
@@ -73,26 +92,193 @@ export type SharedEnv = z.infer<typeof sharedEnv>;
 export type ApiEnv = z.infer<typeof apiEnv>;
 export type CallbacksEnv = z.infer<typeof callbacksEnv>;
 export type WorkerEnv = z.infer<typeof workerEnv>;
+export type WorkerServiceEnv = z.infer<typeof workerServiceEnv>;
 export type SandboxEnv = z.infer<typeof sandboxEnv>;
 export type StackEnv = z.infer<typeof stackEnv>;
 
+type Source = Record<string, string | undefined>;
+
 /**
- * Parses the environment once at boot; a typo fails here, naming every bad variable, rather than
- * at the first request.
+ * Whether the operator set a variable. Empty counts as unset, as `VAR=` in an env file or
+ * `${VAR:-}` in compose mean "no value", not "an empty value".
  */
-export function loadEnv<S extends z.ZodType>(
+export function isSet(name: string, source: Source = process.env): boolean {
+  const value = source[name];
+  return value !== undefined && value !== "";
+}
+
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+/** The configuration cannot run; `message` names every bad variable, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(
+      `Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n")}`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Hosts only this machine reaches: a provider told to call them back never can. */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase();
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    host === "[::1]" ||
+    host === "0.0.0.0" ||
+    host === "[::]"
+  );
+}
+
+interface CrossCheck {
+  /** Variables the check reads; it runs only when the schema has them all and they parsed. */
+  reads: string[];
+  check(env: Record<string, unknown>, source: Source): ConfigIssue[];
+}
+
+const crossChecks: CrossCheck[] = [
+  {
+    reads: ["POLL_BASE_MS", "POLL_MAX_MS"],
+    check: (env) =>
+      (env.POLL_BASE_MS as number) > (env.POLL_MAX_MS as number)
+        ? [
+            {
+              variable: "POLL_BASE_MS",
+              message: `must not exceed POLL_MAX_MS (${env.POLL_MAX_MS}), got ${env.POLL_BASE_MS}`,
+            },
+          ]
+        : [],
+  },
+  {
+    // Half a provider configuration used to fall back to the sandbox without a word.
+    reads: ["AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"],
+    check: (_env, source) => {
+      const pair = ["AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"];
+      const missing = pair.filter((name) => !isSet(name, source));
+      if (missing.length !== 1) return [];
+      const other = pair.find((name) => name !== missing[0]);
+      return [
+        {
+          variable: missing[0]!,
+          message: `must be set together with ${other} (both to call the real provider, neither for the sandbox)`,
+        },
+      ];
+    },
+  },
+  {
+    reads: ["NODE_ENV", "CALLBACK_SECRET"],
+    check: (env, source) =>
+      env.NODE_ENV === "production" &&
+      (!isSet("CALLBACK_SECRET", source) || env.CALLBACK_SECRET === DEV_CALLBACK_SECRET)
+        ? [
+            {
+              variable: "CALLBACK_SECRET",
+              message: "must be set in production (its own, not the development default)",
+            },
+          ]
+        : [],
+  },
+  {
+    reads: ["NODE_ENV", "PUBLIC_CALLBACK_URL", "AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"],
+    check: (env, source) => {
+      const realProvider =
+        isSet("AIVIDEOAPI_BASE_URL", source) && isSet("AIVIDEOAPI_API_KEY", source);
+      if (env.NODE_ENV !== "production" || !realProvider) return [];
+      if (!isSet("PUBLIC_CALLBACK_URL", source)) {
+        return [
+          {
+            variable: "PUBLIC_CALLBACK_URL",
+            message:
+              "must be set in production when a real provider is configured: it is where the provider posts results",
+          },
+        ];
+      }
+      const url = env.PUBLIC_CALLBACK_URL as string;
+      return isLoopback(url)
+        ? [
+            {
+              variable: "PUBLIC_CALLBACK_URL",
+              message: `must be an address the provider can reach, not loopback (got ${url})`,
+            },
+          ]
+        : [];
+    },
+  },
+];
+
+/** The value as it may appear in an error: secrets never, URLs without their password. */
+function shown(name: string, value: string): string {
+  if (/SECRET|KEY|PASSWORD|TOKEN/.test(name)) return "";
+  let text = value;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = "***";
+      text = url.toString();
+    }
+  } catch {
+    // Not a URL: shown as given.
+  }
+  return ` (got ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)})`;
+}
+
+/**
+ * Parses the environment once at boot; a typo or an inconsistent combination fails here, naming
+ * every bad variable in one error, rather than at the first request. Empty values count as unset.
+ */
+export function loadEnv<S extends z.ZodObject>(
   schema: S,
-  source: NodeJS.ProcessEnv = process.env,
+  source: Source = process.env,
 ): z.infer<S> {
-  const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  const given: Source = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (value !== "") given[name] = value;
   }
-  const env = parsed.data as z.infer<S>;
-  const shared = env as Partial<SharedEnv>;
-  if (shared.NODE_ENV === "production" && shared.CALLBACK_SECRET === DEV_CALLBACK_SECRET) {
-    throw new Error("Invalid configuration:\n  CALLBACK_SECRET: must be set in production");
+  // Field by field, so the cross-field checks can still run on the fields that parsed.
+  const env: Record<string, unknown> = {};
+  const issues: ConfigIssue[] = [];
+  const bad = new Set<string>();
+  for (const [name, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const parsed = field.safeParse(given[name]);
+    if (parsed.success) {
+      if (parsed.data !== undefined) env[name] = parsed.data;
+      continue;
+    }
+    bad.add(name);
+    const message = parsed.error.issues[0]?.message ?? "is invalid";
+    const value = given[name];
+    issues.push({
+      variable: name,
+      message: value === undefined ? message : message + shown(name, value),
+    });
   }
-  return env;
+  for (const { reads, check } of crossChecks) {
+    if (reads.every((name) => name in schema.shape && !bad.has(name))) {
+      issues.push(...check(env, given));
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return env as z.infer<S>;
+}
+
+/**
+ * `loadEnv` for a process's entry point: a bad configuration prints its message (no stack trace,
+ * which says nothing about the operator's mistake) and exits with code 1.
+ */
+export function loadEnvOrExit<S extends z.ZodObject>(
+  schema: S,
+  source: Source = process.env,
+): z.infer<S> {
+  try {
+    return loadEnv(schema, source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
