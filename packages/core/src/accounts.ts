@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { accounts, apiKeys, type Executor, withTransaction } from "@ripen/db";
 import { and, eq, isNull } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
 import { newId } from "./ids";
 import { grantCredits } from "./ledger";
 
@@ -48,15 +49,39 @@ export interface Principal {
   keyId: string;
 }
 
-/** Looks a presented key up by its hash; revoked keys do not authenticate. */
+/** How long a successful key lookup is reused: a revocation takes effect within this time. */
+export const API_KEY_CACHE_TTL_MS = 5_000;
+
+// One cache per database handle, so separate databases (tests, tenants) never share entries.
+const keyCaches = new WeakMap<object, LRUCache<string, Principal>>();
+
+function keyCacheFor(db: Executor): LRUCache<string, Principal> {
+  let cache = keyCaches.get(db);
+  if (!cache) {
+    cache = new LRUCache({ max: 10_000, ttl: API_KEY_CACHE_TTL_MS });
+    keyCaches.set(db, cache);
+  }
+  return cache;
+}
+
+/**
+ * Looks a presented key up by its hash; revoked keys do not authenticate. Successes are cached
+ * briefly (API_KEY_CACHE_TTL_MS) because every request authenticates; failures are not, so a new
+ * key works at once.
+ */
 export async function authenticateApiKey(
   db: Executor,
   plaintext: string,
 ): Promise<Principal | null> {
   if (!plaintext.startsWith(KEY_PREFIX)) return null;
+  const hash = hashApiKey(plaintext);
+  const cache = keyCacheFor(db);
+  const cached = cache.get(hash);
+  if (cached) return cached;
   const [row] = await db
     .select({ keyId: apiKeys.id, accountId: apiKeys.accountId })
     .from(apiKeys)
-    .where(and(eq(apiKeys.hash, hashApiKey(plaintext)), isNull(apiKeys.revokedAt)));
+    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+  if (row) cache.set(hash, row);
   return row ?? null;
 }
