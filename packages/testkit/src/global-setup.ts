@@ -16,26 +16,31 @@ interface Services {
 }
 
 /**
- * Finds Postgres and Redis the way `npm start` does — env URLs, else localhost, else the embedded
- * Postgres and a spawned redis-server — and, failing those, containers when Docker is there.
+ * Finds Postgres and Redis the way `npm start` does. A URL given in the environment must answer;
+ * unset, localhost is tried, then the embedded Postgres and a spawned redis-server, and failing
+ * those, containers when Docker is there.
  */
 async function resolveServices(): Promise<Services> {
   const log = (message: string) => console.log(`[test setup] ${message}`);
-  const postgresUrl =
-    process.env.TEST_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    "postgres://postgres:postgres@127.0.0.1:5432/postgres";
-  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const postgresVariable = process.env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL";
+  const postgresGiven = process.env[postgresVariable] || undefined;
+  const redisGiven = process.env.REDIS_URL || undefined;
+  const postgresUrl = postgresGiven ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
+  const redisUrl = redisGiven ?? "redis://127.0.0.1:6379";
   try {
     const postgres = await ensurePostgres({
       url: postgresUrl,
       dataDir: path.join(repoRoot, ".data/postgres"),
       log,
+      embeddedFallback: !postgresGiven,
+      variable: postgresVariable,
     });
-    const redis = await ensureRedis({ url: redisUrl, log }).catch(async (error) => {
-      await postgres.stop();
-      throw error;
-    });
+    const redis = await ensureRedis({ url: redisUrl, log, spawnFallback: !redisGiven }).catch(
+      async (error) => {
+        await postgres.stop();
+        throw error;
+      },
+    );
     return {
       postgresUrl: postgres.url,
       redisUrl: redis.url,
@@ -45,6 +50,8 @@ async function resolveServices(): Promise<Services> {
       },
     };
   } catch (error) {
+    // What the operator named is what the tests must use; containers only stand in for defaults.
+    if (postgresGiven || redisGiven) throw error;
     log(`local services unavailable (${(error as Error).message}); trying testcontainers`);
     return startContainers(error as Error);
   }
