@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
+import { type HealthCheck, healthRouter } from "@ripen/infra";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
@@ -10,6 +11,8 @@ export interface ApiAppOptions {
   enqueue(taskId: string): Promise<void>;
   logger: Logger;
   clock?: Clock;
+  /** What `/readyz` checks (e.g. Postgres, Redis); `/healthz` answers regardless. */
+  readiness?: Record<string, HealthCheck>;
   bodyLimit?: string;
 }
 
@@ -22,9 +25,12 @@ export function createApiApp(options: ApiAppOptions): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
-  app.get("/healthz", (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(
+    healthRouter({
+      checks: options.readiness,
+      onFailure: (check, error) => options.logger.warn({ err: error, check }, "not ready"),
+    }),
+  );
 
   const backend = aivideoapiFrontDoor({
     db: options.db,

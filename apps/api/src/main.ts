@@ -2,16 +2,26 @@
  * The API alone, for production (one process per service). Applies pending migrations on start;
  * Postgres and Redis must already be running.
  */
-import { apiEnv, loadEnv } from "@ripen/config";
+import { apiEnv, loadEnvOrExit } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
-import { listen, runService } from "@ripen/infra";
+import {
+  checkPostgres,
+  checkRedis,
+  listen,
+  postgresCheck,
+  redisCheck,
+  runService,
+} from "@ripen/infra";
 import { createRedis, createTaskQueue } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
 
-const env = loadEnv(apiEnv);
+const env = loadEnvOrExit(apiEnv);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 await runService("api", logger, async (resources) => {
+  // A URL that does not answer fails here, in one line naming it, not at the first request.
+  await checkPostgres(env.DATABASE_URL);
+  await checkRedis(env.REDIS_URL);
   await migrateDatabase(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL);
   resources.add("database pool", db.close);
@@ -31,6 +41,7 @@ await runService("api", logger, async (resources) => {
     enqueue: taskQueue.enqueue,
     logger,
     bodyLimit: env.API_BODY_LIMIT,
+    readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
   });
   // Every interface: in a container the port is published from outside.
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });

@@ -1,5 +1,6 @@
 import { type Clock, type ProviderRegistry, systemClock } from "@ripen/core";
 import type { Database } from "@ripen/db";
+import { type HealthCheck, healthRouter } from "@ripen/infra";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { receiveCallback } from "./receive-callback";
@@ -10,6 +11,8 @@ export interface CallbacksAppOptions {
   secret: string;
   logger: Logger;
   clock?: Clock;
+  /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
+  readiness?: Record<string, HealthCheck>;
 }
 
 /** The only surface exposed to providers: `POST /callbacks/{provider}/{taskId}/{token}`. */
@@ -23,9 +26,12 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     clock: options.clock ?? systemClock,
   };
 
-  app.get("/healthz", (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(
+    healthRouter({
+      checks: options.readiness,
+      onFailure: (check, error) => options.logger.warn({ err: error, check }, "not ready"),
+    }),
+  );
 
   // Raw text, whatever the content type: the body is stored exactly as it came.
   app.post(

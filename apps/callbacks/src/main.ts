@@ -2,22 +2,29 @@
  * The provider callback receiver alone, for production: the only service providers reach. It
  * needs the database migrated (the API and worker do that) and no Redis.
  */
-import { callbacksEnv, loadEnv, providersEnv } from "@ripen/config";
+import { callbacksEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
-import { listen, runService } from "@ripen/infra";
+import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
 
-const env = loadEnv(callbacksEnv.extend(providersEnv.shape));
+const env = loadEnvOrExit(callbacksEnv.extend(providersEnv.shape));
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
 await runService("callbacks", logger, async (resources) => {
+  await checkPostgres(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL);
   resources.add("database pool", db.close);
   // Callbacks are parsed with each provider's dialect; the adapters' upstream URLs are unused
   // here, so the sandbox fallback address does not matter.
   const providers = buildProviders(env, "http://127.0.0.1:3100");
-  const app = createCallbacksApp({ db: db.db, providers, secret: env.CALLBACK_SECRET, logger });
+  const app = createCallbacksApp({
+    db: db.db,
+    providers,
+    secret: env.CALLBACK_SECRET,
+    logger,
+    readiness: { postgres: postgresCheck(db.pool) },
+  });
   const server = await listen(app, {
     port: env.CALLBACKS_PORT,
     name: "Callbacks",

@@ -1,8 +1,8 @@
-import { loadEnv, sandboxEnv } from "@ripen/config";
+import { loadEnvOrExit, sandboxEnv } from "@ripen/config";
 import { sandboxPaths } from "@ripen/providers";
 import { sandboxOptionsFromEnv, startSandbox } from "./server";
 
-const env = loadEnv(sandboxEnv);
+const env = loadEnvOrExit(sandboxEnv);
 const started = await startSandbox({ ...sandboxOptionsFromEnv(env), host: env.SANDBOX_HOST });
 console.log(
   `sandbox listening on ${started.url} (aivideoapi at ${started.url}${sandboxPaths.aivideoapi})`,

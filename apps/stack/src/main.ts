@@ -6,15 +6,17 @@
 import path from "node:path";
 import { createApiApp } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
-import { loadEnv, stackEnv } from "@ripen/config";
+import { isSet, loadEnvOrExit, stackEnv } from "@ripen/config";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
 import {
   ensurePostgres,
   ensureRedis,
   listen,
   onShutdownSignal,
+  postgresCheck,
   Resources,
   redactUrl,
+  redisCheck,
   repoRoot,
 } from "@ripen/infra";
 import { buildProviders, sandboxPaths, usesRealAivideoapi } from "@ripen/providers";
@@ -24,7 +26,7 @@ import { startWorker } from "@ripen/worker";
 import pino from "pino";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
 
-const env = loadEnv(stackEnv);
+const env = loadEnvOrExit(stackEnv);
 // Synchronous, so log lines and the console banner appear in the order they happened.
 const logger = pino(
   { level: env.LOG_LEVEL, base: { service: "stack" } },
@@ -52,13 +54,20 @@ try {
 async function run(): Promise<void> {
   const log = (message: string) => logger.info(message);
 
+  // Fallbacks only for what the operator left unset: a URL they set and mistyped must fail
+  // start-up, not quietly get an empty embedded database (and a new demo key).
   const postgres = await ensurePostgres({
     url: env.DATABASE_URL,
     dataDir: path.join(root, ".data", "postgres"),
     log,
+    embeddedFallback: !isSet("DATABASE_URL"),
   });
   if (postgres.embedded) resources.add("embedded postgres", postgres.stop);
-  const redisService = await ensureRedis({ url: env.REDIS_URL, log });
+  const redisService = await ensureRedis({
+    url: env.REDIS_URL,
+    log,
+    spawnFallback: !isSet("REDIS_URL"),
+  });
   if (redisService.spawned) resources.add("redis-server", redisService.stop);
 
   await ensureDatabase(postgres.url);
@@ -96,7 +105,13 @@ async function run(): Promise<void> {
   }
 
   const callbacks = await listen(
-    createCallbacksApp({ db: db.db, providers, secret: env.CALLBACK_SECRET, logger }),
+    createCallbacksApp({
+      db: db.db,
+      providers,
+      secret: env.CALLBACK_SECRET,
+      logger,
+      readiness: { postgres: postgresCheck(db.pool) },
+    }),
     { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
   );
   resources.add("callbacks server", callbacks.close);
@@ -120,7 +135,13 @@ async function run(): Promise<void> {
   const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
   resources.add("task queue", taskQueue.close);
   const api = await listen(
-    createApiApp({ db: db.db, enqueue: taskQueue.enqueue, logger, bodyLimit: env.API_BODY_LIMIT }),
+    createApiApp({
+      db: db.db,
+      enqueue: taskQueue.enqueue,
+      logger,
+      bodyLimit: env.API_BODY_LIMIT,
+      readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
+    }),
     { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
   );
   resources.add("api server", api.close);
@@ -131,7 +152,7 @@ async function run(): Promise<void> {
   const lines = [
     "",
     "Ripen is running (all services in one process; Ctrl+C stops it)",
-    `  API        ${api.url}`,
+    `  API        ${api.url}   (health: /healthz, /readyz)`,
     `  Callbacks  ${callbacks.url}   (providers are told ${callbackBaseUrl})`,
     env.SANDBOX_ENABLED
       ? `  Sandbox    ${sandboxUrl}   (aivideoapi at ${sandboxUrl}${sandboxPaths.aivideoapi})`

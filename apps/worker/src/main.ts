@@ -2,21 +2,31 @@
  * The BullMQ workers alone, for production; run as many as the load needs. Applies pending
  * migrations on start; Postgres and Redis must already be running.
  */
-import { loadEnv, sandboxEnv, workerEnv } from "@ripen/config";
+import { loadEnvOrExit, workerServiceEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
-import { runService } from "@ripen/infra";
+import {
+  checkPostgres,
+  checkRedis,
+  postgresCheck,
+  redisCheck,
+  runService,
+  serveHealth,
+} from "@ripen/infra";
 import { buildProviders, usesRealAivideoapi } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
 import { startWorker } from "./worker";
 
-const env = loadEnv(workerEnv.extend(sandboxEnv.pick({ SANDBOX_PORT: true }).shape));
+const env = loadEnvOrExit(workerServiceEnv);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" } });
 // Closing waits for active jobs (each is one short provider call), hence the longer allowance.
 await runService(
   "worker",
   logger,
   async (resources) => {
+    // A URL that does not answer fails here, in one line naming it.
+    await checkPostgres(env.DATABASE_URL);
+    await checkRedis(env.REDIS_URL);
     await migrateDatabase(env.DATABASE_URL);
     const db = createDb(env.DATABASE_URL);
     resources.add("database pool", db.close);
@@ -44,11 +54,22 @@ await runService(
       concurrency: env.WORKER_CONCURRENCY,
     });
     resources.add("worker", worker.close);
+
+    // The worker serves no traffic; this gives orchestrators the same probes as the other services.
+    const health = await serveHealth({
+      port: env.WORKER_HEALTH_PORT,
+      name: "Worker health",
+      portVariable: "WORKER_HEALTH_PORT",
+      checks: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
+      onFailure: (check, error) => logger.warn({ err: error, check }, "not ready"),
+    });
+    resources.add("health server", health.close);
     logger.info(
       {
         concurrency: env.WORKER_CONCURRENCY,
         prefix: env.QUEUE_PREFIX,
         aivideoapi: real ? env.AIVIDEOAPI_BASE_URL : sandboxUrl,
+        healthPort: env.WORKER_HEALTH_PORT,
       },
       "worker started",
     );
