@@ -91,3 +91,52 @@ export class IllegalTransition extends DomainError {
     super(`A task cannot move from ${from.join("|")} to ${to}.`);
   }
 }
+
+/** Socket errors that mean the database server cannot be reached or dropped the connection. */
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
+/**
+ * SQLSTATEs of a server that is going away or not taking us: admin_shutdown, crash_shutdown,
+ * cannot_connect_now, too_many_connections (class 08, connection exceptions, is checked apart).
+ */
+const unavailableSqlStates = new Set(["57P01", "57P02", "57P03", "53300"]);
+
+/**
+ * What node-postgres and its pool say when a connection dies or cannot be had in time, and what
+ * Postgres says for a database with ALLOW_CONNECTIONS false (SQLSTATE 55000, which otherwise
+ * means a query-level problem, so only this message counts).
+ */
+const unavailableMessages =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|is not currently accepting connections/i;
+
+/**
+ * Whether `error` means "the database is unavailable right now" (down, restarting, refusing
+ * connections, connection lost), as opposed to a bug or a bad query. Follows `cause` (drizzle wraps
+ * driver errors) and AggregateError's `errors` (a refused connection to each resolved address).
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null || depth > 5) return false;
+  const { code, message, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (typeof code === "string") {
+    if (unreachableCodes.has(code) || unavailableSqlStates.has(code)) return true;
+    if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+  }
+  if (typeof message === "string" && unavailableMessages.test(message)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) {
+    return true;
+  }
+  return isDatabaseUnavailable(cause, depth + 1);
+}

@@ -11,6 +11,7 @@ export {
   IllegalTransition,
   InsufficientCredits,
   InvalidRequest,
+  isDatabaseUnavailable,
   ModelNotFound,
   ProviderError,
   ServiceUnavailable,
@@ -23,8 +24,10 @@ export {
   type AspectRatio,
   aspectRatios,
   getModel,
+  httpUrl,
   type ImageInput,
   invalidFromZod,
+  isStorableText,
   type ModelSpec,
   models,
   normalizeImageInput,
@@ -34,6 +37,8 @@ export {
   priceOf,
   type Resolution,
   resolutions,
+  storableString,
+  URL_MAX_CHARS,
 } from "./models";
 export * from "./provider";
 export {

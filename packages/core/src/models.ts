@@ -65,9 +65,9 @@ export const models: Record<ModelId, ModelSpec> = {
 };
 
 export function getModel(id: string): ModelSpec {
-  const spec = (models as Record<string, ModelSpec | undefined>)[id];
-  if (!spec) throw new ModelNotFound(id);
-  return spec;
+  // Own keys only: "__proto__" or "toString" must not find Object.prototype's members.
+  if (!Object.hasOwn(models, id)) throw new ModelNotFound(id);
+  return models[id as ModelId];
 }
 
 /** The normalized image input every provider adapter receives: defaults filled in. */
@@ -79,17 +79,40 @@ export interface ImageInput {
   image_urls?: string[];
 }
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+/** Longest URL accepted anywhere in a request (image URLs, callback URLs). */
+export const URL_MAX_CHARS = 2_048;
 
 /**
- * Checks a generation input against the model's documented limits and fills in defaults.
- * Throws InvalidRequest naming the offending field.
+ * True when Postgres can store the string as text or inside jsonb: no NUL (text cannot hold it)
+ * and no unpaired UTF-16 surrogate (jsonb rejects the escape; text would silently store U+FFFD).
  */
-export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
+export function isStorableText(value: string): boolean {
+  return !/\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
+const UNSTORABLE_TEXT = "must not contain NUL characters or unpaired UTF-16 surrogates";
+
+/** A string field that will be stored: checked before anything else looks at its content. */
+export function storableString(typeError = "must be a string") {
+  return z.string({ error: typeError }).refine(isStorableText, {
+    error: UNSTORABLE_TEXT,
+    abort: true,
+  });
+}
+
+const URL_TYPE_ERROR = "must be an http(s) URL";
+
+/** An http(s) URL of at most URL_MAX_CHARS that Postgres can store. */
+export function httpUrl() {
+  return storableString(URL_TYPE_ERROR)
+    .max(URL_MAX_CHARS, { error: `must be at most ${URL_MAX_CHARS} characters`, abort: true })
+    .pipe(z.url({ protocol: /^https?$/, error: URL_TYPE_ERROR }));
+}
+
+function buildInputSchema(spec: ModelSpec) {
   const allowedResolutions = Object.keys(spec.prices) as Resolution[];
-  const schema = z.strictObject({
-    prompt: z
-      .string({ error: "must be a string" })
+  return z.strictObject({
+    prompt: storableString()
       .refine((s) => s.trim().length > 0, "must not be empty")
       .refine(
         (s) => [...s].length <= PROMPT_MAX_CHARS,
@@ -112,10 +135,25 @@ export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
             .default("jpg")
         : z.never({ error: `is not supported by ${spec.id}` }).optional(),
     image_urls: z
-      .array(httpUrl, { error: "must be an array of URLs" })
+      .array(httpUrl(), { error: "must be an array of URLs" })
       .max(spec.maxImageUrls, `accepts at most ${spec.maxImageUrls} URLs for ${spec.id}`)
       .optional(),
   });
+}
+
+/** Built once per model: building a zod schema costs more than most parses (a hot path). */
+const inputSchemas = new WeakMap<ModelSpec, ReturnType<typeof buildInputSchema>>();
+
+/**
+ * Checks a generation input against the model's documented limits and fills in defaults.
+ * Throws InvalidRequest naming the offending field.
+ */
+export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
+  let schema = inputSchemas.get(spec);
+  if (!schema) {
+    schema = buildInputSchema(spec);
+    inputSchemas.set(spec, schema);
+  }
   const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!parsed.success) throw invalidFromZod(parsed.error, "input");
   return parsed.data as ImageInput;
