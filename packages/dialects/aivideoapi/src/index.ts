@@ -1,5 +1,11 @@
 export { type AivideoapiClientOptions, createAivideoapiAdapter } from "./client";
-export { errorReference, toWireError, WireError, type WireErrorCode } from "./errors";
+export {
+  errorReference,
+  SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  toWireError,
+  WireError,
+  type WireErrorCode,
+} from "./errors";
 export { type AivideoapiBackend, createAivideoapiRouter, type RouterOptions } from "./router";
 export {
   type CreateTaskRequest,

@@ -80,9 +80,9 @@ export function createAivideoapiRouter<Principal>(
   });
 
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { status, body, unexpected } = toWireError(error);
+    const { status, body, headers, unexpected } = toWireError(error);
     if (unexpected) options.onUnexpectedError?.(error, req);
-    res.status(status).json(body);
+    res.status(status).set(headers).json(body);
   });
 
   return router;
