@@ -15,10 +15,25 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-export function createDb(url: string, options: { max?: number } = {}): DbHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
-  // An idle client that errors (server restart) must not crash the process.
+export interface CreateDbOptions {
+  /** Largest number of connections (default 10). */
+  max?: number;
+  /** How long a query waits for a connection before failing (default 5000 ms). */
+  connectionTimeoutMillis?: number;
+}
+
+export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // Unreachable Postgres fails requests (503) instead of queueing them forever.
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+  });
+  // A client that errors (server restart, terminated backend) must not crash the process. The
+  // pool listens on idle clients only; a checked-out one emits "error" to no listener otherwise.
+  // The failed query rejects on its own, and the pool discards the broken client on release.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -4,7 +4,10 @@ import {
   createTask,
   getCredits,
   getTaskForAccount,
+  isDatabaseUnavailable,
   type Principal,
+  ServiceUnavailable,
+  TaskNotFound,
 } from "@ripen/core";
 import type { Executor, Task, TaskStatus } from "@ripen/db";
 import type { AivideoapiBackend, TaskResponse, WireStatus } from "@ripen/dialect-aivideoapi";
@@ -42,6 +45,34 @@ export function toAivideoapiTask(task: Task): TaskResponse {
   return view;
 }
 
+/**
+ * Ripen's task ids as `newId("task")` makes them: the prefix and a lowercase ULID (26 Crockford
+ * base32 characters). Anything else cannot exist, so it is answered without a query.
+ */
+const TASK_ID = /^task_[0-9a-hjkmnp-tv-z]{26}$/;
+
+/** Postgres being down is the client's 503, not our 500: the request can simply be retried. */
+function unavailableWhenDatabaseIsDown<P>(
+  backend: AivideoapiBackend<P>,
+  logger: Logger,
+): AivideoapiBackend<P> {
+  const translate = (error: unknown): never => {
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error }, "database unavailable; answering 503");
+      throw new ServiceUnavailable(
+        "The service is temporarily unavailable (its database cannot be reached). Please retry shortly.",
+      );
+    }
+    throw error;
+  };
+  return {
+    authenticate: (apiKey, req) => backend.authenticate(apiKey, req).catch(translate),
+    createTask: (principal, request) => backend.createTask(principal, request).catch(translate),
+    getTask: (principal, taskId) => backend.getTask(principal, taskId).catch(translate),
+    getCredits: (principal) => backend.getCredits(principal).catch(translate),
+  };
+}
+
 export interface FrontDoorDeps {
   db: Executor;
   /** Adds the task's job after commit. A failure here is recovered by the sweep. */
@@ -52,7 +83,7 @@ export interface FrontDoorDeps {
 
 /** The aivideoapi dialect served over Ripen's own accounts, tasks and ledger. */
 export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Principal> {
-  return {
+  const backend: AivideoapiBackend<Principal> = {
     authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
 
     async createTask(principal, request) {
@@ -74,6 +105,7 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
     },
 
     async getTask(principal, taskId) {
+      if (!TASK_ID.test(taskId)) throw new TaskNotFound(taskId);
       return toAivideoapiTask(await getTaskForAccount(deps.db, principal.accountId, taskId));
     },
 
@@ -82,4 +114,5 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
       return { credits: credits.available, balance: credits.balance, held: credits.held };
     },
   };
+  return unavailableWhenDatabaseIsDown(backend, deps.logger);
 }
