@@ -1,4 +1,7 @@
+import { gzipSync } from "node:zlib";
+import { DomainError } from "@ripen/core";
 import { tasks } from "@ripen/db";
+import { toWireError } from "@ripen/dialect-aivideoapi";
 import { startTestStack, type TestStack } from "@ripen/testkit";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -288,3 +291,211 @@ describe("authentication and ownership", () => {
     });
   });
 });
+
+/** A request exactly as given: raw path, raw bytes, any headers. */
+async function rawRequest(
+  method: string,
+  path: string,
+  options: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...options.headers },
+    body: options.body,
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : text,
+  };
+}
+
+describe("hostile input found by fuzzing", () => {
+  it.each(["__proto__", "toString", "constructor", "hasOwnProperty", "valueOf"])(
+    "404 model_not_found for the prototype name %s",
+    async (model) => {
+      const before = await taskCount();
+      const res = await create({ model, input: { prompt: "x" } });
+      expectError(res, 404, "model_not_found", "invalid_request_error");
+      expect(await taskCount()).toBe(before);
+    },
+  );
+
+  it("maps a domain error whose code is a prototype name to a 500 envelope, not a crash", () => {
+    class Odd extends DomainError {
+      readonly code = "toString";
+    }
+    const { status, body, unexpected } = toWireError(new Odd("odd"));
+    expect(status).toBe(500);
+    expect(body.error.code).toBe("internal_error");
+    expect(unexpected).toBe(true);
+  });
+
+  const unstorable: Array<[string, unknown, string]> = [
+    ["NUL in the prompt", { input: { prompt: "a\u0000b" } }, "input.prompt"],
+    ["a lone high surrogate in the prompt", { input: { prompt: "a\ud800" } }, "input.prompt"],
+    ["a lone low surrogate in the prompt", { input: { prompt: "\udc00b" } }, "input.prompt"],
+    [
+      "NUL in an image URL",
+      { input: { prompt: "x", image_urls: [url(0), "https://example.com/a\u0000.jpg"] } },
+      "input.image_urls.1",
+    ],
+    [
+      "a lone surrogate in an image URL",
+      { input: { prompt: "x", image_urls: ["https://example.com/\ud83d.jpg"] } },
+      "input.image_urls.0",
+    ],
+    [
+      "NUL in callback_url",
+      { input: { prompt: "x" }, callback_url: "https://client.example/\u0000" },
+      "callback_url",
+    ],
+    [
+      "a lone surrogate in callback_url",
+      { input: { prompt: "x" }, callback_url: "https://client.example/\udfff" },
+      "callback_url",
+    ],
+  ];
+
+  it.each(unstorable)(
+    "400 naming the field for %s; nothing written",
+    async (_name, body, field) => {
+      const before = await taskCount();
+      const res = await create({ model: "nano-banana-2", ...(body as object) });
+      expectError(res, 400, "invalid_request", "invalid_request_error");
+      expect(res.body.error.message).toContain(`'${field}'`);
+      expect(await taskCount()).toBe(before);
+    },
+  );
+
+  it("404 task_not_found for a malformed task id, without a database lookup", async () => {
+    let acquired = 0;
+    const onAcquire = () => acquired++;
+    stack.db.pool.on("acquire", onAcquire);
+    try {
+      const lookups = async (path: string) => {
+        acquired = 0;
+        const res = await rawRequest("GET", path);
+        return { res, lookups: acquired };
+      };
+      // Authentication is the only database work an unroutable request does.
+      const { lookups: authOnly } = await lookups("/v1/nothing-here");
+      const real = (await create({ model: "nano-banana-2", input: { prompt: "x" } })).body.data
+        .taskId as string;
+      const malformed = [
+        "task_nope",
+        "%00",
+        "task_%00",
+        `${real}%00`,
+        real.toUpperCase(),
+        `${real}0`,
+        real.slice(0, -1),
+        `task_${"i".repeat(26)}`,
+        "__proto__",
+        "constructor",
+        encodeURIComponent("task_😀"),
+      ];
+      for (const id of malformed) {
+        const { res, lookups: n } = await lookups(`/v1/tasks/${id}`);
+        expectError(res, 404, "task_not_found", "invalid_request_error");
+        expect(n, id).toBe(authOnly);
+      }
+      expect((await rawRequest("GET", `/v1/tasks/${real}`)).status).toBe(200);
+    } finally {
+      stack.db.pool.off("acquire", onAcquire);
+    }
+  });
+
+  it.each(["%E0%A4%A", "%", "%ZZ", "task_%ED%A0%80", "%C0%80"])(
+    "400 for the malformed percent-encoding /v1/tasks/%s",
+    async (id) => {
+      const res = await rawRequest("GET", `/v1/tasks/${id}`);
+      expectError(res, 400, "invalid_request", "invalid_request_error");
+    },
+  );
+
+  describe("gzip bodies", () => {
+    const json = JSON.stringify({ model: "nano-banana-2", input: { prompt: "gzip" } });
+    const gzip = { "content-type": "application/json", "content-encoding": "gzip" };
+
+    it("accepts a well-formed gzip body", async () => {
+      const res = await rawRequest("POST", "/v1/images/generations", {
+        headers: gzip,
+        body: gzipSync(json),
+      });
+      expect(res.status).toBe(200);
+    });
+
+    it.each([
+      ["bytes that are not gzip", new TextEncoder().encode(json)],
+      ["a truncated gzip stream", gzipSync(json).subarray(0, 20)],
+      ["a gzip stream with a corrupted body", corrupt(gzipSync(json))],
+    ])("400 for %s", async (_name, body) => {
+      const before = await taskCount();
+      const res = await rawRequest("POST", "/v1/images/generations", { headers: gzip, body });
+      expectError(res, 400, "invalid_request", "invalid_request_error");
+      expect(await taskCount()).toBe(before);
+    });
+  });
+
+  it.each(["__proto__", "constructor", "toString"])(
+    "400 'input.%s' is not a recognized field",
+    async (name) => {
+      const before = await taskCount();
+      const res = await rawRequest("POST", "/v1/images/generations", {
+        headers: { "content-type": "application/json" },
+        // Written out: an object literal's __proto__ would set the prototype, not a key.
+        body: `{"model":"nano-banana-2","input":{"prompt":"x","${name}":{"seed":1}}}`,
+      });
+      expectError(res, 400, "invalid_request", "invalid_request_error");
+      expect(res.body.error.message).toBe(`'input.${name}' is not a recognized field.`);
+      expect(await taskCount()).toBe(before);
+    },
+  );
+
+  it("400 '__proto__' is not a recognized field at the top level", async () => {
+    const res = await rawRequest("POST", "/v1/images/generations", {
+      headers: { "content-type": "application/json" },
+      body: '{"model":"nano-banana-2","input":{"prompt":"x"},"__proto__":{"a":1}}',
+    });
+    expectError(res, 400, "invalid_request", "invalid_request_error");
+    expect(res.body.error.message).toBe("'__proto__' is not a recognized field.");
+  });
+
+  describe("URLs are at most 2,048 characters", () => {
+    const longUrl = (length: number) => {
+      const base = "https://example.com/";
+      return base + "a".repeat(length - base.length);
+    };
+
+    it("accepts 2,048", async () => {
+      const res = await create({
+        model: "nano-banana-2",
+        input: { prompt: "x", image_urls: [longUrl(2048)] },
+        callback_url: longUrl(2048),
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    });
+
+    it.each([
+      ["an image URL of 2,049", { input: { prompt: "x", image_urls: [longUrl(2049)] } }],
+      ["an image URL of 100,000", { input: { prompt: "x", image_urls: [longUrl(100_000)] } }],
+      ["a callback_url of 2,049", { input: { prompt: "x" }, callback_url: longUrl(2049) }],
+      ["a callback_url of 100,000", { input: { prompt: "x" }, callback_url: longUrl(100_000) }],
+    ])("rejects %s", async (_name, body) => {
+      const before = await taskCount();
+      const res = await create({ model: "nano-banana-2", ...body });
+      expectError(res, 400, "invalid_request", "invalid_request_error");
+      expect(res.body.error.message).toMatch(/^'(input\.image_urls\.0|callback_url)' .*2048/);
+      expect(await taskCount()).toBe(before);
+    });
+  });
+});
+
+/** Flips bytes in the deflate data, keeping the gzip header intact. */
+function corrupt(gzip: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(gzip);
+  for (let i = 12; i < copy.length - 8; i += 3) copy[i] = copy[i]! ^ 0xa5;
+  return copy;
+}
