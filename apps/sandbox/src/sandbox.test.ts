@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
@@ -451,7 +452,7 @@ describe("callbacks", () => {
     // The clock has not moved, yet the task is done: what the callback said, the query says.
     const query = await call(url, "GET", `/v1/tasks/${taskId}`);
     expect(query.body).toEqual(delivery!.body);
-    expect(sandbox.stats).toEqual({ created: 1, callbacksSent: 1, callbacksLost: 0 });
+    expect(sandbox.stats).toMatchObject({ created: 1, callbacksSent: 1, callbacksLost: 0 });
   });
 
   it("POSTs the failure body, and the refund is already made", async () => {
@@ -490,7 +491,7 @@ describe("callbacks", () => {
     const [delivery] = await receiver.next(1);
     expect(delivery!.body).toMatchObject({ id: sent });
     expect(receiver.deliveries.map((d) => (d.body as { id: string }).id)).not.toContain(lost);
-    expect(sandbox.stats).toEqual({ created: 2, callbacksSent: 1, callbacksLost: 1 });
+    expect(sandbox.stats).toMatchObject({ created: 2, callbacksSent: 1, callbacksLost: 1 });
     expect((await call(url, "GET", `/v1/tasks/${lost}`)).body.status).toBe("completed");
   });
 
@@ -581,6 +582,137 @@ describe("fault injection", () => {
     expect(() => sandbox.configure({ callbackLossRate: -0.1 })).toThrow(RangeError);
     expect(() => sandbox.configure({ generationMs: -1 })).toThrow(RangeError);
     expect(() => createSandbox({ callbackDuplicateRate: Number.NaN })).toThrow(RangeError);
+  });
+});
+
+describe("restart, stalls and observation", () => {
+  it("forgets every task and cancels pending callbacks on forgetTasks()", async () => {
+    const receiver = await startReceiver();
+    const { url, sandbox } = await start({ generationMs: 50 });
+    const withCallback = await createTask(url, {
+      model: "nano-banana-2",
+      callback_url: receiver.url,
+      input: { prompt: "a" },
+    });
+    const without = await createTask(url, { model: "nano-banana-2", input: { prompt: "b" } });
+    sandbox.forgetTasks();
+
+    for (const taskId of [withCallback, without]) {
+      expectEnvelope(
+        await call(url, "GET", `/v1/tasks/${taskId}`),
+        404,
+        "task_not_found",
+        "invalid_request_error",
+      );
+      expect((await fetchBytes(`${url}/files/${taskId}.jpg`)).status).toBe(404);
+    }
+    // It keeps working afterwards; this task's callback, due after the forgotten one's, is the
+    // marker that the forgotten one had its turn.
+    const after = await createTask(url, {
+      model: "nano-banana-2",
+      callback_url: receiver.url,
+      input: { prompt: "c" },
+    });
+    await receiver.next(1);
+    expect(receiver.deliveries.map((d) => (d.body as { id: string }).id)).toEqual([after]);
+    expect(sandbox.stats).toMatchObject({ created: 3, callbacksSent: 1, callbacksLost: 0 });
+    expect((await call(url, "GET", `/v1/tasks/${after}`)).body.status).toBe("completed");
+  });
+
+  it("creates the task but holds the answer on stallNextSubmits()", async () => {
+    const receiver = await startReceiver();
+    const { url, sandbox } = await start({ initialCredits: 100 });
+    sandbox.stallNextSubmits(1, 2_000);
+    const created = once(sandbox.events, "created");
+    // The client gives up first: for it the outcome is unknown.
+    const impatient = fetch(`${url}/aivideoapi/v1/images/generations`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-test", "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "nano-banana-2",
+        callback_url: receiver.url,
+        input: { prompt: "a" },
+      }),
+      signal: AbortSignal.timeout(100),
+    });
+    await expect(impatient).rejects.toMatchObject({ name: "TimeoutError" });
+    const [{ taskId, callbackUrl }] = await created;
+    expect(callbackUrl).toBe(receiver.url);
+
+    // Yet the upstream accepted it: charged, queryable, and its callback arrives.
+    expect(await credits(url)).toBe(100 - 16);
+    expect((await call(url, "GET", `/v1/tasks/${taskId}`)).status).toBe(200);
+    const [delivery] = await receiver.next(1);
+    expect(delivery!.body).toMatchObject({ id: taskId, status: "completed" });
+
+    // Only the next call was stalled; a patient client gets a stalled answer late but whole.
+    const started = performance.now();
+    await createTask(url, { model: "nano-banana-2-lite", input: { prompt: "b" } });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    sandbox.stallNextSubmits(1, 300);
+    const slow = performance.now();
+    await createTask(url, { model: "nano-banana-2-lite", input: { prompt: "c" } });
+    expect(performance.now() - slow).toBeGreaterThanOrEqual(290);
+  });
+
+  it("counts every create and query call, errors included", async () => {
+    const { url, sandbox } = await start();
+    const body = { model: "nano-banana-2", input: { prompt: "a" } };
+    const taskId = await createTask(url, body);
+    await call(url, "POST", "/v1/images/generations", { key: null, body });
+    await call(url, "POST", "/v1/images/generations", { body: { model: "nano-banana-2" } });
+    sandbox.failNextSubmits(1, 429);
+    await call(url, "POST", "/v1/images/generations", { body });
+    await call(url, "GET", `/v1/tasks/${taskId}`);
+    await call(url, "GET", "/v1/tasks/397ce9f2-c04e-4244-ac33-3af19a7cc297");
+    await call(url, "GET", `/v1/tasks/${taskId}`, { key: "bad" });
+    await call(url, "GET", "/v1/credits");
+    expect(sandbox.stats).toEqual({
+      created: 1,
+      callbacksSent: 0,
+      callbacksLost: 0,
+      submitCalls: 4,
+      statusCalls: 3,
+    });
+  });
+
+  it("emits created with the task id and callback URL", async () => {
+    const { url, sandbox } = await start();
+    const created = once(sandbox.events, "created");
+    const taskId = await createTask(url, {
+      model: "nano-banana-2",
+      callback_url: "https://hooks.example.com/t/1",
+      input: { prompt: "a" },
+    });
+    expect(await created).toEqual([{ taskId, callbackUrl: "https://hooks.example.com/t/1" }]);
+    const next = once(sandbox.events, "created");
+    const plain = await createTask(url, { model: "nano-banana-2", input: { prompt: "b" } });
+    expect(await next).toEqual([{ taskId: plain, callbackUrl: undefined }]);
+  });
+
+  it("serves its stats and tasks to other processes under /_sandbox", async () => {
+    const clock = manualClock();
+    const { url, sandbox } = await start({ now: clock.now, callbackLossRate: 1 });
+    const taskId = await createTask(url, {
+      model: "nano-banana-2",
+      callback_url: "https://hooks.example.com/t/1",
+      input: { prompt: "a" },
+    });
+    await call(url, "GET", `/v1/tasks/${taskId}`);
+    const stats = await fetch(`${url}/_sandbox/stats`);
+    expect(stats.status).toBe(200);
+    expect(await stats.json()).toEqual(sandbox.stats);
+    expect(sandbox.stats).toMatchObject({ created: 1, submitCalls: 1, statusCalls: 1 });
+
+    const info = {
+      id: taskId,
+      model: "nano-banana-2",
+      callbackUrl: "https://hooks.example.com/t/1",
+      createdAt: clock.now(),
+    };
+    expect(await (await fetch(`${url}/_sandbox/tasks/${taskId}`)).json()).toEqual(info);
+    expect(await (await fetch(`${url}/_sandbox/tasks`)).json()).toEqual({ tasks: [info] });
+    expect((await fetch(`${url}/_sandbox/tasks/unknown`)).status).toBe(404);
   });
 });
 

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   getModel,
   type ImageInput,
@@ -48,6 +50,23 @@ export interface SandboxStats {
   created: number;
   callbacksSent: number;
   callbacksLost: number;
+  /** HTTP calls received on create, including those answered with an error. */
+  submitCalls: number;
+  /** HTTP calls received on query-task, including those answered with an error. */
+  statusCalls: number;
+}
+
+export interface SandboxEvents {
+  /** A task was created (before the create call is answered). */
+  created: [{ taskId: string; callbackUrl: string | undefined }];
+}
+
+/** What `GET /_sandbox/tasks` tells an out-of-process harness about a task. */
+export interface SandboxTaskInfo {
+  id: string;
+  model: string;
+  callbackUrl: string | null;
+  createdAt: number;
 }
 
 export type SubmitFailureStatus = 429 | 500 | 503;
@@ -59,6 +78,18 @@ export interface Sandbox {
   configure(changes: SandboxSettings): void;
   /** The next `count` create calls answer this error instead of creating a task (default 503). */
   failNextSubmits(count: number, status?: SubmitFailureStatus): void;
+  /**
+   * The next `count` create calls that create a task (charged, callback scheduled) hold their
+   * answer for `ms`: a client with a shorter timeout sees an unknown outcome, yet the task exists.
+   */
+  stallNextSubmits(count: number, ms: number): void;
+  /**
+   * What a restart of the upstream does: every task is forgotten (queries answer 404
+   * task_not_found) and pending callbacks are cancelled. Balances are kept.
+   */
+  forgetTasks(): void;
+  /** Emits `created` for each task, so a test can await it instead of sleeping. */
+  readonly events: EventEmitter<SandboxEvents>;
   setPublicUrl(url: string): void;
   readonly stats: SandboxStats;
   /** Cancels pending callbacks and aborts those in flight. */
@@ -91,6 +122,7 @@ interface Task {
   outcome: "completed" | "failed";
   /** Reached its outcome (and was refunded if failed). */
   settled: boolean;
+  callbackUrl: string | undefined;
 }
 
 const submitFailures: Record<SubmitFailureStatus, () => WireError> = {
@@ -141,8 +173,18 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const tasks = new Map<string, Task>();
   const timers = new Set<NodeJS.Timeout>();
   const pendingFailures: SubmitFailureStatus[] = [];
-  const stats: SandboxStats = { created: 0, callbacksSent: 0, callbacksLost: 0 };
+  const pendingStalls: number[] = [];
+  const stats: SandboxStats = {
+    created: 0,
+    callbacksSent: 0,
+    callbacksLost: 0,
+    submitCalls: 0,
+    statusCalls: 0,
+  };
+  const events = new EventEmitter<SandboxEvents>();
   const closing = new AbortController();
+  // Aborted by forgetTasks(): callbacks already on the wire die with the "restart" too.
+  let lifetime = new AbortController();
 
   function settle(task: Task): void {
     if (task.settled) return;
@@ -193,14 +235,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   }
 
   async function deliver(url: string, body: string, copies: number): Promise<void> {
-    for (let i = 0; i < copies && !closing.signal.aborted; i++) {
+    const cancelled = AbortSignal.any([closing.signal, lifetime.signal]);
+    for (let i = 0; i < copies && !cancelled.aborted; i++) {
       stats.callbacksSent++;
       try {
         const response = await fetchImpl(url, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body,
-          signal: AbortSignal.any([closing.signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
+          signal: AbortSignal.any([cancelled, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
         });
         await response.arrayBuffer();
       } catch {
@@ -264,6 +307,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         generationMs: settings.generationMs,
         outcome: random() < settings.failureRate ? "failed" : "completed",
         settled: false,
+        callbackUrl: request.callback_url,
       };
       tasks.set(task.id, task);
       account.open.add(task);
@@ -275,6 +319,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         if (!closing.signal.aborted) {
           scheduleCallback(task, request.callback_url, lost ? 0 : duplicated ? 2 : 1);
         }
+      }
+      events.emit("created", { taskId: task.id, callbackUrl: request.callback_url });
+
+      const stallMs = pendingStalls.shift();
+      if (stallMs !== undefined) {
+        // Released early by close(), so shutting the server down does not wait on it.
+        await sleep(stallMs, undefined, { signal: closing.signal }).catch(() => {});
       }
       return { taskId: task.id };
     },
@@ -294,6 +345,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
 
   const app = express();
   app.disable("x-powered-by");
+  // Counted before authentication and validation: every call the upstream would have to serve.
+  app.use(API_PREFIX, (req, _res, next) => {
+    if (req.method === "POST" && req.path === "/v1/images/generations") stats.submitCalls++;
+    else if (req.method === "GET" && /^\/v1\/tasks\/[^/]+$/.test(req.path)) stats.statusCalls++;
+    next();
+  });
   app.use(
     API_PREFIX,
     createAivideoapiRouter(backend, {
@@ -301,6 +358,28 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error),
     }),
   );
+  // For harnesses in another process (the bench): outside the dialect's path, no key needed.
+  app.get("/_sandbox/stats", (_req, res) => {
+    res.json(stats);
+  });
+  const info = (task: Task): SandboxTaskInfo => ({
+    id: task.id,
+    model: task.model,
+    callbackUrl: task.callbackUrl ?? null,
+    createdAt: task.createdAtMs,
+  });
+  app.get("/_sandbox/tasks", (_req, res) => {
+    res.json({ tasks: [...tasks.values()].map(info) });
+  });
+  app.get("/_sandbox/tasks/:id", (req, res) => {
+    const task = tasks.get(req.params.id);
+    if (!task) {
+      res.status(404).json({ error: "task_not_found" });
+      return;
+    }
+    res.json(info(task));
+  });
+
   app.get("/files/:name", (req, res) => {
     const match = /^([^.]+)\.(png|jpg)$/.exec(req.params.name);
     const task = match ? tasks.get(match[1]!) : undefined;
@@ -323,6 +402,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   return {
     app,
     stats,
+    events,
     configure(changes) {
       checkSettings(changes);
       if (changes.publicUrl !== undefined) settings.publicUrl = stripSlashes(changes.publicUrl);
@@ -341,6 +421,21 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         throw new RangeError(`status must be 429, 500 or 503, got ${status}`);
       }
       for (let i = 0; i < count; i++) pendingFailures.push(status);
+    },
+    stallNextSubmits(count, ms) {
+      if (!(Number.isInteger(count) && count >= 0 && Number.isFinite(ms) && ms >= 0)) {
+        throw new RangeError(`count and ms must be non-negative, got ${count} and ${ms}`);
+      }
+      for (let i = 0; i < count; i++) pendingStalls.push(ms);
+    },
+    forgetTasks() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      lifetime.abort();
+      lifetime = new AbortController();
+      tasks.clear();
+      // Open tasks are gone: nothing is left to settle or refund.
+      for (const account of accounts.values()) account.open.clear();
     },
     setPublicUrl(url) {
       settings.publicUrl = stripSlashes(url);
