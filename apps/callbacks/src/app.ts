@@ -1,4 +1,4 @@
-import { type Clock, type ProviderRegistry, systemClock } from "@ripen/core";
+import { type Clock, isDatabaseUnavailable, type ProviderRegistry, systemClock } from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
@@ -24,6 +24,7 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     providers: options.providers,
     secret: options.secret,
     clock: options.clock ?? systemClock,
+    logger: options.logger,
   };
 
   app.use(
@@ -33,12 +34,12 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     }),
   );
 
-  // Raw text, whatever the content type: the body is stored exactly as it came.
+  // Raw bytes, whatever the content type: the body is stored exactly as it came.
   app.post(
     "/callbacks/:provider/:taskId/:token",
-    express.text({ type: () => true, limit: "1mb" }),
+    express.raw({ type: () => true, limit: "1mb" }),
     async (req, res) => {
-      const rawBody = typeof req.body === "string" ? req.body : "";
+      const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const result = await receiveCallback(deps, {
         provider: req.params.provider as string,
         taskId: req.params.taskId as string,
@@ -62,24 +63,27 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ ok: false, message: "Not found." });
   });
-  app.use(
-    (
-      error: { status?: number; type?: string },
-      _req: Request,
-      res: Response,
-      _next: NextFunction,
-    ) => {
-      if (
-        error.type === "entity.too.large" ||
-        error.type?.startsWith("encoding") ||
-        error.type?.startsWith("charset")
-      ) {
-        res.status(400).json({ ok: false, message: "Callback body could not be read." });
-        return;
-      }
-      options.logger.error({ err: error }, "callback handling failed");
-      res.status(500).json({ ok: false, message: "Internal error; retry later." });
-    },
-  );
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Unreadable requests (bad percent-encoding in the path, a broken gzip body, too large) are
+    // the sender's fault: body-parser and the router mark them with a 4xx status.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      res
+        .status(status === 413 ? 413 : 400)
+        .json({ ok: false, message: "Callback could not be read." });
+      return;
+    }
+    // Providers retry a callback that failed: a 503 asks for exactly that.
+    if (isDatabaseUnavailable(error)) {
+      options.logger.warn({ err: error }, "callback deferred: database unavailable");
+      res
+        .status(503)
+        .set("retry-after", "5")
+        .json({ ok: false, message: "Unavailable; retry later." });
+      return;
+    }
+    options.logger.error({ err: error }, "callback handling failed");
+    res.status(500).json({ ok: false, message: "Internal error; retry later." });
+  });
   return app;
 }

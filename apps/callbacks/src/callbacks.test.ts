@@ -1,12 +1,20 @@
-import { callbackToken, completeTask, createTask, findTask, transitionTask } from "@ripen/core";
-import { ledgerEntries, providerCallbacks } from "@ripen/db";
+import {
+  acceptAttempt,
+  callbackToken,
+  completeTask,
+  createTask,
+  endAttempt,
+  findTask,
+  openAttempt,
+} from "@ripen/core";
+import { ledgerEntries, providerCallbacks, taskAttempts } from "@ripen/db";
 import {
   ledgerViolations,
   startTestStack,
   TEST_CALLBACK_SECRET,
   type TestStack,
 } from "@ripen/testkit";
-import { eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let stack: TestStack;
@@ -19,7 +27,18 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-/** A task that was submitted upstream as `upstream-<id>` and is running. */
+/** Opens the task's next attempt, as the worker does before it calls the upstream. */
+const open = (taskId: string) =>
+  openAttempt(stack.db.db, {
+    task: { id: taskId },
+    provider: "aivideoapi",
+    upstreamModel: "nano-banana-2",
+    upstreamCost: 16,
+    callbackSecret: TEST_CALLBACK_SECRET,
+    now: new Date(),
+  });
+
+/** A task whose attempt 1 was accepted upstream as `upstream-<id>` and is running. */
 async function runningTask() {
   const task = await createTask(stack.db.db, {
     accountId,
@@ -27,21 +46,17 @@ async function runningTask() {
     input: { prompt: "x" },
   });
   const providerTaskId = `upstream-${task.id}`;
-  await transitionTask(stack.db.db, {
-    taskId: task.id,
-    from: ["queued"],
-    to: "submitting",
-    source: "test",
-  });
-  await transitionTask(stack.db.db, {
-    taskId: task.id,
-    from: ["submitting"],
-    to: "running",
-    source: "test",
-    changes: { providerTaskId },
-  });
+  const attempt = await open(task.id);
+  await acceptAttempt(stack.db.db, { attempt: attempt!, providerTaskId, now: new Date() });
   return { taskId: task.id, providerTaskId };
 }
+
+const attemptsOf = (taskId: string) =>
+  stack.db.db
+    .select()
+    .from(taskAttempts)
+    .where(eq(taskAttempts.taskId, taskId))
+    .orderBy(asc(taskAttempts.number));
 
 const completedBody = (providerTaskId: string) => ({
   id: providerTaskId,
@@ -58,13 +73,13 @@ const completedBody = (providerTaskId: string) => ({
 function post(
   taskId: string,
   body: unknown,
-  token = callbackToken(TEST_CALLBACK_SECRET, taskId),
+  token = callbackToken(TEST_CALLBACK_SECRET, taskId, 1),
   provider = "aivideoapi",
 ) {
   return fetch(`${stack.callbacksUrl}/callbacks/${provider}/${taskId}/${token}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
+    body: typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 }
 
@@ -87,7 +102,15 @@ describe("provider callbacks", () => {
       .select()
       .from(providerCallbacks)
       .where(eq(providerCallbacks.taskId, taskId));
-    expect(stored.map((s) => [s.body, s.outcome])).toEqual([[raw, "applied"]]);
+    expect(stored.map((s) => [s.body.toString("utf8"), s.outcome, s.attemptNumber])).toEqual([
+      [raw, "applied", 1],
+    ]);
+    const [attempt] = await attemptsOf(taskId);
+    expect(attempt).toMatchObject({ state: "succeeded", upstreamCost: 16 });
+    expect(attempt?.result).toEqual({
+      status: "succeeded",
+      urls: ["https://files.example/abc.png"],
+    });
   });
 
   it("answers a duplicate with 200 and no second capture", async () => {
@@ -135,7 +158,7 @@ describe("provider callbacks", () => {
 
   it("refuses a forged token with 401 and changes nothing", async () => {
     const { taskId, providerTaskId } = await runningTask();
-    const forged = callbackToken("some-other-secret-0123456789", taskId);
+    const forged = callbackToken("some-other-secret-0123456789", taskId, 1);
     const res = await post(taskId, completedBody(providerTaskId), forged);
     expect(res.status).toBe(401);
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
@@ -154,9 +177,20 @@ describe("provider callbacks", () => {
     const res = await post(
       b.taskId,
       completedBody(b.providerTaskId),
-      callbackToken(TEST_CALLBACK_SECRET, a.taskId),
+      callbackToken(TEST_CALLBACK_SECRET, a.taskId, 1),
     );
     expect(res.status).toBe(401);
+  });
+
+  it("answers 404 for an attempt the task never opened", async () => {
+    const { taskId, providerTaskId } = await runningTask();
+    const res = await post(
+      taskId,
+      completedBody(providerTaskId),
+      callbackToken(TEST_CALLBACK_SECRET, taskId, 2),
+    );
+    expect(res.status).toBe(404);
+    expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
   });
 
   it("answers 404 for an unknown task with a valid token, and for an unknown provider", async () => {
@@ -180,6 +214,105 @@ describe("provider callbacks", () => {
       .from(providerCallbacks)
       .where(eq(providerCallbacks.taskId, taskId));
     expect(stored.map((s) => s.outcome)).toEqual(["invalid", "invalid"]);
+  });
+
+  it("stores any body byte for byte and answers 400 for text Postgres cannot hold", async () => {
+    const { taskId, providerTaskId } = await runningTask();
+    const valid = JSON.stringify(completedBody(providerTaskId));
+    const bodies = [
+      Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x7d]),
+      valid.replace('"model":"nano-banana-2"', String.raw`"model":"nano\u0000banana"`),
+      valid.replace("abc.png", String.raw`\ud800.png`),
+      valid.replace('"costTime"', String.raw`"cost\udc00"`),
+    ];
+    expect(new Set(bodies.map(String)).size).toBe(4);
+    for (const body of bodies) {
+      const res = await post(taskId, body);
+      expect(res.status).toBe(400);
+    }
+    expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
+    const stored = await stack.db.db
+      .select()
+      .from(providerCallbacks)
+      .where(eq(providerCallbacks.taskId, taskId))
+      .orderBy(asc(providerCallbacks.id));
+    expect(stored[0]?.body).toEqual(bodies[0]);
+    expect(stored.map((s) => s.outcome)).toEqual(["invalid", "invalid", "invalid", "invalid"]);
+  });
+
+  it("answers 400, not 500, for a path with broken percent-encoding", async () => {
+    const res = await fetch(`${stack.callbacksUrl}/callbacks/aivideoapi/%E0%A4%A/x`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it("settles the task from a callback for an attempt whose accept was never recorded", async () => {
+    // The worker sent attempt 1 and died before writing the upstream's answer.
+    const task = await createTask(stack.db.db, {
+      accountId,
+      model: "nano-banana-2",
+      input: { prompt: "crash after send" },
+    });
+    await open(task.id);
+    const res = await post(task.id, completedBody("upstream-recovered"));
+    expect(await res.json()).toMatchObject({ outcome: "applied" });
+    expect(await findTask(stack.db.db, task.id)).toMatchObject({
+      status: "succeeded",
+      providerTaskId: "upstream-recovered",
+    });
+    expect(await attemptsOf(task.id)).toMatchObject([
+      { number: 1, state: "succeeded", providerTaskId: "upstream-recovered" },
+    ]);
+    expect(await capturesOf(task.id)).toBe(1);
+  });
+
+  it("records a superseded attempt's late result on that attempt and leaves the task alone", async () => {
+    const { taskId, providerTaskId } = await runningTask();
+    // The upstream lost attempt 1, so attempt 2 was submitted and is running.
+    const [first] = await attemptsOf(taskId);
+    await endAttempt(stack.db.db, {
+      attemptId: first!.id,
+      state: "lost",
+      from: ["accepted"],
+      now: new Date(),
+    });
+    const second = await open(taskId);
+    await acceptAttempt(stack.db.db, {
+      attempt: second!,
+      providerTaskId: `${providerTaskId}-2`,
+      now: new Date(),
+    });
+
+    const late = await post(taskId, completedBody(providerTaskId));
+    expect(late.status).toBe(200);
+    expect(await late.json()).toMatchObject({ outcome: "late" });
+    expect(await findTask(stack.db.db, taskId)).toMatchObject({
+      status: "running",
+      attempts: 2,
+      providerTaskId: `${providerTaskId}-2`,
+    });
+    expect(await capturesOf(taskId)).toBe(0);
+    const [lateAttempt] = await attemptsOf(taskId);
+    expect(lateAttempt).toMatchObject({ state: "superseded", result: { status: "succeeded" } });
+
+    const current = await post(
+      taskId,
+      completedBody(`${providerTaskId}-2`),
+      callbackToken(TEST_CALLBACK_SECRET, taskId, 2),
+    );
+    expect(await current.json()).toMatchObject({ outcome: "applied" });
+    expect(await capturesOf(taskId)).toBe(1);
+    const outcomes = await stack.db.db
+      .select({ n: providerCallbacks.attemptNumber, outcome: providerCallbacks.outcome })
+      .from(providerCallbacks)
+      .where(and(eq(providerCallbacks.taskId, taskId)))
+      .orderBy(asc(providerCallbacks.id));
+    expect(outcomes).toEqual([
+      { n: 1, outcome: "late" },
+      { n: 2, outcome: "applied" },
+    ]);
   });
 
   it("rejects a callback for another upstream task", async () => {

@@ -2,7 +2,11 @@ import {
   type Clock,
   completeTask,
   DomainError,
+  findAttempt,
   findTask,
+  isStorableText,
+  type LifecycleLogger,
+  logTaskEnded,
   outcomeOf,
   type ProviderRegistry,
   verifyCallbackToken,
@@ -14,14 +18,14 @@ import {
   type ProviderName,
   providerCallbacks,
   providerNames,
-  withTransaction,
 } from "@ripen/db";
 
 export interface CallbackInput {
   provider: string;
   taskId: string;
   token: string;
-  rawBody: string;
+  /** The body exactly as received. */
+  rawBody: Buffer;
   headers: Record<string, string>;
 }
 
@@ -36,11 +40,27 @@ export interface ReceiveCallbackDeps {
   providers: ProviderRegistry;
   secret: string;
   clock: Clock;
+  logger: LifecycleLogger;
+}
+
+/** Every string in a parsed JSON value can be stored by Postgres (keys included). */
+function isStorableJson(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (typeof value === "string") return isStorableText(value);
+  if (Array.isArray(value)) return value.every((item) => isStorableJson(item, depth + 1));
+  if (value && typeof value === "object") {
+    return Object.entries(value).every(
+      ([key, item]) => isStorableText(key) && isStorableJson(item, depth + 1),
+    );
+  }
+  return true;
 }
 
 /**
- * Verifies, records and applies one provider callback. It completes the task through the same
- * `completeTask` as the poller, so whichever arrives second finds the task ended and does nothing.
+ * Verifies, records and applies one provider callback. The token names the attempt it was made
+ * for; the attempt's result is always recorded on it, and it settles the task only while that
+ * attempt is the task's current one, through the same `completeTask` as the poller, so whichever
+ * arrives second changes nothing.
  */
 export async function receiveCallback(
   deps: ReceiveCallbackDeps,
@@ -50,12 +70,14 @@ export async function receiveCallback(
     return { status: 404, outcome: "unknown", message: "Unknown provider." };
   }
   const provider = input.provider as ProviderName;
-  // The token is checked before the task is looked up, so a forger learns nothing about ids.
-  if (!verifyCallbackToken(deps.secret, input.taskId, input.token)) {
+  // The token is checked before anything is looked up, so a forger learns nothing about ids.
+  const attemptNumber = verifyCallbackToken(deps.secret, input.taskId, input.token);
+  if (attemptNumber === null) {
     return { status: 401, outcome: "forged", message: "Invalid callback token." };
   }
   const task = await findTask(deps.db, input.taskId);
-  if (!task || task.provider !== provider) {
+  const attempt = task ? await findAttempt(deps.db, task.id, attemptNumber) : null;
+  if (!task || !attempt || task.provider !== provider || attempt.provider !== provider) {
     return { status: 404, outcome: "unknown", message: "Unknown task." };
   }
 
@@ -63,22 +85,33 @@ export async function receiveCallback(
     tx.insert(providerCallbacks).values({
       provider,
       taskId: task.id,
+      attemptNumber,
       body: input.rawBody,
       headers: input.headers,
       outcome,
     });
+  const invalid = async (message: string): Promise<CallbackResult> => {
+    await record(deps.db, "invalid");
+    return { status: 400, outcome: "invalid", message: `Malformed callback: ${message}` };
+  };
 
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(input.rawBody));
+  } catch {
+    return invalid("Body is not UTF-8 JSON.");
+  }
+  if (!isStorableJson(body))
+    return invalid("Body holds text that cannot be stored (NUL, lone surrogates).");
   let parsed: ReturnType<ProviderRegistry[ProviderName]["parseCallback"]>;
   try {
-    parsed = deps.providers[provider].parseCallback(JSON.parse(input.rawBody));
+    parsed = deps.providers[provider].parseCallback(body);
   } catch (error) {
-    await record(deps.db, "invalid");
-    const reason = error instanceof DomainError ? error.message : "Body is not JSON.";
-    return { status: 400, outcome: "invalid", message: `Malformed callback: ${reason}` };
+    if (!(error instanceof DomainError)) throw error;
+    return invalid(error.message);
   }
-  if (task.providerTaskId && parsed.providerTaskId !== task.providerTaskId) {
-    await record(deps.db, "invalid");
-    return { status: 400, outcome: "invalid", message: "Callback is for another upstream task." };
+  if (attempt.providerTaskId && parsed.providerTaskId !== attempt.providerTaskId) {
+    return invalid("It is for another upstream task.");
   }
 
   const outcome = outcomeOf(parsed);
@@ -86,16 +119,26 @@ export async function receiveCallback(
     await record(deps.db, "ignored");
     return { status: 200, outcome: "ignored", message: "Progress noted." };
   }
-  return withTransaction(deps.db, async (tx) => {
-    const { applied } = await completeTask(tx, {
+  return deps.db.transaction(async (tx) => {
+    const result = await completeTask(tx, {
       taskId: task.id,
       outcome,
       source: "callback",
+      attempt: { number: attemptNumber, providerTaskId: parsed.providerTaskId },
       now: deps.clock.now(),
     });
-    await record(tx, applied ? "applied" : "duplicate");
-    return applied
-      ? { status: 200 as const, outcome: "applied" as const, message: "Task completed." }
-      : { status: 200 as const, outcome: "duplicate" as const, message: "Task had already ended." };
+    const recorded = result.applied
+      ? ("applied" as const)
+      : result.attemptOutcome === "late"
+        ? ("late" as const)
+        : ("duplicate" as const);
+    await record(tx, recorded);
+    if (result.applied && result.task) logTaskEnded(deps.logger, result.task, "callback");
+    const messages: Record<"applied" | "late" | "duplicate", string> = {
+      applied: "Task completed.",
+      late: "Recorded on its attempt; the task had ended or moved on to another attempt.",
+      duplicate: "Task had already ended.",
+    };
+    return { status: 200 as const, outcome: recorded, message: messages[recorded] };
   });
 }

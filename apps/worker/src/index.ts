@@ -1,4 +1,4 @@
 export { nextPollDelay, type PollPolicy } from "./poll-delay";
-export { createRunTask, type RunTaskDeps } from "./run-task";
+export { createRunTask, defaultRetryPolicy, type RetryPolicy, type RunTaskDeps } from "./run-task";
 export { type SweepResult, sweep } from "./sweep";
 export { type RipenWorker, startWorker, type WorkerOptions } from "./worker";

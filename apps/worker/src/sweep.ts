@@ -1,9 +1,10 @@
 import {
   type Clock,
+  claimOverdueWakes,
   completeTask,
   expiredOutcome,
   listOverdueTasks,
-  listStaleActiveTasks,
+  logTaskEnded,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import type { TaskQueue } from "@ripen/queue";
@@ -14,52 +15,106 @@ export interface SweepDeps {
   taskQueue: TaskQueue;
   clock: Clock;
   logger: Logger;
-  /** An active task untouched for this long is checked for live work. */
+  /** A task whose job should have woken this long ago is checked for live work. */
   graceMs: number;
-  batchSize?: number;
+  /** Tasks claimed per query (500). */
+  pageSize?: number;
+  /** Tasks one sweep checks at most (20,000); the rest wait for the next sweep, oldest first. */
+  maxPerSweep?: number;
 }
 
 export interface SweepResult {
+  /** Tasks past their deadline, ended as expired and refunded by this sweep. */
   expired: number;
+  /** Overdue tasks whose job was gone, enqueued again. */
   requeued: number;
+  /** Overdue tasks whose job was still there (waiting in a backlog, or running). */
+  live: number;
+  /** Tasks this sweep could not handle; they are tried again by the next one. */
+  failed: number;
 }
 
 const liveStates = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children"]);
+const CHUNK = 25;
+
+/** Runs `fn` over `items`, CHUNK at a time; one item's failure is counted, not thrown. */
+async function eachIsolated<T>(
+  items: T[],
+  fn: (item: T) => Promise<void>,
+  onError: (item: T, error: unknown) => void,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += CHUNK) {
+    await Promise.all(
+      items.slice(i, i + CHUNK).map((item) => fn(item).catch((error) => onError(item, error))),
+    );
+  }
+}
 
 /**
- * The outbox sweep: expires active tasks past their deadline (refunding them) and re-enqueues
- * active tasks whose job is gone, e.g. after a crash between commit and enqueue.
+ * The outbox sweep. Expires active tasks past their deadline (refunding them), then finds active
+ * tasks whose job should have woken more than `graceMs` ago and re-adds the job of each one that
+ * is gone: a crash between commit and enqueue, a Redis that lost its data, a job that ran out of
+ * BullMQ attempts. Tasks are claimed oldest wake-up first and each claim moves the wake-up on,
+ * so every lost task is reached however many are in flight, and sweeps running at once in
+ * several workers split the work instead of repeating it.
  */
 export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   const now = deps.clock.now();
-  const limit = deps.batchSize ?? 500;
-  let expired = 0;
-  for (const taskId of await listOverdueTasks(deps.db, { now, limit })) {
-    const { applied } = await completeTask(deps.db, {
-      taskId,
-      outcome: expiredOutcome(),
-      source: "deadline",
-      now,
-    });
-    if (applied) expired++;
+  const pageSize = deps.pageSize ?? 500;
+  const maxPerSweep = deps.maxPerSweep ?? 20_000;
+  const result: SweepResult = { expired: 0, requeued: 0, live: 0, failed: 0 };
+  const failed = (taskId: string, error: unknown) => {
+    result.failed++;
+    deps.logger.error({ taskId, err: error }, "sweep could not handle a task");
+  };
+
+  for (let seen = 0; seen < maxPerSweep; ) {
+    const overdue = await listOverdueTasks(deps.db, { now, limit: pageSize });
+    await eachIsolated(
+      overdue,
+      async (taskId) => {
+        const ended = await completeTask(deps.db, {
+          taskId,
+          outcome: expiredOutcome(),
+          source: "deadline",
+          now,
+        });
+        if (ended.applied && ended.task) {
+          result.expired++;
+          logTaskEnded(deps.logger, ended.task, "deadline");
+        }
+      },
+      failed,
+    );
+    seen += overdue.length;
+    // A page that ended nothing would be read again unchanged: leave it to the next sweep.
+    if (overdue.length < pageSize || result.failed > 0) break;
   }
 
-  let requeued = 0;
-  const stale = await listStaleActiveTasks(deps.db, {
-    olderThan: new Date(now.getTime() - deps.graceMs),
-    limit,
-  });
-  for (const { id } of stale) {
-    const job = await deps.taskQueue.queue.getJob(id);
-    if (job) {
-      const state = await job.getState();
-      if (liveStates.has(state)) continue;
-      // A finished job keeps its id and would make the add below a no-op.
-      await job.remove().catch(() => {});
-    }
-    await deps.taskQueue.enqueue(id);
-    requeued++;
+  const before = new Date(now.getTime() - deps.graceMs);
+  const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
+  for (let seen = 0; seen < maxPerSweep; ) {
+    const claimed = await claimOverdueWakes(deps.db, { before, recheckAt, limit: pageSize });
+    await eachIsolated(
+      claimed,
+      async (taskId) => {
+        const state = await deps.taskQueue.queue.getJobState(taskId);
+        if (liveStates.has(state)) {
+          result.live++;
+          return;
+        }
+        // A finished job keeps its id and would make the add below a no-op.
+        if (state === "completed" || state === "failed") await deps.taskQueue.queue.remove(taskId);
+        await deps.taskQueue.enqueue(taskId);
+        result.requeued++;
+        deps.logger.info({ event: "task.requeued", taskId, jobState: state }, "task requeued");
+      },
+      failed,
+    );
+    seen += claimed.length;
+    if (claimed.length < pageSize) break;
   }
-  if (expired || requeued) deps.logger.info({ expired, requeued }, "sweep");
-  return { expired, requeued };
+
+  if (result.expired || result.requeued || result.failed) deps.logger.info(result, "sweep");
+  return result;
 }

@@ -8,13 +8,12 @@ import {
   jobCatalog,
   type QueueName,
   queueNames,
-  type SubmitRetryPolicy,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { PollPolicy } from "./poll-delay";
-import { createRunTask } from "./run-task";
+import { createRunTask, type RetryPolicy } from "./run-task";
 import { type SweepResult, sweep } from "./sweep";
 
 export interface WorkerOptions {
@@ -26,27 +25,35 @@ export interface WorkerOptions {
   callbackBaseUrl: string;
   callbackSecret: string;
   poll: PollPolicy;
+  /** Upstream attempts per task and the backoff between refused submissions. */
+  retry?: RetryPolicy;
   sweep: { everyMs: number; graceMs: number };
   concurrency?: number;
   clock?: Clock;
   random?: () => number;
-  /** Retry policy of jobs the sweep re-adds; the API's producer should use the same. */
-  submitPolicy?: SubmitRetryPolicy;
 }
 
 export interface RipenWorker {
   /** Runs one sweep now (the scheduler also runs it every `sweep.everyMs`). */
   sweepNow(): Promise<SweepResult>;
+  /** Recreates the sweep's schedule if Redis lost it; true when it had to. */
+  ensureSweepSchedule(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 type Handlers = { [N in JobName]: (job: Job<JobPayload<N>>, token?: string) => Promise<unknown> };
 
-/** Starts the BullMQ workers for every queue in the job catalog, and the sweep's scheduler. */
+const SWEEP_SCHEDULER_ID = "sweep";
+
+/**
+ * Starts the BullMQ workers for every queue in the job catalog and the sweep's scheduler. Redis
+ * holds nothing that cannot be rebuilt: a watchdog recreates the scheduler when Redis comes back
+ * without it (restarted empty, flushed) and sweeps at once, which re-adds every lost job.
+ */
 export async function startWorker(options: WorkerOptions): Promise<RipenWorker> {
   const clock = options.clock ?? systemClock;
   const ctx = { connection: options.connection, prefix: options.prefix };
-  const taskQueue = createTaskQueue(ctx, options.submitPolicy);
+  const taskQueue = createTaskQueue(ctx);
   const maintenanceQueue = createQueue(ctx, queueNames.maintenance);
   const sweepDeps = {
     db: options.db,
@@ -63,6 +70,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       clock,
       logger: options.logger,
       poll: options.poll,
+      retry: options.retry,
       callbackBaseUrl: options.callbackBaseUrl,
       callbackSecret: options.callbackSecret,
       random: options.random,
@@ -79,10 +87,10 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       queueName,
       async (job, token) => {
         const name = job.name as JobName;
-        const handler = handlers[name] as (job: Job, token?: string) => Promise<unknown>;
-        if (!handler || jobCatalog[name].queue !== queueName) {
+        if (!Object.hasOwn(handlers, name) || jobCatalog[name].queue !== queueName) {
           throw new Error(`No handler for job '${job.name}' on queue '${queueName}'`);
         }
+        const handler = handlers[name] as (job: Job, token?: string) => Promise<unknown>;
         return handler(job, token);
       },
       {
@@ -103,15 +111,49 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     return worker;
   });
 
-  await maintenanceQueue.upsertJobScheduler(
-    "sweep",
-    { every: options.sweep.everyMs },
-    { name: "maintenance.sweep", data: {}, opts: jobCatalog["maintenance.sweep"].options },
-  );
+  const upsertSweepSchedule = () =>
+    maintenanceQueue.upsertJobScheduler(
+      SWEEP_SCHEDULER_ID,
+      { every: options.sweep.everyMs },
+      { name: "maintenance.sweep", data: {}, opts: jobCatalog["maintenance.sweep"].options },
+    );
+  async function ensureSweepSchedule(): Promise<boolean> {
+    if (await maintenanceQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) return false;
+    await upsertSweepSchedule();
+    return true;
+  }
+  let checking = false;
+  async function watchdog(): Promise<void> {
+    if (checking) return;
+    checking = true;
+    try {
+      if (await ensureSweepSchedule()) {
+        options.logger.warn(
+          "the sweep's schedule was missing from Redis; recreated it, sweeping now",
+        );
+        await sweep(sweepDeps);
+      }
+    } catch (error) {
+      options.logger.warn({ err: (error as Error).message }, "sweep schedule check failed");
+    } finally {
+      checking = false;
+    }
+  }
+
+  await upsertSweepSchedule();
+  // One timer per process, not per task: checks that Redis still holds the schedule.
+  const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
+  watchdogTimer.unref();
+  // A reconnect may be to a Redis that restarted empty.
+  const onReady = () => void watchdog();
+  options.connection.on("ready", onReady);
 
   return {
     sweepNow: () => sweep(sweepDeps),
+    ensureSweepSchedule,
     async close() {
+      clearInterval(watchdogTimer);
+      options.connection.off("ready", onReady);
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([taskQueue.close(), maintenanceQueue.close()]);
     },

@@ -4,6 +4,7 @@ const prefixes = {
   account: "acct",
   apiKey: "key",
   task: "task",
+  attempt: "att",
   ledger: "led",
 } as const;
 

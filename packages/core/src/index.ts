@@ -6,6 +6,15 @@ export {
   type Principal,
 } from "./accounts";
 export {
+  acceptAttempt,
+  clearNotFound,
+  currentAttempt,
+  endAttempt,
+  findAttempt,
+  noteNotFound,
+  openAttempt,
+} from "./attempts";
+export {
   AccountNotFound,
   DomainError,
   IllegalTransition,
@@ -19,7 +28,8 @@ export {
   Unauthenticated,
 } from "./errors";
 export { newId } from "./ids";
-export { type Credits, getCredits, grantCredits, holdCredits, resolveHold } from "./ledger";
+export { type Credits, getCredits, grantCredits, resolveHold } from "./ledger";
+export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export {
   type AspectRatio,
   aspectRatios,
@@ -42,16 +52,21 @@ export {
 } from "./models";
 export * from "./provider";
 export {
+  type CompleteTaskArgs,
+  type CompleteTaskResult,
   type CreateTaskArgs,
+  claimOverdueWakes,
   completeTask,
   createTask,
   expiredOutcome,
   findTask,
   getTaskForAccount,
+  isActiveStatus,
   listOverdueTasks,
-  listStaleActiveTasks,
-  TASK_EVENTS_CHANNEL,
-  type TaskEventNotice,
+  setNextWake,
+  sourcesOf,
   type TaskOutcome,
+  type TransitionArgs,
+  taskTransitions,
   transitionTask,
 } from "./tasks";

@@ -1,6 +1,6 @@
 import { accounts, type Executor, ledgerEntries, withTransaction } from "@ripen/db";
 import { eq, sql } from "drizzle-orm";
-import { AccountNotFound, InsufficientCredits, InvalidRequest } from "./errors";
+import { AccountNotFound, InvalidRequest } from "./errors";
 import { newId } from "./ids";
 
 export interface Credits {
@@ -60,67 +60,33 @@ export async function grantCredits(
 }
 
 /**
- * Holds `amount` for a task. The availability check is the UPDATE's own WHERE clause, so
- * concurrent holds serialize on the account row and can never overdraw it.
- */
-export async function holdCredits(
-  db: Executor,
-  args: { accountId: string; taskId: string; amount: number },
-): Promise<void> {
-  await withTransaction(db, async (tx) => {
-    const held = await tx
-      .update(accounts)
-      .set({ held: sql`${accounts.held} + ${args.amount}`, updatedAt: sql`now()` })
-      .where(
-        sql`${accounts.id} = ${args.accountId} and ${accounts.balance} - ${accounts.held} >= ${args.amount}`,
-      )
-      .returning({ id: accounts.id });
-    if (held.length === 0) {
-      const credits = await getCredits(tx, args.accountId);
-      throw new InsufficientCredits(args.amount, credits.available);
-    }
-    await tx.insert(ledgerEntries).values({
-      id: newId("ledger"),
-      accountId: args.accountId,
-      taskId: args.taskId,
-      kind: "hold",
-      amount: args.amount,
-      idempotencyKey: `hold:${args.taskId}`,
-    });
-  });
-}
-
-/**
- * Resolves a task's hold exactly once: capture posts it against the balance, release voids it.
- * Returns false when the hold was already resolved.
+ * Resolves a task's hold exactly once, in one statement: the resolution is built from the hold
+ * itself (its account, its amount), so nothing but a real, open hold can be captured or released,
+ * and the schema refuses any other row. Capture posts the hold against the balance; release voids
+ * it. Returns false when the task has no hold or it was already resolved.
  */
 export async function resolveHold(
   db: Executor,
-  args: { accountId: string; taskId: string; amount: number; kind: "capture" | "release" },
+  args: { taskId: string; kind: "capture" | "release" },
 ): Promise<boolean> {
-  return withTransaction(db, async (tx) => {
-    const inserted = await tx
-      .insert(ledgerEntries)
-      .values({
-        id: newId("ledger"),
-        accountId: args.accountId,
-        taskId: args.taskId,
-        kind: args.kind,
-        amount: args.amount,
-        idempotencyKey: `resolve:${args.taskId}`,
-      })
-      .onConflictDoNothing({ target: ledgerEntries.idempotencyKey })
-      .returning({ id: ledgerEntries.id });
-    if (inserted.length === 0) return false;
-    const balanceChange = args.kind === "capture" ? args.amount : 0;
-    await tx
-      .update(accounts)
-      .set({
-        balance: sql`${accounts.balance} - ${balanceChange}`,
-        held: sql`${accounts.held} - ${args.amount}`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(accounts.id, args.accountId));
-    return true;
-  });
+  const posted = args.kind === "capture";
+  const result = await db.execute(sql`
+    with hold as (
+      select id, account_id, amount from ${ledgerEntries}
+      where idempotency_key = ${`hold:${args.taskId}`} and kind = 'hold'
+    ), resolution as (
+      insert into ${ledgerEntries} (id, account_id, task_id, kind, amount, hold_id, idempotency_key)
+      select ${newId("ledger")}, account_id, ${args.taskId}, ${args.kind}::ledger_entry_kind, amount, id,
+        ${`resolve:${args.taskId}`}
+      from hold
+      on conflict do nothing
+      returning account_id, amount
+    )
+    update ${accounts} a
+    set balance = a.balance - (case when ${posted}::boolean then r.amount else 0 end),
+        held = a.held - r.amount,
+        updated_at = now()
+    from resolution r where a.id = r.account_id
+    returning a.id`);
+  return result.rows.length > 0;
 }

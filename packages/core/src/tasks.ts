@@ -1,27 +1,60 @@
 import {
   type ActiveTaskStatus,
+  type AttemptResult,
+  accounts,
   activeTaskStatuses,
   type Executor,
+  ledgerEntries,
   type Task,
   type TaskOutput,
   type TaskStatus,
   type TerminalTaskStatus,
+  taskAttempts,
   taskEvents,
   tasks,
   withTransaction,
 } from "@ripen/db";
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { TaskNotFound } from "./errors";
+import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { IllegalTransition, InsufficientCredits, TaskNotFound } from "./errors";
 import { newId } from "./ids";
-import { holdCredits, resolveHold } from "./ledger";
+import { getCredits, resolveHold } from "./ledger";
 import { getModel, normalizeImageInput, priceOf } from "./models";
 
-/** Postgres channel on which every transition is announced (delivered at commit). */
-export const TASK_EVENTS_CHANNEL = "ripen_task_events";
+/**
+ * The task state machine, declared once: each status and the statuses it may move to.
+ * `running → submitting` opens a new attempt after the upstream lost the task; `submitting →
+ * succeeded|failed` is a callback settling an attempt whose accept we never recorded.
+ */
+export const taskTransitions = {
+  queued: ["submitting", "failed", "canceled", "expired"],
+  submitting: ["running", "succeeded", "failed", "canceled", "expired"],
+  running: ["submitting", "succeeded", "failed", "canceled", "expired"],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+  expired: [],
+} as const satisfies Record<TaskStatus, readonly TaskStatus[]>;
 
-export interface TaskEventNotice {
-  taskId: string;
-  status: TaskStatus;
+/** The statuses from which a task may move to `to`. */
+export function sourcesOf(to: TaskStatus): TaskStatus[] {
+  return (Object.keys(taskTransitions) as TaskStatus[]).filter((from) =>
+    (taskTransitions[from] as readonly TaskStatus[]).includes(to),
+  );
+}
+
+export const isActiveStatus = (status: TaskStatus): status is ActiveTaskStatus =>
+  (activeTaskStatuses as readonly TaskStatus[]).includes(status);
+
+const taskColumns = Object.entries(getTableColumns(tasks));
+
+/** A raw `tasks` row (snake_case, driver values) as the drizzle model. */
+function toTask(row: Record<string, unknown>): Task {
+  const task: Record<string, unknown> = {};
+  for (const [key, column] of taskColumns) {
+    const value = row[column.name];
+    task[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return task as Task;
 }
 
 export interface CreateTaskArgs {
@@ -34,156 +67,253 @@ export interface CreateTaskArgs {
 }
 
 /**
- * Validates, prices and inserts a task together with its credit hold, in one transaction.
- * The caller enqueues the work after commit; the sweep covers a crash in between.
+ * Validates and prices a task, then inserts it with its credit hold and its first event in one
+ * statement. The hold is the UPDATE's own WHERE clause, so concurrent creates serialize on the
+ * account row only for that statement and can never overdraw it. The caller enqueues the work
+ * after commit; `next_wake_at` = now lets the sweep cover a crash in between.
  */
 export async function createTask(db: Executor, args: CreateTaskArgs): Promise<Task> {
   const spec = getModel(args.model);
   const input = normalizeImageInput(spec, args.input);
   const price = priceOf(spec, input);
   const now = args.now ?? new Date();
-  return withTransaction(db, async (tx) => {
-    const id = newId("task", now.getTime());
-    const [task] = await tx
-      .insert(tasks)
-      .values({
-        id,
-        accountId: args.accountId,
-        apiKeyId: args.apiKeyId ?? null,
-        model: spec.id,
-        provider: spec.provider,
-        input: input as unknown as Record<string, unknown>,
-        price,
-        callbackUrl: args.callbackUrl ?? null,
-        deadlineAt: new Date(now.getTime() + spec.deadlineMs),
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await holdCredits(tx, { accountId: args.accountId, taskId: id, amount: price });
-    await recordEvent(tx, { taskId: id, from: null, to: "queued", source: "api" });
-    return task!;
-  });
-}
-
-async function recordEvent(
-  tx: Executor,
-  event: {
-    taskId: string;
-    from: TaskStatus | null;
-    to: TaskStatus;
-    source: string;
-    detail?: Record<string, unknown>;
-  },
-): Promise<void> {
-  await tx.insert(taskEvents).values({
-    taskId: event.taskId,
-    fromStatus: event.from,
-    toStatus: event.to,
-    source: event.source,
-    detail: event.detail ?? null,
-  });
-  const notice: TaskEventNotice = { taskId: event.taskId, status: event.to };
-  await tx.execute(sql`select pg_notify(${TASK_EVENTS_CHANNEL}, ${JSON.stringify(notice)})`);
+  const id = newId("task", now.getTime());
+  const result = await db.execute(sql`
+    with held as (
+      update ${accounts} set held = held + ${price}, updated_at = ${now}
+      where id = ${args.accountId} and balance - held >= ${price}
+      returning id
+    ), task as (
+      insert into ${tasks} (id, account_id, api_key_id, model, provider, input, price, callback_url,
+        deadline_at, next_wake_at, created_at, updated_at)
+      select ${id}, held.id, ${args.apiKeyId ?? null}::text, ${spec.id}, ${spec.provider}::provider,
+        ${JSON.stringify(input)}::jsonb, ${price}::integer, ${args.callbackUrl ?? null}::text,
+        ${new Date(now.getTime() + spec.deadlineMs)}::timestamptz, ${now}::timestamptz,
+        ${now}::timestamptz, ${now}::timestamptz
+      from held
+      returning *
+    ), hold as (
+      insert into ${ledgerEntries} (id, account_id, task_id, kind, amount, idempotency_key)
+      select ${newId("ledger", now.getTime())}, account_id, id, 'hold', price, ${`hold:${id}`}
+      from task
+    ), event as (
+      insert into ${taskEvents} (task_id, from_status, to_status, source, created_at)
+      select id, null, 'queued', 'api', ${now}::timestamptz from task
+    )
+    select * from task`);
+  const row = result.rows[0];
+  if (!row) {
+    const credits = await getCredits(db, args.accountId);
+    throw new InsufficientCredits(price, credits.available);
+  }
+  return toTask(row);
 }
 
 type TaskChanges = Partial<
   Pick<
     Task,
     | "providerTaskId"
-    | "attempts"
-    | "upstreamCost"
     | "output"
     | "errorCode"
     | "errorMessage"
     | "submittedAt"
     | "completedAt"
+    | "nextWakeAt"
   >
 >;
 
+export interface TransitionArgs {
+  taskId: string;
+  /** Where the task may be moving from; by default every status the machine allows. */
+  from?: readonly TaskStatus[];
+  to: TaskStatus;
+  source: string;
+  changes?: TaskChanges;
+  detail?: Record<string, unknown>;
+  /** Only while this attempt is the task's current one: a superseded attempt decides nothing. */
+  attempt?: number;
+  now?: Date;
+}
+
 /**
- * The one way a task changes state: a conditional UPDATE that succeeds only from one of `from`,
- * plus its event row. Returns null when the task was not in one of those states (someone else
- * got there first), in which case nothing was written.
+ * The one way a task changes state: one statement that locks the row if it is in an allowed
+ * status, updates it and writes its event. Returns null when the task was not in one of those
+ * states (someone else got there first), in which case nothing was written. A transition the
+ * state machine does not declare throws IllegalTransition.
  */
 export async function transitionTask(
   db: Executor,
-  args: {
-    taskId: string;
-    from: readonly TaskStatus[];
-    to: TaskStatus;
-    source: string;
-    changes?: TaskChanges;
-    detail?: Record<string, unknown>;
-    now?: Date;
-  },
+  args: TransitionArgs,
 ): Promise<{ task: Task; from: TaskStatus } | null> {
-  return withTransaction(db, async (tx) => {
-    // Lock first so the event can name the state we left.
-    const [current] = await tx
-      .select({ status: tasks.status })
-      .from(tasks)
-      .where(and(eq(tasks.id, args.taskId), inArray(tasks.status, [...args.from])))
-      .for("update");
-    if (!current) return null;
-    const [task] = await tx
-      .update(tasks)
-      .set({ ...args.changes, status: args.to, updatedAt: args.now ?? new Date() })
-      .where(and(eq(tasks.id, args.taskId), eq(tasks.status, current.status)))
-      .returning();
-    if (!task) return null;
-    await recordEvent(tx, {
-      taskId: args.taskId,
-      from: current.status,
-      to: args.to,
-      source: args.source,
-      detail: args.detail,
-    });
-    return { task, from: current.status };
+  const allowed = sourcesOf(args.to);
+  const from = args.from ?? allowed;
+  if (from.length === 0 || from.some((status) => !allowed.includes(status))) {
+    throw new IllegalTransition(from, args.to);
+  }
+  const now = args.now ?? new Date();
+  const changes = Object.entries(args.changes ?? {}) as Array<[keyof TaskChanges, unknown]>;
+  const assignments: SQL[] = changes.map(([key, value]) => {
+    const column = tasks[key];
+    return sql`${sql.identifier(column.name)} = ${value === null ? null : sql.param(value, column)}`;
   });
+  // An ending clears the wake-up: the sweep has nothing left to do for it.
+  if (!isActiveStatus(args.to) && !args.changes?.nextWakeAt)
+    assignments.push(sql`next_wake_at = null`);
+  const onlyAttempt = args.attempt === undefined ? sql`` : sql`and attempts = ${args.attempt}`;
+  const result = await db.execute(sql`
+    with current as (
+      select id, status from ${tasks}
+      where id = ${args.taskId} and status in (${sql.join(
+        from.map((s) => sql`${s}`),
+        sql`, `,
+      )}) ${onlyAttempt}
+      for update
+    ), moved as (
+      update ${tasks} t set status = ${args.to}, updated_at = ${now}
+        ${assignments.length ? sql`, ${sql.join(assignments, sql`, `)}` : sql``}
+      from current where t.id = current.id
+      returning t.*, current.status as from_status
+    ), event as (
+      insert into ${taskEvents} (task_id, from_status, to_status, source, detail, created_at)
+      select id, from_status, ${args.to}::task_status, ${args.source}::text,
+        ${args.detail ? JSON.stringify(args.detail) : null}::jsonb, ${now}::timestamptz
+      from moved
+    )
+    select * from moved`);
+  const row = result.rows[0];
+  if (!row) return null;
+  return { task: toTask(row), from: row.from_status as TaskStatus };
 }
 
 export type TaskOutcome =
   | { status: "succeeded"; output: TaskOutput }
   | { status: "failed" | "canceled" | "expired"; errorCode: string; errorMessage: string };
 
+export interface CompleteTaskArgs {
+  taskId: string;
+  outcome: TaskOutcome;
+  source: string;
+  /** The upstream attempt that reported this outcome, if one did. */
+  attempt?: { number: number; providerTaskId?: string };
+  now?: Date;
+}
+
+export interface CompleteTaskResult {
+  /** The task ended now, by this call. */
+  applied: boolean;
+  /**
+   * For an attempt's result: `applied`; `duplicate` when the attempt already had its result;
+   * `late` when it was recorded on the attempt but the task had ended or moved on to another.
+   */
+  attemptOutcome: "applied" | "duplicate" | "late" | null;
+  task: Task | null;
+}
+
 /**
  * Ends a task exactly once and settles its hold in the same transaction: success captures,
- * anything else releases. The poller, the callback receiver, the canceller and the deadline
- * sweep all come through here; whoever arrives second gets `applied: false` and changes nothing.
+ * anything else releases. The poller, the callback receiver, the canceller and the deadline sweep
+ * all come through here; whoever arrives second changes nothing on the task. An attempt's result
+ * is always recorded on the attempt, even when it no longer decides the task.
  */
 export async function completeTask(
   db: Executor,
-  args: { taskId: string; outcome: TaskOutcome; source: string; now?: Date },
-): Promise<{ applied: boolean; task: Task | null }> {
+  args: CompleteTaskArgs,
+): Promise<CompleteTaskResult> {
   const now = args.now ?? new Date();
-  const { outcome } = args;
+  const { outcome, attempt } = args;
   return withTransaction(db, async (tx) => {
     const changes: TaskChanges =
       outcome.status === "succeeded"
         ? { output: outcome.output, completedAt: now, errorCode: null, errorMessage: null }
         : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, completedAt: now };
+    if (attempt?.providerTaskId) changes.providerTaskId = attempt.providerTaskId;
     const moved = await transitionTask(tx, {
       taskId: args.taskId,
-      from: activeTaskStatuses,
       to: outcome.status satisfies TerminalTaskStatus,
       source: args.source,
       changes,
-      detail: outcome.status === "succeeded" ? undefined : { code: outcome.errorCode },
+      detail: {
+        ...(outcome.status === "succeeded" ? {} : { code: outcome.errorCode }),
+        ...(attempt ? { attempt: attempt.number } : {}),
+      },
+      attempt: attempt?.number,
       now,
     });
+    let attemptOutcome: CompleteTaskResult["attemptOutcome"] = null;
+    if (attempt) {
+      attemptOutcome = await recordAttemptResult(tx, {
+        taskId: args.taskId,
+        attempt,
+        outcome,
+        decided: moved !== null,
+        now,
+      });
+    }
     if (!moved) {
       const [task] = await tx.select().from(tasks).where(eq(tasks.id, args.taskId));
-      return { applied: false, task: task ?? null };
+      return { applied: false, attemptOutcome, task: task ?? null };
     }
     await resolveHold(tx, {
-      accountId: moved.task.accountId,
       taskId: moved.task.id,
-      amount: moved.task.price,
       kind: outcome.status === "succeeded" ? "capture" : "release",
     });
-    return { applied: true, task: moved.task };
+    // Attempts still open when the task ends another way will not decide it any more.
+    await tx
+      .update(taskAttempts)
+      .set({ state: "abandoned", endedAt: now })
+      .where(
+        and(
+          eq(taskAttempts.taskId, args.taskId),
+          inArray(taskAttempts.state, ["sending", "accepted", "unknown"]),
+        ),
+      );
+    return { applied: true, attemptOutcome, task: moved.task };
   });
+}
+
+/** Writes an attempt's result; the first result of an attempt is kept, later copies are duplicates. */
+async function recordAttemptResult(
+  tx: Executor,
+  args: {
+    taskId: string;
+    attempt: { number: number; providerTaskId?: string };
+    outcome: TaskOutcome;
+    decided: boolean;
+    now: Date;
+  },
+): Promise<"applied" | "duplicate" | "late"> {
+  const { outcome } = args;
+  const result: AttemptResult =
+    outcome.status === "succeeded"
+      ? { status: "succeeded", urls: outcome.output.urls }
+      : {
+          status: "failed",
+          errorCode: outcome.errorCode,
+          errorMessage: outcome.errorMessage,
+        };
+  const succeeded = outcome.status === "succeeded";
+  const updated = await tx
+    .update(taskAttempts)
+    .set({
+      result,
+      resultAt: args.now,
+      providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.attempt.providerTaskId ?? null})`,
+      // The upstream refunds a failed generation (documents 000, 002).
+      ...(succeeded ? {} : { upstreamCost: 0 }),
+      ...(args.decided
+        ? { state: succeeded ? ("succeeded" as const) : ("failed" as const), endedAt: args.now }
+        : {}),
+    })
+    .where(
+      and(
+        eq(taskAttempts.taskId, args.taskId),
+        eq(taskAttempts.number, args.attempt.number),
+        sql`${taskAttempts.resultAt} is null`,
+      ),
+    )
+    .returning({ id: taskAttempts.id });
+  if (updated.length === 0) return "duplicate";
+  return args.decided ? "applied" : "late";
 }
 
 export async function findTask(db: Executor, taskId: string): Promise<Task | null> {
@@ -205,18 +335,34 @@ export async function getTaskForAccount(
   return task;
 }
 
-/** Active tasks untouched since `olderThan`: candidates for the outbox sweep. */
-export async function listStaleActiveTasks(
+/** Records when an active task's job is next expected to run (the sweep's yardstick). */
+export async function setNextWake(db: Executor, taskId: string, at: Date): Promise<void> {
+  await db
+    .update(tasks)
+    .set({ nextWakeAt: at })
+    .where(and(eq(tasks.id, taskId), inArray(tasks.status, [...activeTaskStatuses])));
+}
+
+/**
+ * Claims up to `limit` active tasks whose wake-up is overdue (before `before`), oldest first, and
+ * moves their wake-up to `recheckAt`: each claimed task drops out of the overdue set, so the next
+ * page and the next sweep reach other tasks, and concurrent sweeps skip each other's claims.
+ */
+export async function claimOverdueWakes(
   db: Executor,
-  args: { olderThan: Date; limit: number },
-): Promise<Array<{ id: string; status: ActiveTaskStatus }>> {
-  const rows = await db
-    .select({ id: tasks.id, status: tasks.status })
-    .from(tasks)
-    .where(and(inArray(tasks.status, [...activeTaskStatuses]), lt(tasks.updatedAt, args.olderThan)))
-    .orderBy(tasks.updatedAt)
-    .limit(args.limit);
-  return rows as Array<{ id: string; status: ActiveTaskStatus }>;
+  args: { before: Date; recheckAt: Date; limit: number },
+): Promise<string[]> {
+  const result = await db.execute(sql`
+    update ${tasks} set next_wake_at = ${args.recheckAt}
+    where id in (
+      select id from ${tasks}
+      where status in ('queued', 'submitting', 'running') and next_wake_at < ${args.before}
+      order by next_wake_at
+      limit ${args.limit}
+      for update skip locked
+    )
+    returning id`);
+  return result.rows.map((row) => row.id as string);
 }
 
 /** Active tasks whose deadline has passed. */
@@ -228,6 +374,7 @@ export async function listOverdueTasks(
     .select({ id: tasks.id })
     .from(tasks)
     .where(and(inArray(tasks.status, [...activeTaskStatuses]), lt(tasks.deadlineAt, args.now)))
+    .orderBy(tasks.deadlineAt)
     .limit(args.limit);
   return rows.map((r) => r.id);
 }

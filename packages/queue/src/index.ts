@@ -16,15 +16,19 @@ interface JobDefinition {
  * their handlers by these names, so a job without a handler does not compile. Payloads carry ids.
  */
 export const jobCatalog = {
-  /** Submits a task upstream, then polls it as a step job until it ends. jobId = task id. */
+  /**
+   * Submits a task upstream, then polls it as a step job until it ends. jobId = task id. The
+   * upstream retry budget lives in Postgres (task attempts); BullMQ's attempts only cover a run
+   * that threw (Postgres unreachable, say), and the sweep re-adds a job that ran out of them.
+   */
   "task.run": {
     queue: queueNames.tasks,
     schema: z.object({ taskId: z.string(), polls: z.number().int().min(0).default(0) }),
     options: {
-      attempts: 6,
-      backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
+      attempts: 5,
+      backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
       removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 24 * 3600, count: 1_000 },
     },
   },
   /** Re-enqueues active tasks without live work and expires overdue ones. */
@@ -38,9 +42,23 @@ export const jobCatalog = {
 export type JobName = keyof typeof jobCatalog;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]["schema"]>;
 
-/** ioredis settings BullMQ requires for blocking connections. */
+/** ioredis settings BullMQ requires for blocking connections (workers): wait out outages. */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+/**
+ * A connection for producers that answer clients (the API): while Redis is unreachable a command
+ * fails at once instead of queueing, so a create is never held up by Redis. The task is already
+ * committed; the sweep enqueues it once Redis is back.
+ */
+export function createProducerRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    ...options,
+  });
 }
 
 export interface QueueContext {
@@ -49,38 +67,47 @@ export interface QueueContext {
 }
 
 export function createQueue(ctx: QueueContext, name: QueueName): Queue {
-  return new Queue(name, { connection: ctx.connection, prefix: ctx.prefix });
+  const queue = new Queue(name, { connection: ctx.connection, prefix: ctx.prefix });
+  // The connection's owner logs its errors; an unheard 'error' event would crash the process.
+  queue.on("error", () => {});
+  return queue;
 }
 
 export interface TaskQueue {
   queue: Queue;
+  /** Adds the task's job; rejects within `enqueueTimeoutMs` whatever Redis does. */
   enqueue(taskId: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Overrides of the catalog's retry policy for `task.run` (tests use short backoffs). */
-export interface SubmitRetryPolicy {
-  attempts?: number;
-  backoffMs?: number;
-}
-
 /** The producer side of `task.run`, used by the API after commit and by the sweep. */
-export function createTaskQueue(ctx: QueueContext, policy: SubmitRetryPolicy = {}): TaskQueue {
+export function createTaskQueue(
+  ctx: QueueContext,
+  options: { enqueueTimeoutMs?: number } = {},
+): TaskQueue {
   const queue = createQueue(ctx, queueNames.tasks);
   const definition = jobCatalog["task.run"];
+  const timeoutMs = options.enqueueTimeoutMs ?? 500;
   return {
     queue,
     async enqueue(taskId) {
       const payload: JobPayload<"task.run"> = definition.schema.parse({ taskId });
-      await queue.add("task.run", payload, {
-        ...definition.options,
-        ...(policy.attempts ? { attempts: policy.attempts } : {}),
-        ...(policy.backoffMs
-          ? { backoff: { ...definition.options.backoff, delay: policy.backoffMs } }
-          : {}),
-        // Same id as the task: adding twice while a job is live is a no-op.
-        jobId: taskId,
+      // Same id as the task: adding twice while a job is live is a no-op, so an add that
+      // completes after the timeout does no harm.
+      const added = queue.add("task.run", payload, { ...definition.options, jobId: taskId });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`enqueue did not finish in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       });
+      try {
+        await Promise.race([added, timedOut]);
+      } finally {
+        clearTimeout(timer);
+        added.catch(() => {});
+      }
     },
     close: () => queue.close(),
   };

@@ -3,6 +3,7 @@ import { createDb, type DbHandle } from "@ripen/db";
 import pg from "pg";
 import { inject } from "vitest";
 import "./provided";
+import { testNotifyTriggerSql } from "./wait-for-task";
 
 export interface TestDatabase extends DbHandle {
   url: string;
@@ -37,6 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const handle = createDb(url.toString(), { max: 20 });
+  await handle.pool.query(testNotifyTriggerSql);
   return {
     ...handle,
     url: url.toString(),

@@ -7,4 +7,4 @@ export {
   type TestStack,
   type TestStackOptions,
 } from "./stack";
-export { waitForTask } from "./wait-for-task";
+export { TEST_TASK_EVENTS_CHANNEL, waitForTask } from "./wait-for-task";

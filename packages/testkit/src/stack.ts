@@ -5,9 +5,9 @@ import { createAccount, type ProviderRegistry } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
-import { createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
+import { createProducerRedis, createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
-import { type RipenWorker, startWorker } from "@ripen/worker";
+import { type RetryPolicy, type RipenWorker, startWorker } from "@ripen/worker";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
@@ -24,12 +24,18 @@ export interface TestStackOptions {
   worker?: boolean;
   /** Polling policy; short by default so tests finish quickly. */
   poll?: { baseMs: number; maxMs: number };
-  submitAttempts?: number;
+  /** Upstream attempts per task and their backoff; short by default. */
+  retry?: Partial<RetryPolicy>;
+  /** A Redis of the test's own (to stop or flush it); the shared one by default. */
+  redisUrl?: string;
 }
 
 export interface TestStack {
   db: TestDatabase;
+  /** The worker's connection (waits out outages). */
   redis: Redis;
+  /** The API's connection (fails fast while Redis is away), as in production. */
+  producerRedis: Redis;
   prefix: string;
   clock: TestClock;
   sandbox: Sandbox;
@@ -72,7 +78,10 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const db = await createTestDatabase();
-  const redis = createRedis(inject("redisUrl"));
+  const redisUrl = options.redisUrl ?? inject("redisUrl");
+  const redis = createRedis(redisUrl);
+  const producerRedis = createProducerRedis(redisUrl);
+  for (const connection of [redis, producerRedis]) connection.on("error", () => {});
   const prefix = `{test-${randomUUID()}}`;
   const clock = new TestClock();
   const sandboxServer = await startSandbox({
@@ -82,8 +91,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...options.sandbox,
   });
   const providers = buildProviders({}, sandboxServer.url);
-  const submitPolicy = { attempts: options.submitAttempts ?? 3, backoffMs: 10 };
-  const taskQueue = createTaskQueue({ connection: redis, prefix }, submitPolicy);
+  const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
 
   const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
@@ -107,14 +115,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
           callbackBaseUrl: callbacks.url,
           callbackSecret: TEST_CALLBACK_SECRET,
           poll: options.poll ?? { baseMs: 20, maxMs: 200 },
+          retry: { maxAttempts: 3, baseMs: 10, maxMs: 50, ...options.retry },
           sweep: { everyMs: 3_600_000, graceMs: 0 },
-          submitPolicy,
           concurrency: 20,
         });
 
   return {
     db,
     redis,
+    producerRedis,
     prefix,
     clock,
     sandbox: sandboxServer.sandbox,
@@ -146,9 +155,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     async close() {
       await worker?.close();
       await taskQueue.close();
-      await deleteKeys(redis, `${prefix}:*`);
+      await deleteKeys(redis, `${prefix}:*`).catch(() => {});
       await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);
-      await redis.quit();
+      await Promise.all([redis.quit(), producerRedis.quit()]).catch(() => {});
       await db.drop();
     },
   };

@@ -1,11 +1,28 @@
-import { TASK_EVENTS_CHANNEL, type TaskEventNotice } from "@ripen/core";
 import type { DbHandle } from "@ripen/db";
 import { type TaskStatus, tasks } from "@ripen/db";
 import { eq } from "drizzle-orm";
 
 /**
+ * Channel of the test-only trigger `createTestDatabase` installs on `task_events`: Ripen itself
+ * sends no NOTIFY (it serializes commits), but a test can await a transition this way.
+ */
+export const TEST_TASK_EVENTS_CHANNEL = "ripen_test_task_events";
+
+/** SQL installing that trigger in a test database. */
+export const testNotifyTriggerSql = `
+  create function ripen_test_notify() returns trigger language plpgsql as $$
+  begin
+    perform pg_notify('${TEST_TASK_EVENTS_CHANNEL}',
+      json_build_object('taskId', new.task_id, 'status', new.to_status)::text);
+    return new;
+  end $$;
+  create trigger ripen_test_notify after insert on task_events
+    for each row execute function ripen_test_notify();`;
+
+/**
  * Resolves when the task reaches one of `statuses`, by listening to the transition notices the
- * database sends at commit (no polling, no sleeping). Rejects after `timeoutMs` with what it saw.
+ * test database sends at commit (no polling, no sleeping). Rejects after `timeoutMs` with what it
+ * saw.
  */
 export async function waitForTask(
   handle: DbHandle,
@@ -18,13 +35,13 @@ export async function waitForTask(
   try {
     const reached = new Promise<TaskStatus>((resolve) => {
       onNotice = (message) => {
-        if (message.channel !== TASK_EVENTS_CHANNEL || !message.payload) return;
-        const notice = JSON.parse(message.payload) as TaskEventNotice;
+        if (message.channel !== TEST_TASK_EVENTS_CHANNEL || !message.payload) return;
+        const notice = JSON.parse(message.payload) as { taskId: string; status: TaskStatus };
         if (notice.taskId === taskId && statuses.includes(notice.status)) resolve(notice.status);
       };
       client.on("notification", onNotice);
     });
-    await client.query(`listen ${TASK_EVENTS_CHANNEL}`);
+    await client.query(`listen ${TEST_TASK_EVENTS_CHANNEL}`);
     // Listening now; a transition that committed before this read is seen by the read.
     const [row] = await handle.db
       .select({ status: tasks.status })
@@ -52,7 +69,7 @@ export async function waitForTask(
     }
   } finally {
     if (onNotice) client.off("notification", onNotice);
-    await client.query(`unlisten ${TASK_EVENTS_CHANNEL}`).catch(() => {});
+    await client.query(`unlisten ${TEST_TASK_EVENTS_CHANNEL}`).catch(() => {});
     client.release();
   }
 }

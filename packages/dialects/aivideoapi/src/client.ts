@@ -1,4 +1,5 @@
 import {
+  type FailureKind,
   type ImageInput,
   InvalidRequest,
   invalidFromZod,
@@ -7,25 +8,57 @@ import {
   type ProviderTaskState,
   type SubmitRequest,
 } from "@ripen/core";
+import { documentedPrice } from "./prices";
 import { createTaskResponse, errorEnvelope, type TaskResponse, taskResponse } from "./schemas";
 
 export interface AivideoapiClientOptions {
   baseUrl: string;
   apiKey: string;
   fetch?: typeof fetch;
-  /** Per-request timeout. */
+  /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
 }
 
-/** Error codes after which trying the same request again cannot help. */
-const permanentCodes = new Set([
-  "invalid_request",
-  "invalid_api_key",
-  "insufficient_credits",
-  "ip_not_allowed",
-  "model_not_found",
-  "spend_limit_exceeded",
-]);
+/**
+ * How each documented error (documents 000 and 002, "Error Reference") is handled when Ripen is
+ * the client. Our key or account being refused opens the circuit: no task can succeed there until
+ * an operator acts. 503 `upstream_error` covers both a provider hiccup and refused content; it
+ * is retried a bounded number of times.
+ */
+export const failureKindOf: Record<string, FailureKind> = {
+  invalid_request: "fail",
+  invalid_api_key: "circuit",
+  insufficient_credits: "circuit",
+  ip_not_allowed: "circuit",
+  model_not_found: "failover",
+  task_not_found: "fail",
+  rate_limit_exceeded: "retry",
+  spend_limit_exceeded: "circuit",
+  internal_error: "retry",
+  upstream_error: "retry",
+};
+
+/** By status, for answers without a documented code. */
+function kindOfStatus(status: number): FailureKind {
+  if (status === 429 || status >= 500) return "retry";
+  if (status === 401 || status === 402 || status === 403) return "circuit";
+  return "fail";
+}
+
+/**
+ * A fetch that threw: if the request cannot have reached the upstream (nothing listening, no
+ * such host), trying again is safe; otherwise (timeout, connection cut) it may have been accepted.
+ */
+function kindOfNetworkError(error: unknown): FailureKind {
+  const codes: string[] = [];
+  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") codes.push(code);
+    if (codes.length > 5) break;
+  }
+  const notSent = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"];
+  return codes.some((code) => notSent.includes(code)) ? "retry" : "unknown";
+}
 
 /** Ripen as a client of the aivideoapi dialect. */
 export function createAivideoapiAdapter(options: AivideoapiClientOptions): ProviderAdapter {
@@ -33,10 +66,9 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
   const base = options.baseUrl.replace(/\/+$/, "");
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-    let response: Response;
+  async function call(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      response = await fetchImpl(`${base}${path}`, {
+      return await fetchImpl(`${base}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${options.apiKey}`,
@@ -47,21 +79,26 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
       });
     } catch (error) {
       throw new ProviderError(`aivideoapi unreachable: ${(error as Error).message}`, {
-        retryable: true,
+        kind: kindOfNetworkError(error),
       });
     }
-    const text = await response.text();
+  }
+
+  /** The JSON body of a 2xx answer; any other answer becomes a classified ProviderError. */
+  async function jsonOf(response: Response): Promise<unknown> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new ProviderError(`aivideoapi answer cut off: ${(error as Error).message}`, {
+        kind: response.ok ? "unknown" : "retry",
+      });
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ProviderError(
-        `aivideoapi answered ${response.status} with a body that is not JSON`,
-        {
-          retryable: response.status >= 500 || response.status === 429,
-          status: response.status,
-        },
-      );
+      json = undefined;
     }
     if (!response.ok) throw classify(response, json);
     return json;
@@ -90,27 +127,49 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
   return {
     name: "aivideoapi",
 
+    upstreamModel: (model) => model,
+
+    upstreamCost(model, input) {
+      return documentedPrice(model, input.resolution) ?? 0;
+    },
+
     async submit(request: SubmitRequest) {
-      const json = await call("POST", "/v1/images/generations", {
-        model: request.model,
-        input: wireInput(request.model, request.input),
-        ...(request.callbackUrl ? { callback_url: request.callbackUrl } : {}),
-      });
+      const json = await jsonOf(
+        await call("POST", "/v1/images/generations", {
+          model: request.model,
+          input: wireInput(request.model, request.input),
+          ...(request.callbackUrl ? { callback_url: request.callbackUrl } : {}),
+        }),
+      );
       const parsed = createTaskResponse.safeParse(json);
       if (!parsed.success || parsed.data.code !== 200) {
+        // A 2xx we cannot read may still have created the task upstream.
         throw new ProviderError("aivideoapi create-task answer is not in the documented shape", {
-          retryable: true,
+          kind: "unknown",
         });
       }
       return { providerTaskId: parsed.data.data.taskId };
     },
 
     async status(providerTaskId: string) {
-      const json = await call("GET", `/v1/tasks/${encodeURIComponent(providerTaskId)}`);
-      const parsed = taskResponse.safeParse(json);
+      const response = await call("GET", `/v1/tasks/${encodeURIComponent(providerTaskId)}`);
+      if (response.status === 404) {
+        const body = await response.text().catch(() => "");
+        const envelope = errorEnvelope.safeParse(safeJson(body));
+        // Only the documented task_not_found means the upstream forgot the task; a 404 from a
+        // proxy or a wrong base URL says nothing about it.
+        if (envelope.success && envelope.data.error.code === "task_not_found") {
+          return { state: "not_found" };
+        }
+        throw new ProviderError("aivideoapi answered 404 without task_not_found", {
+          kind: "retry",
+          status: 404,
+        });
+      }
+      const parsed = taskResponse.safeParse(await jsonOf(response));
       if (!parsed.success) {
         throw new ProviderError("aivideoapi query-task answer is not in the documented shape", {
-          retryable: true,
+          kind: "retry",
         });
       }
       return toState(parsed.data);
@@ -123,6 +182,14 @@ export function createAivideoapiAdapter(options: AivideoapiClientOptions): Provi
       return { providerTaskId: parsed.data.id, ...toState(parsed.data) };
     },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Sends only what the model documents; the lite model rejects output_format. */
@@ -138,10 +205,12 @@ function classify(response: Response, json: unknown): ProviderError {
   const code = envelope.success ? envelope.data.error.code : undefined;
   const message = envelope.success ? envelope.data.error.message : `HTTP ${response.status}`;
   const retryAfterSeconds = Number(response.headers.get("retry-after"));
-  const retryable =
-    !(code && permanentCodes.has(code)) && (response.status === 429 || response.status >= 500);
+  const kind =
+    code !== undefined && Object.hasOwn(failureKindOf, code)
+      ? failureKindOf[code]!
+      : kindOfStatus(response.status);
   return new ProviderError(`aivideoapi ${response.status}${code ? ` ${code}` : ""}: ${message}`, {
-    retryable,
+    kind,
     status: response.status,
     code,
     retryAfterMs:

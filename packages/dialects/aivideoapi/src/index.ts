@@ -1,4 +1,5 @@
-export { type AivideoapiClientOptions, createAivideoapiAdapter } from "./client";
+export { type AivideoapiClientOptions, createAivideoapiAdapter, failureKindOf } from "./client";
+export { documentedPrice, documentedPrices } from "./prices";
 export {
   errorReference,
   SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,

@@ -1,0 +1,183 @@
+import {
+  type AttemptState,
+  type Executor,
+  type FailureKind,
+  type ProviderName,
+  type Task,
+  type TaskAttempt,
+  taskAttempts,
+  tasks,
+  withTransaction,
+} from "@ripen/db";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { newId } from "./ids";
+import { callbackToken } from "./provider";
+import { transitionTask } from "./tasks";
+
+/** The task's latest attempt, if it has one. */
+export async function currentAttempt(db: Executor, taskId: string): Promise<TaskAttempt | null> {
+  const [attempt] = await db
+    .select()
+    .from(taskAttempts)
+    .where(eq(taskAttempts.taskId, taskId))
+    .orderBy(desc(taskAttempts.number))
+    .limit(1);
+  return attempt ?? null;
+}
+
+export async function findAttempt(
+  db: Executor,
+  taskId: string,
+  number: number,
+): Promise<TaskAttempt | null> {
+  const [attempt] = await db
+    .select()
+    .from(taskAttempts)
+    .where(and(eq(taskAttempts.taskId, taskId), eq(taskAttempts.number, number)));
+  return attempt ?? null;
+}
+
+/**
+ * Opens the task's next attempt before anything is sent upstream: moves the task to submitting,
+ * numbers the attempt from the task's counter, supersedes an earlier attempt that might still
+ * answer (lost, unknown), and writes the attempt row with its callback token and the upstream's
+ * price. Returns null when the task is no longer active.
+ */
+export async function openAttempt(
+  db: Executor,
+  args: {
+    task: Pick<Task, "id">;
+    provider: ProviderName;
+    upstreamModel: string;
+    upstreamCost: number;
+    callbackSecret: string;
+    now: Date;
+  },
+): Promise<TaskAttempt | null> {
+  return withTransaction(db, async (tx) => {
+    await transitionTask(tx, {
+      taskId: args.task.id,
+      from: ["queued", "running"],
+      to: "submitting",
+      source: "worker",
+      now: args.now,
+    });
+    const [counted] = await tx
+      .update(tasks)
+      .set({ attempts: sql`${tasks.attempts} + 1`, providerTaskId: null, updatedAt: args.now })
+      .where(and(eq(tasks.id, args.task.id), eq(tasks.status, "submitting")))
+      .returning({ attempts: tasks.attempts });
+    if (!counted) return null;
+    const number = counted.attempts;
+    if (number > 1) {
+      await tx
+        .update(taskAttempts)
+        .set({ state: "superseded", endedAt: args.now })
+        .where(
+          and(
+            eq(taskAttempts.taskId, args.task.id),
+            inArray(taskAttempts.state, ["sending", "accepted", "unknown", "lost"]),
+          ),
+        );
+    }
+    const [attempt] = await tx
+      .insert(taskAttempts)
+      .values({
+        id: newId("attempt", args.now.getTime()),
+        taskId: args.task.id,
+        number,
+        provider: args.provider,
+        upstreamModel: args.upstreamModel,
+        callbackToken: callbackToken(args.callbackSecret, args.task.id, number),
+        upstreamCost: args.upstreamCost,
+        startedAt: args.now,
+      })
+      .returning();
+    return attempt!;
+  });
+}
+
+/**
+ * The upstream accepted the attempt: record its id and move the task to running, in one
+ * transaction. Returns false when the task had already moved on (a callback settled it first, or
+ * it was canceled); the attempt keeps its upstream id for audit either way.
+ */
+export async function acceptAttempt(
+  db: Executor,
+  args: { attempt: TaskAttempt; providerTaskId: string; now: Date },
+): Promise<boolean> {
+  return withTransaction(db, async (tx) => {
+    await tx
+      .update(taskAttempts)
+      .set({
+        providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.providerTaskId})`,
+        acceptedAt: args.now,
+        state: sql`case when ${taskAttempts.state} in ('sending', 'unknown') then 'accepted'::attempt_state else ${taskAttempts.state} end`,
+      })
+      .where(eq(taskAttempts.id, args.attempt.id));
+    const moved = await transitionTask(tx, {
+      taskId: args.attempt.taskId,
+      from: ["submitting"],
+      to: "running",
+      source: "worker",
+      attempt: args.attempt.number,
+      changes: { providerTaskId: args.providerTaskId, submittedAt: args.now },
+      detail: { attempt: args.attempt.number, providerTaskId: args.providerTaskId },
+      now: args.now,
+    });
+    return moved !== null;
+  });
+}
+
+/**
+ * Ends an attempt without a result: `rejected` (the upstream refused it, so it costs nothing),
+ * `unknown` (it may have been accepted), `lost` (the upstream forgot it). Only an attempt still
+ * in `from` changes.
+ */
+export async function endAttempt(
+  db: Executor,
+  args: {
+    attemptId: string;
+    state: Extract<AttemptState, "rejected" | "unknown" | "lost">;
+    kind?: FailureKind;
+    errorCode?: string;
+    errorMessage?: string;
+    from?: AttemptState[];
+    now: Date;
+  },
+): Promise<boolean> {
+  const rows = await db
+    .update(taskAttempts)
+    .set({
+      state: args.state,
+      failureKind: args.kind ?? null,
+      errorCode: args.errorCode ?? null,
+      errorMessage: args.errorMessage ?? null,
+      ...(args.state === "rejected" ? { upstreamCost: 0 } : {}),
+      ...(args.state === "unknown" ? {} : { endedAt: args.now }),
+    })
+    .where(
+      and(
+        eq(taskAttempts.id, args.attemptId),
+        inArray(taskAttempts.state, args.from ?? ["sending"]),
+      ),
+    )
+    .returning({ id: taskAttempts.id });
+  return rows.length > 0;
+}
+
+/** Counts a poll that found the upstream task missing; returns the consecutive count. */
+export async function noteNotFound(db: Executor, attemptId: string): Promise<number> {
+  const [row] = await db
+    .update(taskAttempts)
+    .set({ notFoundCount: sql`${taskAttempts.notFoundCount} + 1` })
+    .where(eq(taskAttempts.id, attemptId))
+    .returning({ count: taskAttempts.notFoundCount });
+  return row?.count ?? 0;
+}
+
+/** A poll found the upstream task again: the misses were not consecutive. */
+export async function clearNotFound(db: Executor, attempt: TaskAttempt): Promise<void> {
+  if (attempt.notFoundCount === 0) return;
+  await db.update(taskAttempts).set({ notFoundCount: 0 }).where(eq(taskAttempts.id, attempt.id));
+}

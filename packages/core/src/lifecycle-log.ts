@@ -1,0 +1,33 @@
+import type { Task } from "@ripen/db";
+
+/** The subset of a pino logger the lifecycle lines need. */
+export interface LifecycleLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Fields every lifecycle line carries, so an operator can follow one task with a grep. */
+export function taskFields(task: Pick<Task, "id" | "provider" | "model" | "accountId">) {
+  return { taskId: task.id, provider: task.provider, model: task.model, accountId: task.accountId };
+}
+
+/**
+ * One line for the ending (`task.succeeded`, `task.failed`, `task.canceled`, `task.expired`) and,
+ * for every ending but success, one for the refund of its hold.
+ */
+export function logTaskEnded(logger: LifecycleLogger, task: Task, source: string): void {
+  const fields = { ...taskFields(task), source, attempts: task.attempts };
+  if (task.status === "succeeded") {
+    logger.info({ event: "task.succeeded", ...fields, captured: task.price }, "task succeeded");
+    return;
+  }
+  logger.info(
+    { event: `task.${task.status}`, ...fields, errorCode: task.errorCode },
+    `task ${task.status}`,
+  );
+  logger.info(
+    { event: "credits.refunded", ...taskFields(task), amount: task.price },
+    "credits refunded",
+  );
+}
