@@ -29,6 +29,12 @@ export interface WorkerOptions {
   retry?: RetryPolicy;
   sweep: { everyMs: number; graceMs: number };
   concurrency?: number;
+  /**
+   * BullMQ's lock on a running job and how often other workers look for jobs whose worker died
+   * (defaults 30 s each): a job held by a killed worker runs again elsewhere after about this.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   clock?: Clock;
   random?: () => number;
 }
@@ -97,6 +103,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         connection: options.connection,
         prefix: options.prefix,
         concurrency: concurrencyOf[queueName],
+        ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+        ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
       },
     );
     worker.on("failed", (job, error) => {

@@ -39,8 +39,8 @@ export async function findAttempt(
 
 /**
  * Opens the task's next attempt before anything is sent upstream: moves the task to submitting,
- * numbers the attempt from the task's counter, supersedes an earlier attempt that might still
- * answer (lost, unknown), and writes the attempt row with its callback token and the upstream's
+ * numbers the attempt from the task's counter, supersedes an earlier attempt still open (its
+ * outcome unknown), and writes the attempt row with its callback token and the upstream's
  * price. Returns null when the task is no longer active.
  */
 export async function openAttempt(
@@ -76,7 +76,7 @@ export async function openAttempt(
         .where(
           and(
             eq(taskAttempts.taskId, args.task.id),
-            inArray(taskAttempts.state, ["sending", "accepted", "unknown", "lost"]),
+            inArray(taskAttempts.state, ["sending", "accepted", "unknown"]),
           ),
         );
     }

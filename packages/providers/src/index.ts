@@ -24,7 +24,7 @@ export function usesRealAivideoapi(
 export function buildProviders(
   env: ProviderSettings,
   sandboxUrl: string,
-  fetchImpl?: typeof fetch,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
 ): ProviderRegistry {
   const sandbox = sandboxUrl.replace(/\/+$/, "");
   const real = usesRealAivideoapi(env);
@@ -32,7 +32,8 @@ export function buildProviders(
     aivideoapi: createAivideoapiAdapter({
       baseUrl: real ? env.AIVIDEOAPI_BASE_URL : `${sandbox}${sandboxPaths.aivideoapi}`,
       apiKey: real ? env.AIVIDEOAPI_API_KEY : SANDBOX_API_KEY,
-      fetch: fetchImpl,
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
     }),
   };
 }

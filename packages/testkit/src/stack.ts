@@ -7,7 +7,7 @@ import { listen } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
 import { createProducerRedis, createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
-import { type RetryPolicy, type RipenWorker, startWorker } from "@ripen/worker";
+import { type RetryPolicy, type RipenWorker, startWorker, type WorkerOptions } from "@ripen/worker";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
@@ -28,10 +28,17 @@ export interface TestStackOptions {
   retry?: Partial<RetryPolicy>;
   /** A Redis of the test's own (to stop or flush it); the shared one by default. */
   redisUrl?: string;
+  /** The sweep's schedule; by default it never fires on its own and tests call `sweepNow`. */
+  sweep?: { everyMs: number; graceMs: number };
+  /** Per-request timeout of the upstream client (default 30 s). */
+  providerTimeoutMs?: number;
+  /** Passed to the worker (BullMQ lock and stalled-job timings, concurrency). */
+  workerOptions?: Pick<WorkerOptions, "lockDurationMs" | "stalledIntervalMs" | "concurrency">;
 }
 
 export interface TestStack {
   db: TestDatabase;
+  redisUrl: string;
   /** The worker's connection (waits out outages). */
   redis: Redis;
   /** The API's connection (fails fast while Redis is away), as in production. */
@@ -45,6 +52,8 @@ export interface TestStack {
   providers: ProviderRegistry;
   taskQueue: TaskQueue;
   worker: RipenWorker | null;
+  /** Starts a worker as the stack would (when started with `worker: false`, or a second one). */
+  startWorker(): Promise<RipenWorker>;
   createAccount(credits: number): Promise<{ accountId: string; apiKey: string }>;
   /** Calls the API as a client would. */
   request(
@@ -90,7 +99,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     generationMs: 50,
     ...options.sandbox,
   });
-  const providers = buildProviders({}, sandboxServer.url);
+  const providers = buildProviders({}, sandboxServer.url, { timeoutMs: options.providerTimeoutMs });
   const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
 
   const onLoopback = { port: 0, host: "127.0.0.1" };
@@ -102,26 +111,31 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     createCallbacksApp({ db: db.db, providers, secret: TEST_CALLBACK_SECRET, logger, clock }),
     { ...onLoopback, name: "Callbacks" },
   );
-  const worker =
-    options.worker === false
-      ? null
-      : await startWorker({
-          db: db.db,
-          connection: redis,
-          prefix,
-          providers,
-          logger,
-          clock,
-          callbackBaseUrl: callbacks.url,
-          callbackSecret: TEST_CALLBACK_SECRET,
-          poll: options.poll ?? { baseMs: 20, maxMs: 200 },
-          retry: { maxAttempts: 3, baseMs: 10, maxMs: 50, ...options.retry },
-          sweep: { everyMs: 3_600_000, graceMs: 0 },
-          concurrency: 20,
-        });
+  const workers: RipenWorker[] = [];
+  async function startStackWorker(): Promise<RipenWorker> {
+    const started = await startWorker({
+      db: db.db,
+      connection: redis,
+      prefix,
+      providers,
+      logger,
+      clock,
+      callbackBaseUrl: callbacks.url,
+      callbackSecret: TEST_CALLBACK_SECRET,
+      poll: options.poll ?? { baseMs: 20, maxMs: 200 },
+      retry: { maxAttempts: 3, baseMs: 10, maxMs: 50, ...options.retry },
+      sweep: options.sweep ?? { everyMs: 3_600_000, graceMs: 0 },
+      concurrency: 20,
+      ...options.workerOptions,
+    });
+    workers.push(started);
+    return started;
+  }
+  const worker = options.worker === false ? null : await startStackWorker();
 
   return {
     db,
+    redisUrl,
     redis,
     producerRedis,
     prefix,
@@ -133,6 +147,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     providers,
     taskQueue,
     worker,
+    startWorker: startStackWorker,
     async createAccount(credits) {
       const { accountId, apiKey } = await createAccount(db.db, { name: "test", credits });
       return { accountId, apiKey };
@@ -153,7 +168,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     waitForTask: (taskId, statuses, timeoutMs) => waitForTask(db, taskId, statuses, timeoutMs),
     async close() {
-      await worker?.close();
+      await Promise.all(workers.map((w) => w.close()));
       await taskQueue.close();
       await deleteKeys(redis, `${prefix}:*`).catch(() => {});
       await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);

@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { findTask } from "@ripen/core";
+import { ledgerEntries, taskAttempts, terminalTaskStatuses } from "@ripen/db";
+import {
+  ledgerViolations,
+  startTestStack,
+  TEST_CALLBACK_SECRET,
+  type TestStack,
+} from "@ripen/testkit";
+import { asc, eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+
+let stack: TestStack | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  child?.kill("SIGKILL");
+  child = undefined;
+  if (stack) expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  await stack?.close();
+  stack = undefined;
+});
+
+async function createTask(on: TestStack, input: Record<string, unknown> = { prompt: "a fox" }) {
+  const { apiKey } = await on.createAccount(1_000);
+  const res = await on.request("POST", "/v1/images/generations", {
+    key: apiKey,
+    body: { model: "nano-banana-2", input },
+  });
+  expect(res.status).toBe(200);
+  return res.body.data.taskId as string;
+}
+
+const attemptsOf = (on: TestStack, taskId: string) =>
+  on.db.db
+    .select()
+    .from(taskAttempts)
+    .where(eq(taskAttempts.taskId, taskId))
+    .orderBy(asc(taskAttempts.number));
+
+const ledgerOf = async (on: TestStack, taskId: string) =>
+  (await on.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId)))
+    .map((e) => `${e.kind}:${e.amount}`)
+    .sort();
+
+describe("at most one paid submission per attempt", () => {
+  it("records the attempt with the upstream's documented price before the call", async () => {
+    stack = await startTestStack();
+    const taskId = await createTask(stack, { prompt: "a fox", resolution: "4K" });
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses)).toBe("succeeded");
+    const [attempt, ...more] = await attemptsOf(stack, taskId);
+    expect(more).toEqual([]);
+    expect(attempt).toMatchObject({
+      number: 1,
+      provider: "aivideoapi",
+      upstreamModel: "nano-banana-2",
+      state: "succeeded",
+      upstreamCost: 36,
+    });
+    expect(attempt?.providerTaskId).toBeTruthy();
+    expect(attempt?.acceptedAt).toBeInstanceOf(Date);
+  });
+
+  it("treats a submit that timed out as an unknown outcome: no resubmit, its callback settles it", async () => {
+    // The upstream accepts the task but answers after our 300 ms timeout; its callback comes later.
+    stack = await startTestStack({ providerTimeoutMs: 300, sandbox: { generationMs: 1_000 } });
+    stack.sandbox.stallNextSubmits(1, 5_000);
+    const taskId = await createTask(stack);
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses)).toBe("succeeded");
+    expect(stack.sandbox.stats.submitCalls).toBe(1);
+    expect(await attemptsOf(stack, taskId)).toMatchObject([{ number: 1, state: "succeeded" }]);
+    expect(await ledgerOf(stack, taskId)).toEqual(["capture:16", "hold:16"]);
+  });
+
+  it("a worker killed between the upstream's accept and our write does not pay twice", async () => {
+    stack = await startTestStack({
+      worker: false,
+      // Long enough that the replacement worker runs the job before the callback arrives.
+      sandbox: { generationMs: 4_000 },
+      workerOptions: { stalledIntervalMs: 300, lockDurationMs: 1_000 },
+    });
+    // The upstream creates the task, then holds its answer: the worker is between accept and write.
+    stack.sandbox.stallNextSubmits(1, 60_000);
+    const taskId = await createTask(stack);
+    const created = once(stack.sandbox.events, "created");
+    child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(
+          path.dirname(fileURLToPath(import.meta.url)),
+          "testing/worker-process.fixture.ts",
+        ),
+      ],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: stack.db.url,
+          REDIS_URL: stack.redisUrl,
+          QUEUE_PREFIX: stack.prefix,
+          SANDBOX_URL: stack.sandboxUrl,
+          CALLBACKS_URL: stack.callbacksUrl,
+          CALLBACK_SECRET: TEST_CALLBACK_SECRET,
+        },
+        stdio: "ignore",
+      },
+    );
+    await created;
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    expect((await attemptsOf(stack, taskId)).map((a) => a.state)).toEqual(["sending"]);
+
+    // BullMQ hands the dead worker's job to a live one once its lock expires.
+    await stack.startWorker();
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses, 20_000)).toBe("succeeded");
+    expect(stack.sandbox.stats.submitCalls).toBe(1);
+    const attempts = await attemptsOf(stack, taskId);
+    expect(attempts).toMatchObject([{ number: 1, state: "succeeded" }]);
+    expect(attempts[0]?.providerTaskId).toBeTruthy();
+    expect(await ledgerOf(stack, taskId)).toEqual(["capture:16", "hold:16"]);
+  });
+});
+
+describe("an upstream that lost an accepted task", () => {
+  it("opens a new attempt once two polls in a row find it missing, and completes", async () => {
+    stack = await startTestStack({ sandbox: { generationMs: 3_600_000, callbackLossRate: 1 } });
+    const taskId = await createTask(stack);
+    await stack.waitForTask(taskId, ["running"]);
+    // The upstream restarts: it forgets every task. Work submitted afterwards finishes quickly.
+    stack.sandbox.configure({ generationMs: 50 });
+    stack.sandbox.forgetTasks();
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses)).toBe("succeeded");
+
+    expect(stack.sandbox.stats.submitCalls).toBe(2);
+    const [lost, replacement] = await attemptsOf(stack, taskId);
+    expect(lost).toMatchObject({ number: 1, state: "lost", errorCode: "task_not_found" });
+    expect(lost?.notFoundCount).toBe(2);
+    expect(replacement).toMatchObject({ number: 2, state: "succeeded" });
+    expect(await findTask(stack.db.db, taskId)).toMatchObject({ attempts: 2 });
+    expect(await ledgerOf(stack, taskId)).toEqual(["capture:16", "hold:16"]);
+  });
+
+  it("fails and refunds when the attempts run out", async () => {
+    stack = await startTestStack({
+      sandbox: { generationMs: 3_600_000, callbackLossRate: 1 },
+      retry: { maxAttempts: 1 },
+    });
+    const taskId = await createTask(stack);
+    await stack.waitForTask(taskId, ["running"]);
+    stack.sandbox.forgetTasks();
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses)).toBe("failed");
+    const task = await findTask(stack.db.db, taskId);
+    expect(task?.errorCode).toBe("upstream_error");
+    expect(task?.errorMessage).toMatch(/1 attempts/);
+    expect(stack.sandbox.stats.submitCalls).toBe(1);
+    expect(await ledgerOf(stack, taskId)).toEqual(["hold:16", "release:16"]);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * A worker in a process of its own, for tests that kill it with SIGKILL mid-operation. Settings
+ * come from the environment the test passes; it prints "ready" once it takes jobs.
+ */
+import { createDb } from "@ripen/db";
+import { buildProviders } from "@ripen/providers";
+import { createRedis } from "@ripen/queue";
+import pino from "pino";
+import { startWorker } from "../worker";
+
+const setting = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+
+const db = createDb(setting("DATABASE_URL"));
+const redis = createRedis(setting("REDIS_URL"));
+await startWorker({
+  db: db.db,
+  connection: redis,
+  prefix: setting("QUEUE_PREFIX"),
+  providers: buildProviders({}, setting("SANDBOX_URL")),
+  logger: pino({ level: "silent" }),
+  callbackBaseUrl: setting("CALLBACKS_URL"),
+  callbackSecret: setting("CALLBACK_SECRET"),
+  poll: { baseMs: 20, maxMs: 200 },
+  sweep: { everyMs: 3_600_000, graceMs: 0 },
+  lockDurationMs: 1_000,
+});
+console.log("ready");
