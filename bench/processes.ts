@@ -1,0 +1,116 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { repoRoot } from "@ripen/infra";
+
+/** A port nothing listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+export interface Service {
+  name: string;
+  /** The node process itself (spawned without npx, so this is what /proc reports on). */
+  pid: number;
+  /** The last lines it printed, to explain a failure. */
+  tail(): string;
+  exited(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Variables a service inherits from the bench; the rest of the bench's environment is not its. */
+const INHERITED = ["PATH", "HOME", "LANG", "TMPDIR"];
+
+/** Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH). */
+export function spawnService(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Service {
+  const base = Object.fromEntries(
+    INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
+  );
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+    cwd: repoRoot(),
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let done = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      done = true;
+      resolve();
+    }),
+  );
+  if (child.pid === undefined) throw new Error(`${name}: could not spawn ${entry}`);
+  return {
+    name,
+    pid: child.pid,
+    tail: () => lines.slice(-12).join("\n    "),
+    exited: () => done,
+    async stop() {
+      if (done) return;
+      child.kill("SIGTERM");
+      // The worker drains its active jobs on SIGTERM; past this, it is killed.
+      const timedOut = await Promise.race([exit.then(() => false), sleep(15_000).then(() => true)]);
+      if (timedOut) {
+        child.kill("SIGKILL");
+        await exit;
+      }
+    },
+  };
+}
+
+/**
+ * Polls `probe` until it answers true. The services run in other processes, so there is no event
+ * to await; a service that exits meanwhile fails the wait with what it printed.
+ */
+export async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  service?: Service,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service?.exited()) {
+      throw new Error(`${service.name} exited while waiting for ${what}:\n    ${service.tail()}`);
+    }
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      const tail = service ? `; its last output:\n    ${service.tail()}` : "";
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${tail}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/** True once `url` answers 2xx. */
+export const answers = (url: string, init?: RequestInit) => async () =>
+  (await fetch(url, { ...init, signal: AbortSignal.timeout(2_000) })).ok;
+
+/** Resident memory of a process, from /proc (Linux). */
+export async function rssBytes(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
