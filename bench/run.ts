@@ -16,6 +16,7 @@ import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { answers, freePort, rssBytes, type Service, spawnService, waitUntil } from "./processes";
+import { int, mib, ms, Report, ratio } from "./report";
 
 const quick = process.argv.includes("--quick");
 const plan = quick
@@ -37,12 +38,6 @@ const CREATE_BODY = JSON.stringify({
 const LONG_GENERATION_MS = 3_600_000;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
-const int = (value: number) => Math.round(value).toLocaleString("en-US");
-const mib = (bytes: number | null) =>
-  bytes === null ? "?" : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const ratio = (value: number, base: number | undefined) => (base ? (value / base).toFixed(2) : "—");
-
 /** Closers run in reverse at the end, each bounded, whatever happened before. */
 const teardown: Array<{ name: string; run: () => Promise<unknown> }> = [];
 async function tearDown(): Promise<void> {
@@ -57,23 +52,7 @@ async function tearDown(): Promise<void> {
   }
 }
 
-/** Sections by phase letter, printed in order whatever order the phases ran in. */
-const report = new Map<string, string[]>();
-function section(title: string, header: string[], rows: string[][], notes: string[] = []): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  report.set(title.slice(0, 2), [
-    ...(report.get(title.slice(0, 2)) ?? []),
-    "",
-    title,
-    "",
-    line(header),
-    `|${widths.map((w, i) => (i === 0 ? `${"-".repeat(w + 1)}-` : `-${"-".repeat(w)}:`)).join("|")}|`,
-    ...rows.map(line),
-    ...notes,
-  ]);
-}
+const report = new Report();
 
 // ---------------------------------------------------------------------------------------------
 // Infrastructure: databases, Redis, ports, services
@@ -272,9 +251,7 @@ async function main(): Promise<void> {
   const db = await throwawayDatabase(dbName);
 
   let baselineReqPerS: number | undefined;
-
-  // ----- a. create-task ------------------------------------------------------------------------
-  await phase("a. create-task", async () => {
+  const startBaseline = async () => {
     const baseline = startService(
       "baseline",
       "bench/baseline-server.ts",
@@ -283,13 +260,19 @@ async function main(): Promise<void> {
       },
       [String(ports.baseline)],
     );
+    await waitUntil("the baseline", 60_000, answers(`${url(ports.baseline)}/healthz`), baseline);
+    return baseline;
+  };
+
+  // ----- a. create-task ------------------------------------------------------------------------
+  await phase("a. create-task", async () => {
+    const baseline = await startBaseline();
     const api = startService("api (phase a)", "apps/api/src/main.ts", {
       ...common,
       DATABASE_URL: dbUrl(`${dbName}_create`),
       QUEUE_PREFIX: createPrefix,
       API_PORT: String(ports.apiCreate),
     });
-    await waitUntil("the baseline", 60_000, answers(`${url(ports.baseline)}/healthz`), baseline);
     await waitUntil("the API", 60_000, answers(`${url(ports.apiCreate)}/readyz`), api);
     const many = await createAccounts(createDbHandle, ACCOUNTS, "bench-a");
     const one = { ids: many.ids.slice(0, 1), keys: many.keys.slice(0, 1) };
@@ -317,7 +300,7 @@ async function main(): Promise<void> {
         ratio(rate, baselineReqPerS),
       ]);
     }
-    section(
+    report.table(
       `a. create-task: ${CONNECTIONS} connections, ${plan.createS} s each (after ${plan.warmupS} s warm-up), worker not running`,
       ["target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"],
       rows,
@@ -384,14 +367,12 @@ async function main(): Promise<void> {
     count: number,
     statuses: string[],
     timeoutMs: number,
-    onPoll?: () => Promise<void>,
   ) => {
     let counts: Record<string, number> = {};
     const deadline = Date.now() + timeoutMs;
     // Out of process: the database is the only place to see it, so it is polled.
     for (;;) {
       counts = await statusCounts(db, accounts.ids);
-      await onPoll?.();
       if (sum(counts, statuses) >= count || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -420,6 +401,7 @@ async function main(): Promise<void> {
   await phase("b. end to end", async () => {
     const accounts = await createAccounts(db, ACCOUNTS, "bench-b");
     log(`b: ${plan.e2eTasks} tasks, sandbox generation 0`);
+    const before = await sandboxStats();
     const started = performance.now();
     const created = await cannon(createUrl, { keys: accounts.keys, amount: plan.e2eTasks });
     const createdIn = (performance.now() - started) / 1000;
@@ -428,7 +410,9 @@ async function main(): Promise<void> {
     const seconds = (done.at - started) / 1000;
     const succeeded = done.counts.succeeded ?? 0;
     const rate = succeeded / seconds;
-    section(
+    const after = await sandboxStats();
+    const perTask = (n: number) => (n / Math.max(1, accepted)).toFixed(2);
+    report.table(
       `b. end to end (API → worker → sandbox → callback → settled), sandbox generation 0`,
       [
         "tasks accepted",
@@ -437,6 +421,7 @@ async function main(): Promise<void> {
         "succeeded",
         "tasks/s",
         "vs baseline req/s",
+        "status calls/task",
       ],
       [
         [
@@ -446,6 +431,7 @@ async function main(): Promise<void> {
           int(succeeded),
           int(rate),
           ratio(rate, baselineReqPerS),
+          perTask(after.statusCalls - before.statusCalls),
         ],
       ],
       done.timedOut ? [`(stopped waiting: ${describeCounts(done.counts)})`] : [],
@@ -487,7 +473,7 @@ async function main(): Promise<void> {
     });
   }
   if (callRows.length > 0) {
-    section(
+    report.table(
       "d. upstream calls per task (submit + status, from /_sandbox/stats), sandbox generation 2 s",
       ["callbacks", "tasks", "submit/task", "status/task", "total/task"],
       callRows,
@@ -530,15 +516,7 @@ async function main(): Promise<void> {
     );
 
     // Reference: one round trip to the baseline, one request at a time.
-    const baseline = startService(
-      "baseline",
-      "bench/baseline-server.ts",
-      {
-        NODE_ENV: "production",
-      },
-      [String(ports.baseline)],
-    );
-    await waitUntil("the baseline", 60_000, answers(`${url(ports.baseline)}/healthz`), baseline);
+    const baseline = await startBaseline();
     const roundTrips: number[] = [];
     for (let i = 0; i < ids.length; i++) {
       const t0 = performance.now();
@@ -588,7 +566,7 @@ async function main(): Promise<void> {
     }
     const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
     const [p, r, b] = [sorted(posted), sorted(readable), sorted(roundTrips)];
-    section(
+    report.table(
       `c. provider callback → task readable as completed (${int(readable.length)} tasks, one at a time; sandbox generation 1 h, callbacks lost, so only the bench posts them)`,
       ["measure", "p50 ms", "p99 ms", "vs baseline p50"],
       [
@@ -625,22 +603,22 @@ async function main(): Promise<void> {
     const rssBefore = await rssBytes(workerPid);
     const redisBefore = await memory();
     log(`e: ${int(plan.inflight)} tasks, generation 1 h, callbacks lost`);
-    const created = await cannon(createUrl, { keys: accounts.keys, amount: plan.inflight });
     let peak = rssBefore ?? 0;
-    const done = await settle(
-      accounts,
-      created["2xx"],
-      ["running"],
-      quick ? 40_000 : 120_000,
-      async () => {
-        peak = Math.max(peak, (await rssBytes(workerPid)) ?? 0);
-      },
-    );
+    const sampler = setInterval(() => {
+      void rssBytes(workerPid).then((rss) => {
+        peak = Math.max(peak, rss ?? 0);
+      });
+    }, 250);
+    const done = await (async () => {
+      const created = await cannon(createUrl, { keys: accounts.keys, amount: plan.inflight });
+      return settle(accounts, created["2xx"], ["running"], quick ? 40_000 : 120_000);
+    })().finally(() => clearInterval(sampler));
     const rssAfter = await rssBytes(workerPid);
+    peak = Math.max(peak, rssAfter ?? 0);
     const redisAfter = await memory();
     const active = sum(done.counts, ["queued", "submitting", "running"]);
     const perTask = (redisAfter - redisBefore) / Math.max(1, active);
-    section(
+    report.table(
       `e. ${int(plan.inflight)} tasks in flight (sandbox generation 1 h, callbacks lost; worker concurrency 50)`,
       [
         "running",
@@ -676,8 +654,7 @@ async function phase(name: string, run: () => Promise<void>): Promise<void> {
     log(`${name}: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } catch (error) {
     log(`${name}: failed: ${(error as Error).message}`);
-    const line = `${name}: not measured — ${(error as Error).message.split("\n")[0]}`;
-    report.set(name.slice(0, 2), [...(report.get(name.slice(0, 2)) ?? []), "", line]);
+    report.failed(name, error);
   }
 }
 
@@ -685,8 +662,7 @@ let finishing = false;
 async function finish(code: number): Promise<never> {
   if (!finishing) {
     finishing = true;
-    const keys = [...report.keys()].sort();
-    console.log(keys.flatMap((key) => report.get(key)!).join("\n"));
+    console.log(report.toString());
     log("cleaning up");
     await tearDown();
   }
