@@ -28,9 +28,9 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 /** Opens the task's next attempt, as the worker does before it calls the upstream. */
-const open = (taskId: string) =>
+const open = async (taskId: string) =>
   openAttempt(stack.db.db, {
-    task: { id: taskId },
+    task: (await findTask(stack.db.db, taskId))!,
     provider: "aivideoapi",
     upstreamModel: "nano-banana-2",
     upstreamCost: 16,

@@ -59,6 +59,8 @@ export interface SandboxStats {
 export interface SandboxEvents {
   /** A task was created (before the create call is answered). */
   created: [{ taskId: string; callbackUrl: string | undefined }];
+  /** A status query arrived (counted in `stats.statusCalls`), before it is answered. */
+  queried: [];
 }
 
 /** What `GET /_sandbox/tasks` tells an out-of-process harness about a task. */
@@ -348,7 +350,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   // Counted before authentication and validation: every call the upstream would have to serve.
   app.use(API_PREFIX, (req, _res, next) => {
     if (req.method === "POST" && req.path === "/v1/images/generations") stats.submitCalls++;
-    else if (req.method === "GET" && /^\/v1\/tasks\/[^/]+$/.test(req.path)) stats.statusCalls++;
+    else if (req.method === "GET" && /^\/v1\/tasks\/[^/]+$/.test(req.path)) {
+      stats.statusCalls++;
+      events.emit("queried");
+    }
     next();
   });
   app.use(

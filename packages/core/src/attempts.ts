@@ -41,12 +41,17 @@ export async function findAttempt(
  * Opens the task's next attempt before anything is sent upstream: moves the task to submitting,
  * numbers the attempt from the task's counter, supersedes an earlier attempt still open (its
  * outcome unknown), and writes the attempt row with its callback token and the upstream's
- * price. Returns null when the task is no longer active.
+ * price. Returns null when the task is no longer active or another run opened an attempt first.
  */
 export async function openAttempt(
   db: Executor,
   args: {
-    task: Pick<Task, "id">;
+    /**
+     * The task as this run read it. The attempt opens only if the task is still in that status
+     * with that many attempts, so two runners of one task (a job re-added while the first still
+     * ran) cannot both submit, whatever they read in between.
+     */
+    task: Pick<Task, "id" | "attempts" | "status">;
     provider: ProviderName;
     upstreamModel: string;
     upstreamCost: number;
@@ -55,17 +60,26 @@ export async function openAttempt(
   },
 ): Promise<TaskAttempt | null> {
   return withTransaction(db, async (tx) => {
-    await transitionTask(tx, {
-      taskId: args.task.id,
-      from: ["queued", "running"],
-      to: "submitting",
-      source: "worker",
-      now: args.now,
-    });
+    if (args.task.status !== "submitting") {
+      const moved = await transitionTask(tx, {
+        taskId: args.task.id,
+        from: [args.task.status],
+        to: "submitting",
+        source: "worker",
+        now: args.now,
+      });
+      if (!moved) return null;
+    }
     const [counted] = await tx
       .update(tasks)
       .set({ attempts: sql`${tasks.attempts} + 1`, providerTaskId: null, updatedAt: args.now })
-      .where(and(eq(tasks.id, args.task.id), eq(tasks.status, "submitting")))
+      .where(
+        and(
+          eq(tasks.id, args.task.id),
+          eq(tasks.status, "submitting"),
+          eq(tasks.attempts, args.task.attempts),
+        ),
+      )
       .returning({ attempts: tasks.attempts });
     if (!counted) return null;
     const number = counted.attempts;

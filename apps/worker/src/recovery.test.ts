@@ -1,0 +1,231 @@
+import { createTask as createTaskRow } from "@ripen/core";
+import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
+import {
+  ledgerViolations,
+  type PrivateRedis,
+  startPrivateRedis,
+  startTestStack,
+  type TestStack,
+} from "@ripen/testkit";
+import { QueueEvents } from "bullmq";
+import { eq, inArray, sql } from "drizzle-orm";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { sweep } from "./sweep";
+
+let stack: TestStack | undefined;
+let redis: PrivateRedis | undefined;
+afterEach(async () => {
+  if (stack) expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  await stack?.close();
+  await redis?.stop();
+  stack = undefined;
+  redis = undefined;
+});
+
+async function createTasks(on: TestStack, count: number): Promise<string[]> {
+  const { apiKey } = await on.createAccount(count * 16);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 25) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(25, count - i) }, async () => {
+        const res = await on.request("POST", "/v1/images/generations", {
+          key: apiKey,
+          body: { model: "nano-banana-2", input: { prompt: "in flight" } },
+        });
+        expect(res.status).toBe(200);
+        return res.body.data.taskId as string;
+      }),
+    );
+    ids.push(...batch);
+  }
+  return ids;
+}
+
+/** Awaits every task reaching one of `statuses`, a few at a time (each wait holds a connection). */
+async function waitForAll(
+  on: TestStack,
+  ids: string[],
+  statuses: Parameters<TestStack["waitForTask"]>[1],
+) {
+  for (let i = 0; i < ids.length; i += 10) {
+    await Promise.all(ids.slice(i, i + 10).map((id) => on.waitForTask(id, statuses, 30_000)));
+  }
+}
+
+const liveStates = ["active", "waiting", "delayed", "prioritized"];
+
+/**
+ * Resolves once `done()` holds, re-checking after each `event` from `emitter`. The listener is
+ * in place before each check, so an event between the check and the wait is not missed.
+ */
+async function until(
+  emitter: {
+    once(event: string, listener: () => void): unknown;
+    off(event: string, listener: () => void): unknown;
+  },
+  event: string,
+  done: () => boolean | Promise<boolean>,
+): Promise<void> {
+  for (;;) {
+    let listener = () => {};
+    const next = new Promise<void>((resolve) => {
+      listener = resolve;
+      emitter.once(event, listener);
+    });
+    if (await done()) {
+      emitter.off(event, listener);
+      return;
+    }
+    await next;
+  }
+}
+
+/** Resolves once `count` jobs sit in the delayed set, woken by BullMQ's own events. */
+async function allParked(on: TestStack, count: number): Promise<void> {
+  const events = new QueueEvents(on.taskQueue.queue.name, {
+    connection: on.redis.duplicate(),
+    prefix: on.prefix,
+  });
+  try {
+    await events.waitUntilReady();
+    await until(
+      events,
+      "delayed",
+      async () => (await on.taskQueue.queue.getDelayedCount()) >= count,
+    );
+  } finally {
+    await events.close();
+  }
+}
+
+async function jobStates(on: TestStack, ids: string[]): Promise<string[]> {
+  return Promise.all(ids.map((id) => on.taskQueue.queue.getJobState(id)));
+}
+
+async function capturesPerTask(on: TestStack, ids: string[]): Promise<number[]> {
+  const rows = await on.db.db
+    .select({ taskId: ledgerEntries.taskId, n: sql<number>`count(*)::int` })
+    .from(ledgerEntries)
+    .where(inArray(ledgerEntries.taskId, ids))
+    .groupBy(ledgerEntries.taskId);
+  return rows.map((r) => r.n);
+}
+
+describe("the sweep", () => {
+  it("finds all of 600 tasks in flight whose jobs were deleted, and a lost one among live ones", async () => {
+    stack = await startTestStack({
+      sandbox: { generationMs: 3_600_000, callbackLossRate: 1 },
+      poll: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    const ids = await createTasks(stack, 600);
+    await waitForAll(stack, ids, ["running"]);
+    await allParked(stack, ids.length);
+    expect(new Set(await jobStates(stack, ids))).toEqual(new Set(["delayed"]));
+
+    await stack.taskQueue.queue.obliterate({ force: true });
+    expect(new Set(await jobStates(stack, ids))).toEqual(new Set(["unknown"]));
+    // A minute later, every task's wake-up has passed without its job.
+    stack.clock.advance(61_000);
+    const first = await stack.worker!.sweepNow();
+    expect(first).toEqual({ expired: 0, requeued: 600, live: 0, failed: 0 });
+    for (const state of await jobStates(stack, ids)) expect(liveStates).toContain(state);
+    expect((await stack.worker!.sweepNow()).requeued).toBe(0);
+
+    // Every job runs again, polls once and parks: then lose one, its wake-up passed.
+    await until(stack.sandbox.events, "queried", () => stack!.sandbox.stats.statusCalls >= 600);
+    await allParked(stack, ids.length);
+    const lost = ids[417]!;
+    await stack.taskQueue.queue.remove(lost);
+    await stack.db.db
+      .update(tasks)
+      .set({ nextWakeAt: new Date(stack.clock.now().getTime() - 1_000) })
+      .where(eq(tasks.id, lost));
+    expect(await stack.worker!.sweepNow()).toEqual({ expired: 0, requeued: 1, live: 0, failed: 0 });
+    expect(liveStates).toContain(await stack.taskQueue.queue.getJobState(lost));
+    stack.clock.advance(-61_000);
+  });
+
+  it("goes on past a task it cannot handle, counts it, and handles it next time", async () => {
+    stack = await startTestStack({ worker: false });
+    const { accountId } = await stack.createAccount(100);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const task = await createTaskRow(stack.db.db, {
+        accountId,
+        model: "nano-banana-2",
+        input: { prompt: "never enqueued" },
+        now: new Date(Date.now() - 5_000),
+      });
+      ids.push(task.id);
+    }
+    const broken = ids[1]!;
+    const taskQueue = {
+      ...stack.taskQueue,
+      enqueue: async (id: string) => {
+        if (id === broken) throw new Error("Redis said no");
+        await stack!.taskQueue.enqueue(id);
+      },
+    };
+    const deps = {
+      db: stack.db.db,
+      taskQueue,
+      clock: stack.clock,
+      logger: pino({ level: "silent" }),
+      graceMs: 0,
+    };
+    expect(await sweep(deps)).toEqual({ expired: 0, requeued: 2, live: 0, failed: 1 });
+    expect(await stack.taskQueue.queue.getJobState(broken)).toBe("unknown");
+
+    stack.clock.advance(2_000);
+    // The two it re-added are still waiting (no worker runs here): live, not added twice.
+    expect(await sweep({ ...deps, taskQueue: stack.taskQueue })).toEqual({
+      expired: 0,
+      requeued: 1,
+      live: 2,
+      failed: 0,
+    });
+    expect(await stack.taskQueue.queue.getJobState(broken)).toBe("waiting");
+    stack.clock.advance(-2_000);
+  });
+});
+
+describe("Redis that loses everything", () => {
+  it("a flush mid-run: every task still ends once and the upstream is paid once per task", async () => {
+    redis = await startPrivateRedis();
+    stack = await startTestStack({
+      redisUrl: redis.url,
+      sweep: { everyMs: 300, graceMs: 200 },
+      sandbox: { generationMs: 400, callbackLossRate: 0.5 },
+    });
+    const ids = await createTasks(stack, 30);
+    await stack.waitForTask(ids[0]!, ["running"]);
+    await stack.redis.flushall();
+
+    await waitForAll(stack, ids, terminalTaskStatuses);
+    const rows = await stack.db.db.select().from(tasks).where(inArray(tasks.id, ids));
+    expect(new Set(rows.map((t) => t.status))).toEqual(new Set(["succeeded"]));
+    expect(await capturesPerTask(stack, ids)).toEqual(ids.map(() => 2));
+    expect(stack.sandbox.stats.submitCalls).toBe(30);
+    // The watchdog put the sweep's schedule back.
+    expect(await stack.worker!.ensureSweepSchedule()).toBe(false);
+  });
+
+  it("creates made while Redis is down are answered, committed, and run once it is back", async () => {
+    redis = await startPrivateRedis();
+    stack = await startTestStack({
+      redisUrl: redis.url,
+      sweep: { everyMs: 300, graceMs: 200 },
+    });
+    await redis.stop();
+    const ids = await createTasks(stack, 5);
+    const rows = await stack.db.db.select().from(tasks).where(inArray(tasks.id, ids));
+    expect(rows.map((t) => t.status)).toEqual(ids.map(() => "queued"));
+
+    await redis.start();
+    await waitForAll(stack, ids, terminalTaskStatuses);
+    const ended = await stack.db.db.select().from(tasks).where(inArray(tasks.id, ids));
+    expect(new Set(ended.map((t) => t.status))).toEqual(new Set(["succeeded"]));
+    expect(stack.sandbox.stats.submitCalls).toBe(5);
+  });
+});
