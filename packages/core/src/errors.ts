@@ -1,3 +1,5 @@
+import type { FailureKind } from "@ripen/db";
+
 /**
  * Domain errors. Each dialect maps `code` to its own envelope and status; nothing here knows HTTP.
  */
@@ -56,13 +58,17 @@ export class InsufficientCredits extends DomainError {
   }
 }
 
-/** An upstream provider answered with an error. `retryable` steers the worker. */
+/**
+ * An upstream provider call failed. `kind` steers the worker: retry later (after `retryAfterMs`
+ * when the provider asked), fail over, fail the task, open the circuit (our key or account is the
+ * problem), or unknown (the request may have been accepted: never resubmit it blindly).
+ */
 export class ProviderError extends Error {
   override name = "ProviderError";
   constructor(
     message: string,
     readonly options: {
-      retryable: boolean;
+      kind: FailureKind;
       status?: number;
       code?: string;
       /** Milliseconds the provider asked us to wait (Retry-After), if any. */
@@ -71,8 +77,8 @@ export class ProviderError extends Error {
   ) {
     super(message);
   }
-  get retryable(): boolean {
-    return this.options.retryable;
+  get kind(): FailureKind {
+    return this.options.kind;
   }
 }
 
