@@ -12,7 +12,7 @@ import {
   redisCheck,
   runService,
 } from "@ripen/infra";
-import { createRedis, createTaskQueue } from "@ripen/queue";
+import { createProducerRedis, createTaskQueue } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
 
@@ -23,12 +23,12 @@ await runService("api", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);
   await checkRedis(env.REDIS_URL);
   await migrateDatabase(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL);
+  const db = createDb(env.DATABASE_URL, { max: env.API_DB_POOL_SIZE });
   resources.add("database pool", db.close);
 
   // Fail fast: a task is committed before it is enqueued, and a failed enqueue is left to the
   // worker's sweep, so a Redis outage must not hold client requests open.
-  const redis = createRedis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = createProducerRedis(env.REDIS_URL);
   redis.on("error", (error) => logger.warn({ err: error.message }, "redis"));
   resources.add("redis connection", async () => {
     await redis.quit();

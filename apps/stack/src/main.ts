@@ -20,7 +20,7 @@ import {
   repoRoot,
 } from "@ripen/infra";
 import { buildProviders, sandboxPaths, usesRealAivideoapi } from "@ripen/providers";
-import { createRedis, createTaskQueue } from "@ripen/queue";
+import { createProducerRedis, createRedis, createTaskQueue } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
@@ -83,7 +83,7 @@ async function run(): Promise<void> {
   });
   // The API's must fail fast instead: a task is committed before it is enqueued, so a failed
   // enqueue is left to the sweep rather than holding the client's request open.
-  const apiRedis = createRedis(redisService.url, { maxRetriesPerRequest: 1 });
+  const apiRedis = createProducerRedis(redisService.url);
   apiRedis.on("error", (error) => logger.warn({ err: error.message }, "redis (api)"));
   resources.add("redis connection (api)", async () => {
     await apiRedis.quit();

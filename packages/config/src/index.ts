@@ -32,6 +32,8 @@ export const apiEnv = sharedEnv.extend({
   API_PORT: port(3000),
   /** Largest accepted request body. */
   API_BODY_LIMIT: z.string().default("1mb"),
+  /** Postgres connections of one API process: a create holds one for a single statement. */
+  API_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(20),
 });
 
 export const callbacksEnv = sharedEnv.extend({

@@ -46,3 +46,11 @@ export function withTransaction<T>(
   if (executor instanceof PgTransaction) return fn(executor as Transaction);
   return (executor as Database).transaction(fn);
 }
+
+/**
+ * The node-postgres client behind an executor: the pool, or a transaction's own client. For the
+ * few hot statements run as named prepared statements, which drizzle's `execute` cannot name.
+ */
+export function pgClientOf(executor: Executor): pg.Pool | pg.PoolClient {
+  return (executor as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
+}

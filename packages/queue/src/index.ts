@@ -57,6 +57,8 @@ export function createProducerRedis(url: string, options: RedisOptions = {}): Re
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
+    // Adds from concurrent requests leave in one write instead of one each.
+    enableAutoPipelining: true,
     ...options,
   });
 }

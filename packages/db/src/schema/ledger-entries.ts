@@ -43,14 +43,16 @@ export const ledgerEntries = pgTable(
   },
   (t) => [
     index("ledger_entries_account_idx").on(t.accountId, t.createdAt),
-    index("ledger_entries_task_idx").on(t.taskId),
     unique("ledger_entries_resolvable").on(t.id, t.accountId, t.amount, t.kind),
     foreignKey({
       name: "ledger_entries_resolves_hold",
       columns: [t.holdId, t.accountId, t.amount, t.holdKind],
       foreignColumns: [t.id, t.accountId, t.amount, t.kind],
     }),
-    uniqueIndex("ledger_entries_hold_resolved_once").on(t.holdId),
+    // Partial: holds and grants (no hold_id) cost this index nothing.
+    uniqueIndex("ledger_entries_hold_resolved_once")
+      .on(t.holdId)
+      .where(sql`${t.holdId} is not null`),
     check(
       "ledger_entries_resolution_names_hold",
       sql`(${t.kind} in ('capture', 'release')) = (${t.holdId} is not null)`,
