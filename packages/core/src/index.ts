@@ -54,6 +54,7 @@ export * from "./provider";
 export {
   type CompleteTaskArgs,
   type CompleteTaskResult,
+  type CreatedTask,
   type CreateTaskArgs,
   claimOverdueWakes,
   completeTask,

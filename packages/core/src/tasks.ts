@@ -71,7 +71,13 @@ export interface CreateTaskArgs {
  * account row only for that statement and can never overdraw it. The caller enqueues the work
  * after commit; `next_wake_at` = now lets the sweep cover a crash in between.
  */
-export async function createTask(db: Executor, args: CreateTaskArgs): Promise<Task> {
+/** What a create returns: enough to enqueue, log and answer, and cheap to read back. */
+export type CreatedTask = Pick<
+  Task,
+  "id" | "accountId" | "model" | "provider" | "price" | "status" | "deadlineAt"
+>;
+
+export async function createTask(db: Executor, args: CreateTaskArgs): Promise<CreatedTask> {
   const spec = getModel(args.model);
   const input = normalizeImageInput(spec, args.input);
   const price = priceOf(spec, input);
@@ -100,7 +106,7 @@ export async function createTask(db: Executor, args: CreateTaskArgs): Promise<Ta
     const credits = await getCredits(db, args.accountId);
     throw new InsufficientCredits(price, credits.available);
   }
-  return toTask(row);
+  return toTask(row) as CreatedTask;
 }
 
 /**
@@ -119,7 +125,7 @@ const CREATE_TASK_SQL = `
     select $4, held.id, $5::text, $6, $7::provider, $8::jsonb, $1::integer, $9::text,
       $10::timestamptz, $2::timestamptz, $2::timestamptz, $2::timestamptz
     from held
-    returning *
+    returning id, account_id, model, provider, price, status, deadline_at
   ), hold as (
     insert into ledger_entries (id, account_id, task_id, kind, amount, idempotency_key)
     select $11, account_id, id, 'hold', price, 'hold:' || id from task

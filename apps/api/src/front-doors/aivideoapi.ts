@@ -8,6 +8,7 @@ import {
   type Principal,
   ServiceUnavailable,
   TaskNotFound,
+  taskFields,
 } from "@ripen/core";
 import type { Executor, Task, TaskStatus } from "@ripen/db";
 import type { AivideoapiBackend, TaskResponse, WireStatus } from "@ripen/dialect-aivideoapi";
@@ -95,6 +96,10 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
         callbackUrl: request.callback_url ?? null,
         now: deps.clock.now(),
       });
+      deps.logger.info(
+        { event: "task.created", ...taskFields(task), price: task.price },
+        "task created",
+      );
       try {
         await deps.enqueue(task.id);
       } catch (error) {
