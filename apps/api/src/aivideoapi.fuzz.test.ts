@@ -1,10 +1,11 @@
-import { Agent, request as httpRequest } from "node:http";
+import { Agent } from "node:http";
 import { tasks } from "@ripen/db";
 import {
   type FuzzCase,
   type FuzzTarget,
   fuzzCase,
   ledgerViolations,
+  sendFuzzCase,
   startTestStack,
   type TestStack,
 } from "@ripen/testkit";
@@ -38,36 +39,6 @@ afterAll(async () => {
 });
 
 const taskCount = async () => (await stack.db.db.select({ n: count() }).from(tasks))[0]!.n;
-
-/** Sends a case as is, over a plain socket: fetch would normalize the path and the headers. */
-function send(mutation: FuzzCase): Promise<{ status: number; text: string }> {
-  const url = new URL(stack.apiUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        method: mutation.method,
-        path: mutation.path,
-        headers: {
-          ...mutation.headers,
-          ...(mutation.body ? { "content-length": String(mutation.body.length) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(mutation.body);
-  });
-}
 
 /** What is wrong with an answer, if anything: a 5xx, a body that is not JSON, a bare error. */
 function problemWith(status: number, text: string): string | null {
@@ -104,7 +75,7 @@ async function fuzz(target: FuzzTarget): Promise<FuzzRun> {
     while (next < CASES_PER_ENDPOINT) {
       // Made one at a time: some bodies are hundreds of kilobytes.
       const mutation = fuzzCase(target, SEED, next++);
-      const { status, text } = await send(mutation);
+      const { status, text } = await sendFuzzCase(stack.apiUrl, mutation, agent);
       run.statuses[status] = (run.statuses[status] ?? 0) + 1;
       const problem = problemWith(status, text);
       if (problem) run.failures.push(`#${mutation.index} ${mutation.label}: ${problem}`);

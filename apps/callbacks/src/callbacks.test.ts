@@ -295,7 +295,7 @@ describe("provider callbacks", () => {
     });
     expect(await capturesOf(taskId)).toBe(0);
     const [lateAttempt] = await attemptsOf(taskId);
-    expect(lateAttempt).toMatchObject({ state: "superseded", result: { status: "succeeded" } });
+    expect(lateAttempt).toMatchObject({ state: "lost", result: { status: "succeeded" } });
 
     const current = await post(
       taskId,

@@ -1,3 +1,4 @@
+import { type Agent, request as httpRequest } from "node:http";
 import { deflateSync, gzipSync } from "node:zlib";
 
 /**
@@ -722,4 +723,38 @@ function mutateHeaders(request: Draft, rng: Rng): void {
 function mutateMethod(request: Draft, rng: Rng): void {
   request.method = rng.pick(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
   request.labels.push(`method(${request.method})`);
+}
+
+/** Sends a case as is, over a plain socket: fetch would normalize the path and the headers. */
+export function sendFuzzCase(
+  baseUrl: string,
+  mutation: FuzzCase,
+  agent?: Agent,
+): Promise<{ status: number; text: string }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        method: mutation.method,
+        path: mutation.path,
+        headers: {
+          ...mutation.headers,
+          ...(mutation.body ? { "content-length": String(mutation.body.length) } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(mutation.body);
+  });
 }

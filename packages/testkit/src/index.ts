@@ -1,6 +1,13 @@
 export { TestClock } from "./clock";
 export { createTestDatabase, type TestDatabase } from "./database";
-export { type FuzzCase, type FuzzOptions, type FuzzTarget, fuzzCase, fuzzCases } from "./fuzz";
+export {
+  type FuzzCase,
+  type FuzzOptions,
+  type FuzzTarget,
+  fuzzCase,
+  fuzzCases,
+  sendFuzzCase,
+} from "./fuzz";
 export { type InvariantViolation, ledgerViolations } from "./invariants";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
 export {

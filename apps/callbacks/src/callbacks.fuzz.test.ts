@@ -1,0 +1,92 @@
+import { Agent } from "node:http";
+import { acceptAttempt, callbackToken, createTask, findTask, openAttempt } from "@ripen/core";
+import {
+  fuzzCase,
+  ledgerViolations,
+  sendFuzzCase,
+  startTestStack,
+  TEST_CALLBACK_SECRET,
+  type TestStack,
+} from "@ripen/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** Fixed: a failure names its case index, and the same index reproduces it. */
+const SEED = 0xca11_ba6c;
+const CASES = 3_300;
+const CONCURRENCY = 8;
+
+let stack: TestStack;
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+beforeAll(async () => {
+  stack = await startTestStack({ worker: false });
+});
+afterAll(async () => {
+  agent.destroy();
+  await stack?.close();
+});
+
+describe(`${CASES} seeded mutations of a provider callback`, () => {
+  it("never answer 5xx, and settle the task at most once", async () => {
+    const { accountId } = await stack.createAccount(100);
+    const created = await createTask(stack.db.db, {
+      accountId,
+      model: "nano-banana-2",
+      input: { prompt: "the callback is fuzzed against" },
+    });
+    const task = (await findTask(stack.db.db, created.id))!;
+    const attempt = await openAttempt(stack.db.db, {
+      task,
+      provider: "aivideoapi",
+      upstreamModel: "nano-banana-2",
+      upstreamCost: 16,
+      callbackSecret: TEST_CALLBACK_SECRET,
+      now: new Date(),
+    });
+    await acceptAttempt(stack.db.db, {
+      attempt: attempt!,
+      providerTaskId: "up-1",
+      now: new Date(),
+    });
+
+    const target = {
+      method: "POST",
+      path: `/callbacks/aivideoapi/${task.id}/${callbackToken(TEST_CALLBACK_SECRET, task.id, 1)}`,
+      body: {
+        id: "up-1",
+        status: "completed",
+        model: "nano-banana-2",
+        created_at: 1775383908,
+        completed_at: 1775383910,
+        output: {
+          urls: ["https://files.example/abc.png"],
+          metadata: { model: "nano-banana-2", costTime: 70 },
+        },
+      },
+    };
+    const statuses: Record<number, number> = {};
+    const failures: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < CASES) {
+          const mutation = fuzzCase(target, SEED, next++);
+          const { status, text } = await sendFuzzCase(stack.callbacksUrl, mutation, agent);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status >= 500)
+            failures.push(`#${mutation.index} ${mutation.label}: ${status} ${text.slice(0, 100)}`);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    expect(
+      Object.keys(statuses)
+        .map(Number)
+        .every((s) => s < 500),
+    ).toBe(true);
+    expect(["running", "succeeded", "failed"]).toContain(
+      (await findTask(stack.db.db, task.id))?.status,
+    );
+    expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  });
+});
