@@ -127,6 +127,11 @@ async function run(): Promise<void> {
     callbackBaseUrl,
     callbackSecret: env.CALLBACK_SECRET,
     poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
+    retry: {
+      maxAttempts: env.SUBMIT_MAX_ATTEMPTS,
+      baseMs: env.SUBMIT_RETRY_BASE_MS,
+      maxMs: env.SUBMIT_RETRY_MAX_MS,
+    },
     sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
     concurrency: env.WORKER_CONCURRENCY,
   });

@@ -124,6 +124,20 @@ describe("cross-field checks", () => {
     expect(issuesOf(workerEnv, { POLL_BASE_MS: "1000", POLL_MAX_MS: "1000" })).toEqual([]);
   });
 
+  it("wants SUBMIT_RETRY_BASE_MS ≤ SUBMIT_RETRY_MAX_MS", () => {
+    expect(
+      issuesOf(workerEnv, { SUBMIT_RETRY_BASE_MS: "90000", SUBMIT_RETRY_MAX_MS: "60000" }),
+    ).toEqual([
+      {
+        variable: "SUBMIT_RETRY_BASE_MS",
+        message: expect.stringContaining("SUBMIT_RETRY_MAX_MS (60000)"),
+      },
+    ]);
+    expect(issuesOf(workerEnv, { SUBMIT_MAX_ATTEMPTS: "0" })).toMatchObject([
+      { variable: "SUBMIT_MAX_ATTEMPTS" },
+    ]);
+  });
+
   it("wants both provider variables or neither", () => {
     expect(issuesOf(workerEnv, { AIVIDEOAPI_BASE_URL: realProvider.AIVIDEOAPI_BASE_URL })).toEqual([
       { variable: "AIVIDEOAPI_API_KEY", message: expect.stringContaining("AIVIDEOAPI_BASE_URL") },

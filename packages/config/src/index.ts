@@ -52,9 +52,14 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),
   POLL_MAX_MS: positiveMs(30_000),
-  SWEEP_EVERY_MS: positiveMs(30_000),
-  /** How long an active task may sit untouched before the sweep checks it has live work. */
-  SWEEP_GRACE_MS: positiveMs(60_000),
+  /** Upstream submissions a task may make in all (retries of refused submits, lost tasks). */
+  SUBMIT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  /** Wait before retrying a refused submit, doubling per attempt up to SUBMIT_RETRY_MAX_MS. */
+  SUBMIT_RETRY_BASE_MS: positiveMs(2_000),
+  SUBMIT_RETRY_MAX_MS: positiveMs(60_000),
+  SWEEP_EVERY_MS: positiveMs(15_000),
+  /** How far past its expected wake-up (`next_wake_at`) a task's job may be before the sweep re-adds it. */
+  SWEEP_GRACE_MS: positiveMs(30_000),
 });
 
 export const sandboxEnv = z.object({
@@ -143,19 +148,20 @@ interface CrossCheck {
   check(env: Record<string, unknown>, source: Source): ConfigIssue[];
 }
 
-const crossChecks: CrossCheck[] = [
-  {
-    reads: ["POLL_BASE_MS", "POLL_MAX_MS"],
+/** A backoff's base must not exceed its cap. */
+function baseWithinMax(base: string, max: string): CrossCheck {
+  return {
+    reads: [base, max],
     check: (env) =>
-      (env.POLL_BASE_MS as number) > (env.POLL_MAX_MS as number)
-        ? [
-            {
-              variable: "POLL_BASE_MS",
-              message: `must not exceed POLL_MAX_MS (${env.POLL_MAX_MS}), got ${env.POLL_BASE_MS}`,
-            },
-          ]
+      (env[base] as number) > (env[max] as number)
+        ? [{ variable: base, message: `must not exceed ${max} (${env[max]}), got ${env[base]}` }]
         : [],
-  },
+  };
+}
+
+const crossChecks: CrossCheck[] = [
+  baseWithinMax("POLL_BASE_MS", "POLL_MAX_MS"),
+  baseWithinMax("SUBMIT_RETRY_BASE_MS", "SUBMIT_RETRY_MAX_MS"),
   {
     // Half a provider configuration used to fall back to the sandbox without a word.
     reads: ["AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"],
