@@ -7,7 +7,6 @@ import {
   InsufficientCredits,
   ModelNotFound,
   normalizeImageInput,
-  priceOf,
   TaskNotFound,
 } from "@ripen/core";
 import {
@@ -15,6 +14,7 @@ import {
   type CreateTaskRequest,
   type CreditsResponse,
   createAivideoapiRouter,
+  documentedPrice,
   type TaskResponse,
   WireError,
   type WireStatus,
@@ -290,7 +290,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       const spec = getModel(request.model);
       if (spec.provider !== "aivideoapi") throw new ModelNotFound(request.model);
       const input = normalizeImageInput(spec, request.input);
-      const price = priceOf(spec, input);
+      // The upstream charges its own documented price, whatever Ripen charges its clients.
+      const price = documentedPrice(spec.id, input.resolution);
+      if (price === undefined) throw new ModelNotFound(request.model);
 
       const { account } = principal;
       settleDue(account);
