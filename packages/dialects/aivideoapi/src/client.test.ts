@@ -54,6 +54,7 @@ const expectedKind: Record<WireErrorCode, FailureKind> = {
   spend_limit_exceeded: "circuit",
   internal_error: "retry",
   upstream_error: "retry",
+  service_unavailable: "retry",
 };
 
 describe("every documented error of a submit, classified", () => {

@@ -8,6 +8,7 @@ import {
   type ProviderTaskState,
   type SubmitRequest,
 } from "@ripen/core";
+import type { WireErrorCode } from "./errors";
 import { documentedPrice } from "./prices";
 import { createTaskResponse, errorEnvelope, type TaskResponse, taskResponse } from "./schemas";
 
@@ -25,7 +26,7 @@ export interface AivideoapiClientOptions {
  * an operator acts. 503 `upstream_error` covers both a provider hiccup and refused content; it
  * is retried a bounded number of times.
  */
-export const failureKindOf: Record<string, FailureKind> = {
+export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   invalid_request: "fail",
   invalid_api_key: "circuit",
   insufficient_credits: "circuit",
@@ -36,6 +37,8 @@ export const failureKindOf: Record<string, FailureKind> = {
   spend_limit_exceeded: "circuit",
   internal_error: "retry",
   upstream_error: "retry",
+  // Not in the documents: what a Ripen upstream answers while its database is away.
+  service_unavailable: "retry",
 };
 
 /** By status, for answers without a documented code. */
@@ -207,7 +210,7 @@ function classify(response: Response, json: unknown): ProviderError {
   const retryAfterSeconds = Number(response.headers.get("retry-after"));
   const kind =
     code !== undefined && Object.hasOwn(failureKindOf, code)
-      ? failureKindOf[code]!
+      ? failureKindOf[code as WireErrorCode]
       : kindOfStatus(response.status);
   return new ProviderError(`aivideoapi ${response.status}${code ? ` ${code}` : ""}: ${message}`, {
     kind,

@@ -1,5 +1,4 @@
 export { type AivideoapiClientOptions, createAivideoapiAdapter, failureKindOf } from "./client";
-export { documentedPrice, documentedPrices } from "./prices";
 export {
   errorReference,
   SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -7,6 +6,7 @@ export {
   WireError,
   type WireErrorCode,
 } from "./errors";
+export { documentedPrice, documentedPrices } from "./prices";
 export { type AivideoapiBackend, createAivideoapiRouter, type RouterOptions } from "./router";
 export {
   type CreateTaskRequest,
