@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from "@ripen/core";
+import { type Clock, createTaskWriter, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
@@ -34,6 +34,7 @@ export function createApiApp(options: ApiAppOptions): Express {
 
   const backend = aivideoapiFrontDoor({
     db: options.db,
+    tasks: createTaskWriter(options.db),
     enqueue: options.enqueue,
     clock: options.clock ?? systemClock,
     logger: options.logger,

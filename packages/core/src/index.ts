@@ -51,6 +51,7 @@ export {
   URL_MAX_CHARS,
 } from "./models";
 export * from "./provider";
+export { createTaskWriter, type TaskWriter, type TaskWriterOptions } from "./task-writer";
 export {
   type CompleteTaskArgs,
   type CompleteTaskResult,
@@ -64,6 +65,8 @@ export {
   getTaskForAccount,
   isActiveStatus,
   listOverdueTasks,
+  type PreparedTask,
+  prepareTask,
   setNextWake,
   sourcesOf,
   type TaskOutcome,

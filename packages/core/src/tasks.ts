@@ -14,10 +14,10 @@ import {
   withTransaction,
 } from "@ripen/db";
 import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from "drizzle-orm";
-import { IllegalTransition, InsufficientCredits, TaskNotFound } from "./errors";
+import { AccountNotFound, IllegalTransition, InsufficientCredits, TaskNotFound } from "./errors";
 import { newId } from "./ids";
 import { getCredits, resolveHold } from "./ledger";
-import { getModel, normalizeImageInput, priceOf } from "./models";
+import { getModel, type ImageInput, normalizeImageInput, priceOf } from "./models";
 
 /**
  * The task state machine, declared once: each status and the statuses it may move to.
@@ -47,7 +47,7 @@ export const isActiveStatus = (status: TaskStatus): status is ActiveTaskStatus =
 const taskColumns = Object.entries(getTableColumns(tasks));
 
 /** A raw `tasks` row (snake_case, driver values) as the drizzle model. */
-function toTask(row: Record<string, unknown>): Task {
+export function toTask(row: Record<string, unknown>): Task {
   const task: Record<string, unknown> = {};
   for (const [key, column] of taskColumns) {
     const value = row[column.name];
@@ -77,63 +77,106 @@ export type CreatedTask = Pick<
   "id" | "accountId" | "model" | "provider" | "price" | "status" | "deadlineAt"
 >;
 
-export async function createTask(db: Executor, args: CreateTaskArgs): Promise<CreatedTask> {
+/** A validated, priced task with its ids, ready to be written. */
+export interface PreparedTask {
+  id: string;
+  accountId: string;
+  apiKeyId: string | null;
+  model: string;
+  provider: Task["provider"];
+  input: ImageInput;
+  price: number;
+  callbackUrl: string | null;
+  deadlineAt: Date;
+  ledgerId: string;
+  createdAt: Date;
+}
+
+/** Validates and prices a create; throws InvalidRequest or ModelNotFound naming the problem. */
+export function prepareTask(args: CreateTaskArgs): PreparedTask {
   const spec = getModel(args.model);
   const input = normalizeImageInput(spec, args.input);
-  const price = priceOf(spec, input);
   const now = args.now ?? new Date();
-  const id = newId("task", now.getTime());
-  const result = await pgClientOf(db).query({
-    // Named: each connection plans it once, not per request (this is the hottest statement).
-    name: "ripen_create_task",
-    text: CREATE_TASK_SQL,
-    values: [
-      price,
-      now,
-      args.accountId,
-      id,
-      args.apiKeyId ?? null,
-      spec.id,
-      spec.provider,
-      JSON.stringify(input),
-      args.callbackUrl ?? null,
-      new Date(now.getTime() + spec.deadlineMs),
-      newId("ledger", now.getTime()),
-    ],
-  });
-  const row = result.rows[0];
-  if (!row) {
-    const credits = await getCredits(db, args.accountId);
-    throw new InsufficientCredits(price, credits.available);
+  return {
+    id: newId("task", now.getTime()),
+    accountId: args.accountId,
+    apiKeyId: args.apiKeyId ?? null,
+    model: spec.id,
+    provider: spec.provider,
+    input,
+    price: priceOf(spec, input),
+    callbackUrl: args.callbackUrl ?? null,
+    deadlineAt: new Date(now.getTime() + spec.deadlineMs),
+    ledgerId: newId("ledger", now.getTime()),
+    createdAt: now,
+  };
+}
+
+export async function createTask(db: Executor, args: CreateTaskArgs): Promise<CreatedTask> {
+  const task = prepareTask(args);
+  let result: { rows: Record<string, unknown>[] };
+  try {
+    result = await pgClientOf(db).query({
+      // Named: each connection plans it once, not per request (this is the hottest statement).
+      name: "ripen_create_task",
+      text: CREATE_TASK_SQL,
+      values: [
+        task.price,
+        task.createdAt,
+        task.accountId,
+        task.id,
+        task.apiKeyId,
+        task.model,
+        task.provider,
+        JSON.stringify(task.input),
+        task.callbackUrl,
+        task.deadlineAt,
+        task.ledgerId,
+      ],
+    });
+  } catch (error) {
+    if ((error as { constraint?: string }).constraint === "accounts_available_nonnegative") {
+      const credits = await getCredits(db, args.accountId);
+      throw new InsufficientCredits(task.price, credits.available);
+    }
+    // A missing account fails the tasks → accounts foreign key.
+    if ((error as { constraint?: string }).constraint === "tasks_account_id_accounts_id_fk") {
+      throw new AccountNotFound(args.accountId);
+    }
+    throw error;
   }
+  const row = result.rows[0];
+  if (!row) throw new AccountNotFound(args.accountId);
   return toTask(row) as CreatedTask;
 }
 
 /**
- * The hold, the task, the hold's ledger row and the first event. Parameters: $1 price, $2 now,
- * $3 account, $4 task id, $5 key id, $6 model, $7 provider, $8 input, $9 callback URL,
- * $10 deadline, $11 ledger id.
+ * The task, its hold's ledger row, its first event, and the hold on the account, in one statement.
+ * The account row is updated last (the UPDATE reads the inserts, so they run first): it stays
+ * locked only for that update and the commit, which is what bounds one account's create rate. An
+ * account that cannot afford the price fails the CHECK `accounts_available_nonnegative`, and the
+ * whole statement rolls back. Parameters: $1 price, $2 now, $3 account, $4 task id, $5 key id,
+ * $6 model, $7 provider, $8 input, $9 callback URL, $10 deadline, $11 ledger id.
  */
 const CREATE_TASK_SQL = `
-  with held as (
-    update accounts set held = held + $1, updated_at = $2
-    where id = $3 and balance - held >= $1
-    returning id
-  ), task as (
+  with task as (
     insert into tasks (id, account_id, api_key_id, model, provider, input, price, callback_url,
       deadline_at, next_wake_at, created_at, updated_at)
-    select $4, held.id, $5::text, $6, $7::provider, $8::jsonb, $1::integer, $9::text,
-      $10::timestamptz, $2::timestamptz, $2::timestamptz, $2::timestamptz
-    from held
+    values ($4, $3, $5, $6, $7, $8::jsonb, $1, $9, $10, $2, $2, $2)
     returning id, account_id, model, provider, price, status, deadline_at
   ), hold as (
     insert into ledger_entries (id, account_id, task_id, kind, amount, idempotency_key)
     select $11, account_id, id, 'hold', price, 'hold:' || id from task
+    returning account_id, amount
   ), event as (
     insert into task_events (task_id, from_status, to_status, source, created_at)
-    select id, null, 'queued', 'api', $2::timestamptz from task
+    select id, null, 'queued', 'api', $2 from task
+  ), held as (
+    update accounts a set held = a.held + hold.amount, updated_at = $2
+    from hold where a.id = hold.account_id
+    returning a.id
   )
-  select * from task`;
+  select task.* from task, held`;
 
 type TaskChanges = Partial<
   Pick<

@@ -1,13 +1,13 @@
 import {
   authenticateApiKey,
   type Clock,
-  createTask,
   getCredits,
   getTaskForAccount,
   isDatabaseUnavailable,
   type Principal,
   ServiceUnavailable,
   TaskNotFound,
+  type TaskWriter,
   taskFields,
 } from "@ripen/core";
 import type { Executor, Task, TaskStatus } from "@ripen/db";
@@ -76,6 +76,8 @@ function unavailableWhenDatabaseIsDown<P>(
 
 export interface FrontDoorDeps {
   db: Executor;
+  /** Writes creates, batching those that arrive together (see createTaskWriter). */
+  tasks: TaskWriter;
   /** Adds the task's job after commit. A failure here is recovered by the sweep. */
   enqueue(taskId: string): Promise<void>;
   clock: Clock;
@@ -88,7 +90,7 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
     authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
 
     async createTask(principal, request) {
-      const task = await createTask(deps.db, {
+      const task = await deps.tasks.create({
         accountId: principal.accountId,
         apiKeyId: principal.keyId,
         model: request.model,
