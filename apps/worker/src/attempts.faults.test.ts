@@ -74,6 +74,25 @@ describe("at most one paid submission per attempt", () => {
     expect(await ledgerOf(stack, taskId)).toEqual(["capture:16", "hold:16"]);
   });
 
+  it("an unknown outcome that never settles expires at the deadline, refunded, paid once", async () => {
+    // Accepted upstream, answered too late for us, and its callback is lost.
+    stack = await startTestStack({
+      providerTimeoutMs: 200,
+      sandbox: { generationMs: 3_600_000, callbackLossRate: 1 },
+    });
+    stack.sandbox.stallNextSubmits(1, 2_000);
+    const accepted = once(stack.sandbox.events, "created");
+    const taskId = await createTask(stack);
+    await accepted;
+    // Twenty minutes later, past nano-banana-2's 15-minute deadline, by the worker's clock.
+    stack.clock.advance(20 * 60_000);
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses)).toBe("expired");
+    expect(stack.sandbox.stats.submitCalls).toBe(1);
+    expect(await attemptsOf(stack, taskId)).toMatchObject([{ number: 1, state: "abandoned" }]);
+    expect(await ledgerOf(stack, taskId)).toEqual(["hold:16", "release:16"]);
+    stack.clock.advance(-20 * 60_000);
+  });
+
   it("a worker killed between the upstream's accept and our write does not pay twice", async () => {
     stack = await startTestStack({
       worker: false,
