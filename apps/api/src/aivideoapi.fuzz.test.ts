@@ -1,7 +1,6 @@
 import { Agent } from "node:http";
 import { tasks } from "@ripen/db";
 import {
-  type FuzzCase,
   type FuzzTarget,
   fuzzCase,
   ledgerViolations,
