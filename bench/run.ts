@@ -11,11 +11,11 @@
 import os from "node:os";
 import { createAccount } from "@ripen/core";
 import { createDb, type DbHandle, migrateDatabase } from "@ripen/db";
-import { ensureRedis, redactUrl } from "@ripen/infra";
+import { ensureRedis, freePort, redactUrl } from "@ripen/infra";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { answers, freePort, rssBytes, type Service, spawnService, waitUntil } from "./processes";
+import { answers, rssBytes, type Service, spawnService, waitUntil } from "./processes";
 import { int, mib, ms, Report, ratio } from "./report";
 
 const quick = process.argv.includes("--quick");

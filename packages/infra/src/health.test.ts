@@ -1,23 +1,14 @@
-import { createServer } from "node:net";
 import express from "express";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { healthRouter, listen, postgresCheck, redisCheck } from "./index";
+import { freePort } from "./local";
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** Serves the health router with these options and returns a GET helper. */
 async function serve(options: Parameters<typeof healthRouter>[0]) {

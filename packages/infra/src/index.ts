@@ -7,7 +7,7 @@ export {
   redisCheck,
   serveHealth,
 } from "./health";
-export { isLocalHost, type Log, redactUrl, repoRoot } from "./local";
+export { freePort, isLocalHost, type Log, redactUrl, repoRoot } from "./local";
 export {
   checkPostgres,
   type EnsurePostgresOptions,

@@ -1,24 +1,14 @@
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { checkPostgres, checkRedis, ensurePostgres, ensureRedis, pingRedis } from "./index";
+import { freePort } from "./local";
 
 const logs: string[] = [];
 const log = (message: string) => logs.push(message);
-
-/** A port nothing listens on right now (the OS picks it, so parallel runs don't collide). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {

@@ -1,14 +1,4 @@
-import { createServer } from "node:net";
-import { ensureRedis, type RedisService } from "@ripen/infra";
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { ensureRedis, freePort, type RedisService } from "@ripen/infra";
 
 export interface PrivateRedis {
   url: string;
