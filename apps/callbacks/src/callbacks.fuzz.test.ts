@@ -1,6 +1,7 @@
 import { Agent } from "node:http";
-import { acceptAttempt, callbackToken, createTask, findTask, openAttempt } from "@ripen/core";
+import { callbackToken, findTask } from "@ripen/core";
 import {
+  createRunningTask,
   fuzzCase,
   ledgerViolations,
   sendFuzzCase,
@@ -29,31 +30,13 @@ afterAll(async () => {
 describe(`${CASES} seeded mutations of a provider callback`, () => {
   it("never answer 5xx, and settle the task at most once", async () => {
     const { accountId } = await stack.createAccount(100);
-    const created = await createTask(stack.db.db, {
-      accountId,
-      model: "nano-banana-2",
-      input: { prompt: "the callback is fuzzed against" },
-    });
-    const task = (await findTask(stack.db.db, created.id))!;
-    const attempt = await openAttempt(stack.db.db, {
-      task,
-      provider: "aivideoapi",
-      upstreamModel: "nano-banana-2",
-      upstreamCost: 16,
-      callbackSecret: TEST_CALLBACK_SECRET,
-      now: new Date(),
-    });
-    await acceptAttempt(stack.db.db, {
-      attempt: attempt!,
-      providerTaskId: "up-1",
-      now: new Date(),
-    });
+    const { taskId, providerTaskId } = await createRunningTask(stack.db.db, accountId);
 
     const target = {
       method: "POST",
-      path: `/callbacks/aivideoapi/${task.id}/${callbackToken(TEST_CALLBACK_SECRET, task.id, 1)}`,
+      path: `/callbacks/aivideoapi/${taskId}/${callbackToken(TEST_CALLBACK_SECRET, taskId, 1)}`,
       body: {
-        id: "up-1",
+        id: providerTaskId,
         status: "completed",
         model: "nano-banana-2",
         created_at: 1775383908,
@@ -85,7 +68,7 @@ describe(`${CASES} seeded mutations of a provider callback`, () => {
         .every((s) => s < 500),
     ).toBe(true);
     expect(["running", "succeeded", "failed"]).toContain(
-      (await findTask(stack.db.db, task.id))?.status,
+      (await findTask(stack.db.db, taskId))?.status,
     );
     expect(await ledgerViolations(stack.db.db)).toEqual([]);
   });

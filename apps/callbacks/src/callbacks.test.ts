@@ -5,11 +5,12 @@ import {
   createTask,
   endAttempt,
   findTask,
-  openAttempt,
 } from "@ripen/core";
 import { ledgerEntries, providerCallbacks, taskAttempts } from "@ripen/db";
 import {
+  createRunningTask,
   ledgerViolations,
+  openTestAttempt,
   startTestStack,
   TEST_CALLBACK_SECRET,
   type TestStack,
@@ -27,29 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-/** Opens the task's next attempt, as the worker does before it calls the upstream. */
-const open = async (taskId: string) =>
-  openAttempt(stack.db.db, {
-    task: (await findTask(stack.db.db, taskId))!,
-    provider: "aivideoapi",
-    upstreamModel: "nano-banana-2",
-    upstreamCost: 16,
-    callbackSecret: TEST_CALLBACK_SECRET,
-    now: new Date(),
-  });
-
-/** A task whose attempt 1 was accepted upstream as `upstream-<id>` and is running. */
-async function runningTask() {
-  const task = await createTask(stack.db.db, {
-    accountId,
-    model: "nano-banana-2",
-    input: { prompt: "x" },
-  });
-  const providerTaskId = `upstream-${task.id}`;
-  const attempt = await open(task.id);
-  await acceptAttempt(stack.db.db, { attempt: attempt!, providerTaskId, now: new Date() });
-  return { taskId: task.id, providerTaskId };
-}
+const open = (taskId: string) => openTestAttempt(stack.db.db, taskId);
+const runningTask = () => createRunningTask(stack.db.db, accountId);
 
 const attemptsOf = (taskId: string) =>
   stack.db.db
