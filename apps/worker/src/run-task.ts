@@ -248,7 +248,7 @@ async function submitFailed(
   }
   await end(
     deps,
-    { ...task, attempts: attempt.number },
+    task,
     {
       status: "failed",
       errorCode: "upstream_error",
