@@ -13,6 +13,7 @@ import pino from "pino";
 import { inject } from "vitest";
 import { TestClock } from "./clock";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { type InvariantViolation, ledgerViolations } from "./invariants";
 import { waitForTask } from "./wait-for-task";
 import "./provided";
 
@@ -167,13 +168,22 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
     waitForTask: (taskId, statuses, timeoutMs) => waitForTask(db, taskId, statuses, timeoutMs),
+    /** Stops everything and drops the database; fails if the ledger invariants do not hold. */
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await taskQueue.close();
       await deleteKeys(redis, `${prefix}:*`).catch(() => {});
       await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);
       await Promise.all([redis.quit(), producerRedis.quit()]).catch(() => {});
-      await db.drop();
+      let violations: InvariantViolation[] = [];
+      try {
+        violations = await ledgerViolations(db.db);
+      } finally {
+        await db.drop();
+      }
+      if (violations.length > 0) {
+        throw new Error(`ledger invariants broken: ${JSON.stringify(violations.slice(0, 5))}`);
+      }
     },
   };
 }
