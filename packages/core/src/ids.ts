@@ -25,3 +25,10 @@ function pooledRandom(): number {
 export function newId(kind: keyof typeof prefixes, now: number = Date.now()): string {
   return `${prefixes[kind]}_${ulid(now, pooledRandom).toLowerCase()}`;
 }
+
+/** Whether `value` is an id `newId(kind)` could have made: its prefix and a lowercase ULID. */
+export function isIdOf(kind: keyof typeof prefixes, value: string): boolean {
+  const ulidChars = /^[0-9a-hjkmnp-tv-z]{26}$/;
+  const prefix = `${prefixes[kind]}_`;
+  return value.startsWith(prefix) && ulidChars.test(value.slice(prefix.length));
+}

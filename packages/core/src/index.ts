@@ -27,7 +27,7 @@ export {
   TaskNotFound,
   Unauthenticated,
 } from "./errors";
-export { newId } from "./ids";
+export { isIdOf, newId } from "./ids";
 export { type Credits, getCredits, grantCredits, resolveHold } from "./ledger";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export {

@@ -4,6 +4,7 @@ import {
   getCredits,
   getTaskForAccount,
   isDatabaseUnavailable,
+  isIdOf,
   type Principal,
   ServiceUnavailable,
   TaskNotFound,
@@ -45,12 +46,6 @@ export function toAivideoapiTask(task: Task): TaskResponse {
   }
   return view;
 }
-
-/**
- * Ripen's task ids as `newId("task")` makes them: the prefix and a lowercase ULID (26 Crockford
- * base32 characters). Anything else cannot exist, so it is answered without a query.
- */
-const TASK_ID = /^task_[0-9a-hjkmnp-tv-z]{26}$/;
 
 /** Postgres being down is the client's 503, not our 500: the request can simply be retried. */
 function unavailableWhenDatabaseIsDown<P>(
@@ -112,7 +107,8 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
     },
 
     async getTask(principal, taskId) {
-      if (!TASK_ID.test(taskId)) throw new TaskNotFound(taskId);
+      // Anything newId could not have made cannot exist: answered without a query.
+      if (!isIdOf("task", taskId)) throw new TaskNotFound(taskId);
       return toAivideoapiTask(await getTaskForAccount(deps.db, principal.accountId, taskId));
     },
 
