@@ -1,6 +1,7 @@
 import { Agent } from "node:http";
 import { callbackToken, findTask } from "@ripen/core";
 import {
+  completedCallbackBody,
   createRunningTask,
   fuzzCase,
   ledgerViolations,
@@ -35,17 +36,7 @@ describe(`${CASES} seeded mutations of a provider callback`, () => {
     const target = {
       method: "POST",
       path: `/callbacks/aivideoapi/${taskId}/${callbackToken(TEST_CALLBACK_SECRET, taskId, 1)}`,
-      body: {
-        id: providerTaskId,
-        status: "completed",
-        model: "nano-banana-2",
-        created_at: 1775383908,
-        completed_at: 1775383910,
-        output: {
-          urls: ["https://files.example/abc.png"],
-          metadata: { model: "nano-banana-2", costTime: 70 },
-        },
-      },
+      body: completedCallbackBody(providerTaskId),
     };
     const statuses: Record<number, number> = {};
     const failures: string[] = [];

@@ -8,6 +8,7 @@ import {
 } from "@ripen/core";
 import { ledgerEntries, providerCallbacks, taskAttempts } from "@ripen/db";
 import {
+  completedCallbackBody,
   createRunningTask,
   ledgerViolations,
   openTestAttempt,
@@ -38,17 +39,7 @@ const attemptsOf = (taskId: string) =>
     .where(eq(taskAttempts.taskId, taskId))
     .orderBy(asc(taskAttempts.number));
 
-const completedBody = (providerTaskId: string) => ({
-  id: providerTaskId,
-  status: "completed",
-  model: "nano-banana-2",
-  created_at: 1775383908,
-  completed_at: 1775383910,
-  output: {
-    urls: ["https://files.example/abc.png"],
-    metadata: { model: "nano-banana-2", costTime: 70 },
-  },
-});
+const completedBody = completedCallbackBody;
 
 function post(
   taskId: string,

@@ -10,7 +10,7 @@ export {
 } from "./fuzz";
 export { type InvariantViolation, ledgerViolations } from "./invariants";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
-export { createRunningTask, openTestAttempt } from "./running-task";
+export { completedCallbackBody, createRunningTask, openTestAttempt } from "./running-task";
 export {
   startTestStack,
   TEST_CALLBACK_SECRET,

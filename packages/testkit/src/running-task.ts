@@ -30,3 +30,16 @@ export async function createRunningTask(
   await acceptAttempt(db, { attempt, providerTaskId, now: new Date() });
   return { taskId: task.id, providerTaskId };
 }
+
+/** The body the aivideoapi upstream posts when `providerTaskId` completes (documents 000, 002). */
+export const completedCallbackBody = (providerTaskId: string) => ({
+  id: providerTaskId,
+  status: "completed",
+  model: "nano-banana-2",
+  created_at: 1775383908,
+  completed_at: 1775383910,
+  output: {
+    urls: ["https://files.example/abc.png"],
+    metadata: { model: "nano-banana-2", costTime: 70 },
+  },
+});
