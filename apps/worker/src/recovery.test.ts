@@ -42,15 +42,13 @@ async function createTasks(on: TestStack, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Awaits every task reaching one of `statuses`, a few at a time (each wait holds a connection). */
+/** Awaits every task reaching one of `statuses`. */
 async function waitForAll(
   on: TestStack,
   ids: string[],
   statuses: Parameters<TestStack["waitForTask"]>[1],
 ) {
-  for (let i = 0; i < ids.length; i += 10) {
-    await Promise.all(ids.slice(i, i + 10).map((id) => on.waitForTask(id, statuses, 30_000)));
-  }
+  await Promise.all(ids.map((id) => on.waitForTask(id, statuses, 20_000)));
 }
 
 const liveStates = ["active", "waiting", "delayed", "prioritized"];
@@ -66,18 +64,27 @@ async function until(
   },
   event: string,
   done: () => boolean | Promise<boolean>,
+  describe: () => Promise<string> | string,
+  timeoutMs = 20_000,
 ): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     let listener = () => {};
+    let timer: NodeJS.Timeout | undefined;
     const next = new Promise<void>((resolve) => {
       listener = resolve;
       emitter.once(event, listener);
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
     });
     if (await done()) {
       emitter.off(event, listener);
+      clearTimeout(timer);
       return;
     }
+    if (Date.now() >= deadline)
+      throw new Error(`gave up waiting for '${event}': ${await describe()}`);
     await next;
+    clearTimeout(timer);
   }
 }
 
@@ -93,6 +100,7 @@ async function allParked(on: TestStack, count: number): Promise<void> {
       events,
       "delayed",
       async () => (await on.taskQueue.queue.getDelayedCount()) >= count,
+      async () => JSON.stringify(await on.taskQueue.queue.getJobCounts()),
     );
   } finally {
     await events.close();
@@ -133,7 +141,12 @@ describe("the sweep", () => {
     expect((await stack.worker!.sweepNow()).requeued).toBe(0);
 
     // Every job runs again, polls once and parks: then lose one, its wake-up passed.
-    await until(stack.sandbox.events, "queried", () => stack!.sandbox.stats.statusCalls >= 600);
+    await until(
+      stack.sandbox.events,
+      "queried",
+      () => stack!.sandbox.stats.statusCalls >= 600,
+      () => JSON.stringify(stack!.sandbox.stats),
+    );
     await allParked(stack, ids.length);
     const lost = ids[417]!;
     await stack.taskQueue.queue.remove(lost);

@@ -3,11 +3,17 @@ import { createDb, type DbHandle } from "@ripen/db";
 import pg from "pg";
 import { inject } from "vitest";
 import "./provided";
-import { testNotifyTriggerSql } from "./wait-for-task";
+import {
+  listenForTransitions,
+  type TransitionNotices,
+  testNotifyTriggerSql,
+} from "./wait-for-task";
 
 export interface TestDatabase extends DbHandle {
   url: string;
   name: string;
+  /** Transition notices, on one listening connection of their own (opened on first use). */
+  notices(): Promise<TransitionNotices>;
   /** Closes the pool and drops the database. */
   drop(): Promise<void>;
 }
@@ -39,11 +45,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   const handle = createDb(url.toString(), { max: 20 });
   await handle.pool.query(testNotifyTriggerSql);
+  let listener: ReturnType<typeof listenForTransitions> | undefined;
   return {
     ...handle,
     url: url.toString(),
     name,
+    async notices() {
+      listener ??= listenForTransitions(url.toString());
+      return (await listener).notices;
+    },
     async drop() {
+      if (listener) await (await listener).close();
       await handle.close();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
