@@ -12,7 +12,7 @@ import {
   redisCheck,
   runService,
 } from "@ripen/infra";
-import { createProducerRedis, createTaskQueue } from "@ripen/queue";
+import { createProducerRedis, createTaskQueue, whenReady } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
 
@@ -34,6 +34,7 @@ await runService("api", logger, async (resources) => {
     await redis.quit();
   });
   const taskQueue = createTaskQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+  if (!(await whenReady(redis))) logger.warn("redis not ready; creates are left to the sweep");
   resources.add("task queue", taskQueue.close);
 
   const app = createApiApp({

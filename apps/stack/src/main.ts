@@ -20,7 +20,7 @@ import {
   repoRoot,
 } from "@ripen/infra";
 import { buildProviders, sandboxPaths, usesRealAivideoapi } from "@ripen/providers";
-import { createProducerRedis, createRedis, createTaskQueue } from "@ripen/queue";
+import { createProducerRedis, createRedis, createTaskQueue, whenReady } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
@@ -138,6 +138,7 @@ async function run(): Promise<void> {
   resources.add("worker", worker.close);
 
   const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
+  if (!(await whenReady(apiRedis))) logger.warn("redis not ready; creates are left to the sweep");
   resources.add("task queue", taskQueue.close);
   const api = await listen(
     createApiApp({

@@ -63,6 +63,27 @@ export function createProducerRedis(url: string, options: RedisOptions = {}): Re
   });
 }
 
+/**
+ * Resolves once `connection` is ready, or after `timeoutMs` whatever it does. A fail-fast producer
+ * refuses commands until it has connected, so a server waits for this before taking requests;
+ * past the timeout it serves anyway, since creates do not need Redis to succeed.
+ */
+export async function whenReady(connection: Redis, timeoutMs = 5_000): Promise<boolean> {
+  if (connection.status === "ready") return true;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady = () => {};
+  try {
+    return await new Promise<boolean>((resolve) => {
+      onReady = () => resolve(true);
+      connection.once("ready", onReady);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+  } finally {
+    clearTimeout(timer);
+    connection.off("ready", onReady);
+  }
+}
+
 export interface QueueContext {
   connection: Redis;
   prefix: string;

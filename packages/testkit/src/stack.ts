@@ -5,7 +5,13 @@ import { createAccount, type ProviderRegistry } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import { buildProviders } from "@ripen/providers";
-import { createProducerRedis, createRedis, createTaskQueue, type TaskQueue } from "@ripen/queue";
+import {
+  createProducerRedis,
+  createRedis,
+  createTaskQueue,
+  type TaskQueue,
+  whenReady,
+} from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
 import { type RetryPolicy, type RipenWorker, startWorker, type WorkerOptions } from "@ripen/worker";
 import type { Redis } from "ioredis";
@@ -102,6 +108,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   const providers = buildProviders({}, sandboxServer.url, { timeoutMs: options.providerTimeoutMs });
   const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
+  await whenReady(producerRedis);
 
   const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
