@@ -73,4 +73,6 @@ export {
   type TransitionArgs,
   taskTransitions,
   transitionTask,
+  writeTask,
+  writeTasks,
 } from "./tasks";

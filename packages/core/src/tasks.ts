@@ -47,7 +47,7 @@ export const isActiveStatus = (status: TaskStatus): status is ActiveTaskStatus =
 const taskColumns = Object.entries(getTableColumns(tasks));
 
 /** A raw `tasks` row (snake_case, driver values) as the drizzle model. */
-export function toTask(row: Record<string, unknown>): Task {
+function toTask(row: Record<string, unknown>): Task {
   const task: Record<string, unknown> = {};
   for (const [key, column] of taskColumns) {
     const value = row[column.name];
@@ -112,71 +112,99 @@ export function prepareTask(args: CreateTaskArgs): PreparedTask {
   };
 }
 
+/** Creates one task with its hold: `prepareTask`, then `writeTask`. */
 export async function createTask(db: Executor, args: CreateTaskArgs): Promise<CreatedTask> {
-  const task = prepareTask(args);
-  let result: { rows: Record<string, unknown>[] };
-  try {
-    result = await pgClientOf(db).query({
-      // Named: each connection plans it once, not per request (this is the hottest statement).
-      name: "ripen_create_task",
-      text: CREATE_TASK_SQL,
-      values: [
-        task.price,
-        task.createdAt,
-        task.accountId,
-        task.id,
-        task.apiKeyId,
-        task.model,
-        task.provider,
-        JSON.stringify(task.input),
-        task.callbackUrl,
-        task.deadlineAt,
-        task.ledgerId,
-      ],
-    });
-  } catch (error) {
-    if ((error as { constraint?: string }).constraint === "accounts_available_nonnegative") {
-      const credits = await getCredits(db, args.accountId);
-      throw new InsufficientCredits(task.price, credits.available);
-    }
-    // A missing account fails the tasks → accounts foreign key.
-    if ((error as { constraint?: string }).constraint === "tasks_account_id_accounts_id_fk") {
-      throw new AccountNotFound(args.accountId);
-    }
-    throw error;
-  }
-  const row = result.rows[0];
-  if (!row) throw new AccountNotFound(args.accountId);
-  return toTask(row) as CreatedTask;
+  return writeTask(db, prepareTask(args));
 }
 
 /**
- * The task, its hold's ledger row, its first event, and the hold on the account, in one statement.
- * The account row is updated last (the UPDATE reads the inserts, so they run first): it stays
- * locked only for that update and the commit, which is what bounds one account's create rate. An
- * account that cannot afford the price fails the CHECK `accounts_available_nonnegative`, and the
- * whole statement rolls back. Parameters: $1 price, $2 now, $3 account, $4 task id, $5 key id,
- * $6 model, $7 provider, $8 input, $9 callback URL, $10 deadline, $11 ledger id.
+ * Writes one prepared task and its hold. An account that cannot afford it is InsufficientCredits;
+ * a missing account is AccountNotFound.
  */
-const CREATE_TASK_SQL = `
-  with task as (
+export async function writeTask(db: Executor, task: PreparedTask): Promise<CreatedTask> {
+  let written: CreatedTask[];
+  try {
+    written = await writeTasks(db, [task]);
+  } catch (error) {
+    const constraint = (error as { constraint?: string }).constraint;
+    if (constraint === "accounts_available_nonnegative") {
+      const credits = await getCredits(db, task.accountId);
+      throw new InsufficientCredits(task.price, credits.available);
+    }
+    // A missing account fails the tasks → accounts foreign key.
+    if (constraint === "tasks_account_id_accounts_id_fk") throw new AccountNotFound(task.accountId);
+    throw error;
+  }
+  if (!written[0]) throw new AccountNotFound(task.accountId);
+  return written[0];
+}
+
+/**
+ * Writes prepared tasks and their holds in one statement, all or none; Postgres's own error
+ * (a CHECK, a foreign key) is thrown as it is.
+ */
+export async function writeTasks(db: Executor, prepared: PreparedTask[]): Promise<CreatedTask[]> {
+  const column = <K extends keyof PreparedTask>(key: K) => prepared.map((t) => t[key]);
+  const result = await pgClientOf(db).query({
+    // Named: each connection plans it once, not per request (this is the hottest statement).
+    name: "ripen_create_tasks",
+    text: CREATE_TASKS_SQL,
+    values: [
+      column("id"),
+      column("accountId"),
+      column("apiKeyId"),
+      column("model"),
+      column("provider"),
+      prepared.map((t) => JSON.stringify(t.input)),
+      column("price"),
+      column("callbackUrl"),
+      column("deadlineAt"),
+      column("ledgerId"),
+      column("createdAt"),
+    ],
+  });
+  return result.rows.map((row) => toTask(row) as CreatedTask);
+}
+
+/**
+ * Inserts tasks with their holds' ledger rows and first events, then adds the holds to their
+ * accounts, in one statement. Accounts are locked in id order, so statements running at once (in
+ * one process or several) cannot deadlock. An account short of credit fails the CHECK
+ * `accounts_available_nonnegative`, and the whole statement rolls back. Parameters are parallel
+ * arrays, one element per task.
+ */
+const CREATE_TASKS_SQL = `
+  with input as (
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::provider[],
+      $6::jsonb[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[])
+      as t(id, account_id, api_key_id, model, provider, input, price, callback_url, deadline_at,
+        ledger_id, created_at)
+  ), task as (
     insert into tasks (id, account_id, api_key_id, model, provider, input, price, callback_url,
       deadline_at, next_wake_at, created_at, updated_at)
-    values ($4, $3, $5, $6, $7, $8::jsonb, $1, $9, $10, $2, $2, $2)
+    select id, account_id, api_key_id, model, provider, input, price, callback_url, deadline_at,
+      created_at, created_at, created_at
+    from input
     returning id, account_id, model, provider, price, status, deadline_at
   ), hold as (
-    insert into ledger_entries (id, account_id, task_id, kind, amount, idempotency_key)
-    select $11, account_id, id, 'hold', price, 'hold:' || id from task
+    insert into ledger_entries (id, account_id, task_id, kind, amount, idempotency_key, created_at)
+    select ledger_id, account_id, id, 'hold', price, 'hold:' || id, created_at from input
     returning account_id, amount
   ), event as (
     insert into task_events (task_id, from_status, to_status, source, created_at)
-    select id, null, 'queued', 'api', $2 from task
+    select id, null, 'queued', 'api', created_at from input
+  ), locked as (
+    select id from accounts where id in (select account_id from input) order by id
+    for no key update
+  ), sums as (
+    select account_id, sum(amount) as amount from hold group by account_id
   ), held as (
-    update accounts a set held = a.held + hold.amount, updated_at = $2
-    from hold where a.id = hold.account_id
+    update accounts a set held = a.held + sums.amount, updated_at = now()
+    from sums join locked on locked.id = sums.account_id
+    where a.id = sums.account_id
     returning a.id
   )
-  select task.* from task, held`;
+  select * from task`;
 
 type TaskChanges = Partial<
   Pick<
