@@ -2,7 +2,7 @@
  * The API alone, for production (one process per service). Applies pending migrations on start;
  * Postgres and Redis must already be running.
  */
-import { apiEnv, loadEnvOrExit } from "@ripen/config";
+import { apiEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
 import {
   checkPostgres,
@@ -12,11 +12,13 @@ import {
   redisCheck,
   runService,
 } from "@ripen/infra";
+import { configurePricesOrExit } from "@ripen/models";
 import { createProducerRedis, createTaskQueue, whenReady } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
 
-const env = loadEnvOrExit(apiEnv);
+const env = loadEnvOrExit(apiEnv.extend(providersEnv.shape));
+configurePricesOrExit(env.RIPEN_PRICES);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 await runService("api", logger, async (resources) => {
   // A URL that does not answer fails here, in one line naming it, not at the first request.

@@ -1,14 +1,17 @@
-import { type Clock, isDatabaseUnavailable, type ProviderRegistry, systemClock } from "@ripen/core";
+import { type Clock, isDatabaseUnavailable, systemClock } from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
+import type { Providers } from "@ripen/providers";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { receiveCallback } from "./receive-callback";
 
 export interface CallbacksAppOptions {
   db: Database;
-  providers: ProviderRegistry;
+  providers: Providers;
   secret: string;
+  /** Runs a task's job now, when a callback makes its next attempt due. */
+  wake?(taskId: string): Promise<void>;
   logger: Logger;
   clock?: Clock;
   /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
@@ -25,6 +28,7 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     secret: options.secret,
     clock: options.clock ?? systemClock,
     logger: options.logger,
+    wake: options.wake,
   };
 
   app.use(

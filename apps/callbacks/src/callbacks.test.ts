@@ -7,6 +7,7 @@ import {
   findTask,
 } from "@ripen/core";
 import { ledgerEntries, providerCallbacks, taskAttempts } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import {
   completedCallbackBody,
   createRunningTask,
@@ -223,7 +224,7 @@ describe("provider callbacks", () => {
     // The worker sent attempt 1 and died before writing the upstream's answer.
     const task = await createTask(stack.db.db, {
       accountId,
-      model: "nano-banana-2",
+      model: getModel("nano-banana-2"),
       input: { prompt: "crash after send" },
     });
     await open(task.id);

@@ -5,19 +5,30 @@
 import { callbacksEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
 import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
-import { buildProviders } from "@ripen/providers";
+import {
+  buildProviders,
+  providerDeclarationsOrExit,
+  providerEnvChecks,
+  providerEnvShape,
+} from "@ripen/providers";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
 
-const env = loadEnvOrExit(callbacksEnv.extend(providersEnv.shape));
+const declarations = providerDeclarationsOrExit(process.env);
+const env = loadEnvOrExit(
+  callbacksEnv.extend(providersEnv.shape).extend(providerEnvShape(declarations)),
+  process.env,
+  providerEnvChecks(declarations),
+);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
 await runService("callbacks", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL);
   resources.add("database pool", db.close);
-  // Callbacks are parsed with each provider's dialect; the adapters' upstream URLs are unused
-  // here, so the sandbox fallback address does not matter.
-  const providers = buildProviders(env, "http://127.0.0.1:3100");
+  // Callbacks are parsed with each provider's dialect; the clients' upstream URLs are unused
+  // here, so the sandbox fallback address does not matter. Without Redis it cannot wake a
+  // task's job: a task whose attempt failed upstream moves on at its next poll.
+  const providers = buildProviders(process.env, "http://127.0.0.1:3100", { declarations });
   const app = createCallbacksApp({
     db: db.db,
     providers,

@@ -2,23 +2,18 @@ import {
   type Clock,
   completeTask,
   DomainError,
+  failAttempt,
   findAttempt,
   findTask,
   isStorableText,
   type LifecycleLogger,
   logTaskEnded,
   outcomeOf,
-  type ProviderRegistry,
+  type ProviderTaskState,
   verifyCallbackToken,
 } from "@ripen/core";
-import {
-  type CallbackOutcome,
-  type Database,
-  type Executor,
-  type ProviderName,
-  providerCallbacks,
-  providerNames,
-} from "@ripen/db";
+import { type CallbackOutcome, type Database, type Executor, providerCallbacks } from "@ripen/db";
+import type { Providers } from "@ripen/providers";
 
 export interface CallbackInput {
   provider: string;
@@ -37,10 +32,12 @@ export interface CallbackResult {
 
 export interface ReceiveCallbackDeps {
   db: Database;
-  providers: ProviderRegistry;
+  providers: Providers;
   secret: string;
   clock: Clock;
   logger: LifecycleLogger;
+  /** Runs the task's job now (its next attempt is due); the sweep covers it if this fails. */
+  wake?(taskId: string): Promise<void>;
 }
 
 /** Every string in a parsed JSON value can be stored by Postgres (keys included). */
@@ -66,10 +63,11 @@ export async function receiveCallback(
   deps: ReceiveCallbackDeps,
   input: CallbackInput,
 ): Promise<CallbackResult> {
-  if (!(providerNames as readonly string[]).includes(input.provider)) {
+  const providerConfig = deps.providers.get(input.provider);
+  if (!providerConfig) {
     return { status: 404, outcome: "unknown", message: "Unknown provider." };
   }
-  const provider = input.provider as ProviderName;
+  const provider = providerConfig.id;
   // The token is checked before anything is looked up, so a forger learns nothing about ids.
   const attemptNumber = verifyCallbackToken(deps.secret, input.taskId, input.token);
   if (attemptNumber === null) {
@@ -103,9 +101,9 @@ export async function receiveCallback(
   }
   if (!isStorableJson(body))
     return invalid("Body holds text that cannot be stored (NUL, lone surrogates).");
-  let parsed: ReturnType<ProviderRegistry[ProviderName]["parseCallback"]>;
+  let parsed: { providerTaskId: string } & ProviderTaskState;
   try {
-    parsed = deps.providers[provider].parseCallback(body);
+    parsed = providerConfig.client.parseCallback(body);
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     return invalid(error.message);
@@ -114,6 +112,9 @@ export async function receiveCallback(
     return invalid("It is for another upstream task.");
   }
 
+  if (parsed.state === "failed" && parsed.kind === "failover") {
+    return attemptFailedUpstream(deps, { task, attemptNumber, parsed, record });
+  }
   const outcome = outcomeOf(parsed);
   if (!outcome) {
     await record(deps.db, "ignored");
@@ -141,4 +142,52 @@ export async function receiveCallback(
     };
     return { status: 200 as const, outcome: recorded, message: messages[recorded] };
   });
+}
+
+/**
+ * The upstream failed the attempt in a way another provider may not: the attempt records it,
+ * the task keeps its hold, and its job is woken to open the next attempt elsewhere.
+ */
+async function attemptFailedUpstream(
+  deps: ReceiveCallbackDeps,
+  args: {
+    task: { id: string };
+    attemptNumber: number;
+    parsed: { providerTaskId: string } & Extract<ProviderTaskState, { state: "failed" }>;
+    record: (tx: Executor, outcome: CallbackOutcome) => Promise<unknown>;
+  },
+): Promise<CallbackResult> {
+  const { task, parsed } = args;
+  const recorded = await deps.db.transaction(async (tx) => {
+    const result = await failAttempt(tx, {
+      taskId: task.id,
+      attempt: { number: args.attemptNumber, providerTaskId: parsed.providerTaskId },
+      kind: "failover",
+      errorCode: parsed.errorCode,
+      errorMessage: parsed.errorMessage,
+      now: deps.clock.now(),
+    });
+    await args.record(tx, result);
+    return result;
+  });
+  if (recorded === "applied") {
+    deps.logger.warn(
+      {
+        event: "attempt.failed",
+        taskId: task.id,
+        attempt: args.attemptNumber,
+        kind: "failover",
+        code: parsed.errorCode,
+        source: "callback",
+      },
+      "upstream failed the attempt; another provider will be tried",
+    );
+    await deps.wake?.(task.id).catch(() => {});
+  }
+  const messages = {
+    applied: "Attempt failed; the task goes on with another provider.",
+    late: "Recorded on its attempt; the task had ended or moved on to another attempt.",
+    duplicate: "Attempt had already ended.",
+  };
+  return { status: 200, outcome: recorded, message: messages[recorded] };
 }

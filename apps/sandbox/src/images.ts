@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { AspectRatio, Resolution } from "@ripen/core";
 import { encode as encodeJpeg } from "jpeg-js";
 import { PNG } from "pngjs";
 
@@ -11,11 +10,12 @@ export const contentTypes: Record<ImageFormat, string> = {
 };
 
 /** Tiny stand-ins for 1K/2K/4K: large enough to be real images, small enough to be free. */
+type Resolution = "1K" | "2K" | "4K";
 const longestSide: Record<Resolution, number> = { "1K": 64, "2K": 96, "4K": 128 };
 
 export function imageSize(
   resolution: Resolution,
-  aspectRatio: AspectRatio,
+  aspectRatio: string,
 ): { width: number; height: number } {
   const [w, h] = aspectRatio === "auto" ? [1, 1] : aspectRatio.split(":").map(Number);
   const side = longestSide[resolution];
@@ -35,7 +35,7 @@ export function renderImage(options: {
   seed: string;
   format: ImageFormat;
   resolution: Resolution;
-  aspectRatio: AspectRatio;
+  aspectRatio: string;
 }): Buffer {
   const { width, height } = imageSize(options.resolution, options.aspectRatio);
   const digest = createHash("sha256").update(options.seed).digest();

@@ -1,5 +1,7 @@
+export { type ProviderFaults, parseSandboxFaults, type SandboxFaults } from "./faults";
 export {
   createSandbox,
+  type DialectSettings,
   type Sandbox,
   type SandboxEvents,
   type SandboxOptions,

@@ -1,12 +1,20 @@
 import { loadEnvOrExit, sandboxEnv } from "@ripen/config";
-import { sandboxPaths } from "@ripen/providers";
+import { sandboxMountOf } from "@ripen/providers";
 import { sandboxOptionsFromEnv, startSandbox } from "./server";
 
 const env = loadEnvOrExit(sandboxEnv);
-const started = await startSandbox({ ...sandboxOptionsFromEnv(env), host: env.SANDBOX_HOST });
-console.log(
-  `sandbox listening on ${started.url} (aivideoapi at ${started.url}${sandboxPaths.aivideoapi})`,
+let options: ReturnType<typeof sandboxOptionsFromEnv>;
+try {
+  options = sandboxOptionsFromEnv(env);
+} catch (error) {
+  console.error(`Invalid configuration:\n  ${(error as Error).message}`);
+  process.exit(1);
+}
+const started = await startSandbox({ ...options, host: env.SANDBOX_HOST });
+const mounts = (options.providers ?? []).map(
+  (p) => `${p.id} at ${started.url}${sandboxMountOf(p.id)}`,
 );
+console.log(`sandbox listening on ${started.url} (${mounts.join(", ")})`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

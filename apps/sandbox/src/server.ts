@@ -1,5 +1,7 @@
 import type { SandboxEnv } from "@ripen/config";
 import { listen } from "@ripen/infra";
+import { declareProviders } from "@ripen/providers";
+import { parseSandboxFaults } from "./faults";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox";
 
 export interface StartedSandbox {
@@ -33,9 +35,24 @@ export async function startSandbox(
   };
 }
 
-/** The sandbox's settings as the environment gives them (`sandboxEnv`). */
+/**
+ * The sandbox's settings as the environment gives them (`sandboxEnv`): one simulator per
+ * provider of the registry (`RIPEN_PROVIDERS`), faults from `SANDBOX_FAULTS`. Throws naming a
+ * bad value.
+ */
 export function sandboxOptionsFromEnv(env: SandboxEnv): SandboxOptions & { port: number } {
+  const providers = declareProviders(env.RIPEN_PROVIDERS);
+  const faults = parseSandboxFaults(env.SANDBOX_FAULTS);
+  for (const id of Object.keys(faults)) {
+    if (!providers.some((p) => p.id === id)) {
+      throw new Error(
+        `SANDBOX_FAULTS: no provider '${id}' (known: ${providers.map((p) => p.id).join(", ")})`,
+      );
+    }
+  }
   return {
+    providers,
+    faults,
     port: env.SANDBOX_PORT,
     publicUrl: env.SANDBOX_PUBLIC_URL,
     generationMs: env.SANDBOX_GENERATION_MS,

@@ -19,14 +19,27 @@ import {
   redisCheck,
   repoRoot,
 } from "@ripen/infra";
-import { buildProviders, sandboxPaths, usesRealAivideoapi } from "@ripen/providers";
+import { configurePricesOrExit } from "@ripen/models";
+import {
+  buildProviders,
+  providerDeclarationsOrExit,
+  providerEnvChecks,
+  providerEnvShape,
+  sandboxMountOf,
+} from "@ripen/providers";
 import { createProducerRedis, createRedis, createTaskQueue, whenReady } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
 
-const env = loadEnvOrExit(stackEnv);
+const declarations = providerDeclarationsOrExit(process.env);
+const env = loadEnvOrExit(
+  stackEnv.extend(providerEnvShape(declarations)),
+  process.env,
+  providerEnvChecks(declarations),
+);
+configurePricesOrExit(env.RIPEN_PRICES);
 // Synchronous, so log lines and the console banner appear in the order they happened.
 const logger = pino(
   { level: env.LOG_LEVEL, base: { service: "stack" } },
@@ -95,14 +108,16 @@ async function run(): Promise<void> {
     resources.add("sandbox", sandbox.close);
     sandboxUrl = sandbox.url;
   }
-  const providers = buildProviders(env, sandboxUrl);
-  const realAivideoapi = usesRealAivideoapi(env);
-  if (!env.SANDBOX_ENABLED && !realAivideoapi) {
+  const providers = buildProviders(process.env, sandboxUrl, { declarations });
+  const onSandbox = providers.list.filter((p) => p.sandbox).map((p) => p.id);
+  if (!env.SANDBOX_ENABLED && onSandbox.length > 0) {
     logger.warn(
-      { sandboxUrl },
-      "SANDBOX_ENABLED=false and no AIVIDEOAPI_BASE_URL/AIVIDEOAPI_API_KEY: expecting a sandbox there",
+      { sandboxUrl, providers: onSandbox },
+      "SANDBOX_ENABLED=false but these providers have no URL and key: expecting a sandbox there",
     );
   }
+  const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
+  resources.add("task queue", taskQueue.close);
 
   const callbacks = await listen(
     createCallbacksApp({
@@ -110,6 +125,7 @@ async function run(): Promise<void> {
       providers,
       secret: env.CALLBACK_SECRET,
       logger,
+      wake: taskQueue.wake,
       readiness: { postgres: postgresCheck(db.pool) },
     }),
     { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
@@ -137,9 +153,7 @@ async function run(): Promise<void> {
   });
   resources.add("worker", worker.close);
 
-  const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
   if (!(await whenReady(apiRedis))) logger.warn("redis not ready; creates are left to the sweep");
-  resources.add("task queue", taskQueue.close);
   const api = await listen(
     createApiApp({
       db: db.db,
@@ -161,9 +175,12 @@ async function run(): Promise<void> {
     `  API        ${api.url}   (health: /healthz, /readyz)`,
     `  Callbacks  ${callbacks.url}   (providers are told ${callbackBaseUrl})`,
     env.SANDBOX_ENABLED
-      ? `  Sandbox    ${sandboxUrl}   (aivideoapi at ${sandboxUrl}${sandboxPaths.aivideoapi})`
+      ? `  Sandbox    ${sandboxUrl}   (one simulator per provider, at ${sandboxUrl}/{provider})`
       : "  Sandbox    disabled (SANDBOX_ENABLED=false)",
-    `  Providers  aivideoapi → ${realAivideoapi ? env.AIVIDEOAPI_BASE_URL : `sandbox ${sandboxUrl}`}`,
+    ...providers.list.map(
+      (p, i) =>
+        `  ${i === 0 ? "Providers" : "         "}  ${p.id.padEnd(11)}${p.dialect.padEnd(11)}→ ${p.sandbox ? `sandbox ${sandboxUrl}${sandboxMountOf(p.id)}` : p.baseUrl}`,
+    ),
     `  Worker     concurrency ${env.WORKER_CONCURRENCY}, queue prefix ${env.QUEUE_PREFIX}`,
     `  Postgres   ${redactUrl(postgres.url)}${postgres.embedded ? "   (embedded, data in .data/postgres)" : ""}`,
     `  Redis      ${redactUrl(redisService.url)}${redisService.spawned ? "   (started by Ripen, in memory)" : ""}`,

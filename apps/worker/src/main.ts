@@ -12,12 +12,24 @@ import {
   runService,
   serveHealth,
 } from "@ripen/infra";
-import { buildProviders, usesRealAivideoapi } from "@ripen/providers";
+import { configurePricesOrExit } from "@ripen/models";
+import {
+  buildProviders,
+  providerDeclarationsOrExit,
+  providerEnvChecks,
+  providerEnvShape,
+} from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
 import { startWorker } from "./worker";
 
-const env = loadEnvOrExit(workerServiceEnv);
+const declarations = providerDeclarationsOrExit(process.env);
+const env = loadEnvOrExit(
+  workerServiceEnv.extend(providerEnvShape(declarations)),
+  process.env,
+  providerEnvChecks(declarations),
+);
+configurePricesOrExit(env.RIPEN_PRICES);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" } });
 // Closing waits for active jobs (each is one short provider call), hence the longer allowance.
 await runService(
@@ -37,15 +49,18 @@ await runService(
       await redis.quit();
     });
 
-    const real = usesRealAivideoapi(env);
-    // Without provider settings, tasks go to a sandbox on this host (as `npm start` runs it).
+    // A provider without its URL and key goes to a sandbox on this host (as `npm start` runs it).
     const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
-    if (!real) logger.warn({ sandboxUrl }, "AIVIDEOAPI_BASE_URL/API_KEY unset: using the sandbox");
+    const providers = buildProviders(process.env, sandboxUrl, { declarations });
+    for (const provider of providers.list) {
+      if (provider.sandbox)
+        logger.warn({ provider: provider.id, url: provider.baseUrl }, "using the sandbox");
+    }
     const worker = await startWorker({
       db: db.db,
       connection: redis,
       prefix: env.QUEUE_PREFIX,
-      providers: buildProviders(env, sandboxUrl),
+      providers,
       logger,
       callbackBaseUrl: env.PUBLIC_CALLBACK_URL,
       callbackSecret: env.CALLBACK_SECRET,
@@ -73,7 +88,7 @@ await runService(
       {
         concurrency: env.WORKER_CONCURRENCY,
         prefix: env.QUEUE_PREFIX,
-        aivideoapi: real ? env.AIVIDEOAPI_BASE_URL : sandboxUrl,
+        providers: Object.fromEntries(providers.list.map((p) => [p.id, p.baseUrl])),
         healthPort: env.WORKER_HEALTH_PORT,
       },
       "worker started",

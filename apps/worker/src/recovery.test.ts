@@ -1,5 +1,6 @@
 import { createTask as createTaskRow } from "@ripen/core";
 import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import {
   ledgerViolations,
   type PrivateRedis,
@@ -166,7 +167,7 @@ describe("the sweep", () => {
     for (let i = 0; i < 3; i++) {
       const task = await createTaskRow(stack.db.db, {
         accountId,
-        model: "nano-banana-2",
+        model: getModel("nano-banana-2"),
         input: { prompt: "never enqueued" },
         now: new Date(Date.now() - 5_000),
       });

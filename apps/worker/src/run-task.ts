@@ -7,21 +7,32 @@ import {
   currentAttempt,
   endAttempt,
   expiredOutcome,
+  type FailureKind,
+  failAttempt,
   findTask,
-  type ImageInput,
   isActiveStatus,
+  listAttempts,
   logTaskEnded,
   noteNotFound,
   openAttempt,
   outcomeOf,
   ProviderError,
-  type ProviderRegistry,
   type ProviderTaskState,
   setNextWake,
   type TaskOutcome,
   taskFields,
 } from "@ripen/core";
 import type { Executor, Task, TaskAttempt } from "@ripen/db";
+import { getModel } from "@ripen/models";
+import {
+  candidateRoutes,
+  type Provider,
+  type ProviderHealth,
+  type Providers,
+  type RouteChoice,
+  rankRoutes,
+  waitFor,
+} from "@ripen/providers";
 import type { JobPayload } from "@ripen/queue";
 import { DelayedError, type Job } from "bullmq";
 import type { Logger } from "pino";
@@ -29,7 +40,7 @@ import { nextPollDelay, type PollPolicy } from "./poll-delay";
 
 /** Upstream submissions per task, counted in Postgres so a re-added job cannot reset them. */
 export interface RetryPolicy {
-  /** Attempts a task may open in all (submit retries and replacements of lost tasks). */
+  /** Attempts a task may open in all (retries, failovers, replacements of lost tasks). */
   maxAttempts: number;
   /** Wait before retrying a refused submission, doubling per attempt, capped at `maxMs`. */
   baseMs: number;
@@ -40,7 +51,9 @@ export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseMs: 2_000, 
 
 export interface RunTaskDeps {
   db: Executor;
-  providers: ProviderRegistry;
+  providers: Providers;
+  /** Circuits, Retry-After pauses and limits shared by every worker process. */
+  health: ProviderHealth;
   clock: Clock;
   logger: Logger;
   poll: PollPolicy;
@@ -58,10 +71,11 @@ const done: Step = { done: true };
 
 /**
  * The `task.run` step job. It reads the task and acts on its state, so running it twice, or after
- * a crash, is harmless: queued/submitting → submit (or recover the open attempt), running → poll,
- * ended → nothing. Between steps the job parks itself in the delayed set and the task records
- * when it expects to wake (`next_wake_at`), which is how the sweep tells a lost job from a
- * sleeping one.
+ * a crash, is harmless: queued/submitting → route and submit (or recover the open attempt),
+ * running → poll, ended → nothing. Between steps the job parks itself in the delayed set and the
+ * task records when it expects to wake (`next_wake_at`), which is how the sweep tells a lost job
+ * from a sleeping one. A provider's limits park only that provider's tasks: the job waits in the
+ * delayed set, never in a queue-wide rate limit.
  */
 export function createRunTask(deps: RunTaskDeps) {
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
@@ -74,10 +88,11 @@ export function createRunTask(deps: RunTaskDeps) {
       return;
     }
 
+    const latest = await currentAttempt(deps.db, task.id);
     const step =
-      task.status === "running"
-        ? await pollStep(deps, task, job.data.polls)
-        : await submitStep(deps, task);
+      task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
+        ? await pollStep(deps, task, latest, job.data.polls)
+        : await submitStep(deps, task, latest);
     if (step.done) return;
 
     // Wake no later than the deadline, so expiry is on time.
@@ -108,13 +123,62 @@ async function end(
       ? { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined }
       : undefined,
   });
+  if (task.provider) await deps.health.releaseSlot(task.provider, task.id).catch(() => {});
   if (result.applied && result.task) logTaskEnded(deps.logger, result.task, source);
 }
 
 const retryPolicyOf = (deps: RunTaskDeps) => deps.retry ?? defaultRetryPolicy;
 
-async function submitStep(deps: RunTaskDeps, task: Task): Promise<Step> {
-  const latest = await currentAttempt(deps.db, task.id);
+/** The first route, best first, that is usable now and has room under its provider's limits. */
+async function takeRoute(
+  deps: RunTaskDeps,
+  task: Task,
+  ranked: readonly RouteChoice[],
+  states: Parameters<typeof waitFor>[1],
+): Promise<{ choice: RouteChoice } | { waitMs: number }> {
+  let waitMs = Number.POSITIVE_INFINITY;
+  for (const choice of ranked) {
+    const blockedFor = waitFor(choice, states);
+    if (blockedFor > 0) {
+      waitMs = Math.min(waitMs, blockedFor);
+      continue;
+    }
+    const { limits, id } = choice.provider;
+    if (limits.maxConcurrent !== undefined) {
+      const leaseMs = Math.max(1, task.deadlineAt.getTime() - deps.clock.now().getTime());
+      if (!(await deps.health.claimSlot(id, task.id, limits.maxConcurrent, leaseMs))) {
+        waitMs = Math.min(waitMs, deps.poll.baseMs);
+        continue;
+      }
+    }
+    if (limits.requestsPerMinute !== undefined) {
+      const budgetWait = await deps.health.acquireRequest(id, limits.requestsPerMinute);
+      if (budgetWait > 0) {
+        if (limits.maxConcurrent !== undefined) await deps.health.releaseSlot(id, task.id);
+        waitMs = Math.min(waitMs, budgetWait);
+        continue;
+      }
+    }
+    return { choice };
+  }
+  return { waitMs: Number.isFinite(waitMs) ? waitMs : deps.poll.baseMs };
+}
+
+/**
+ * After a passing failure (`retry`), the task goes on at once only if another provider is usable
+ * now; if the best is still the one that just failed, it waits out this backoff instead.
+ */
+interface Backoff {
+  provider: string;
+  delayMs: number;
+}
+
+async function submitStep(
+  deps: RunTaskDeps,
+  task: Task,
+  latest: TaskAttempt | null,
+  backoff?: Backoff,
+): Promise<Step> {
   if (latest && latest.number === task.attempts && ["sending", "unknown"].includes(latest.state)) {
     return awaitUnknownOutcome(deps, task, latest);
   }
@@ -125,40 +189,94 @@ async function submitStep(deps: RunTaskDeps, task: Task): Promise<Step> {
     return done;
   }
 
-  const provider = deps.providers[task.provider];
-  const input = task.input as unknown as ImageInput;
+  const spec = getModel(task.model);
+  const candidates = candidateRoutes(spec, task.input, deps.providers);
+  const history = task.attempts > 0 ? await listAttempts(deps.db, task.id) : [];
+  const { ranked, excluded } = rankRoutes(
+    candidates,
+    await deps.health.states(candidates.map((c) => c.provider.id)),
+    history,
+  );
+  if (ranked.length === 0) {
+    const outcome: TaskOutcome =
+      candidates.length === 0
+        ? {
+            status: "failed",
+            errorCode: "upstream_error",
+            errorMessage: "No configured provider serves this model with this input.",
+          }
+        : upstreamFailure(task, latest);
+    deps.logger.warn(
+      { event: "task.unroutable", ...taskFields(task), excluded },
+      "no provider left to try",
+    );
+    await end(deps, task, outcome, "worker");
+    return done;
+  }
+
+  const states = await deps.health.states(ranked.map((c) => c.provider.id));
+  const firstUsable = ranked.find((choice) => waitFor(choice, states) === 0);
+  if (backoff && (!firstUsable || firstUsable.provider.id === backoff.provider)) {
+    return { done: false, delayMs: backoff.delayMs };
+  }
+  const taken = await takeRoute(deps, task, ranked, states);
+  if ("waitMs" in taken) {
+    deps.logger.info(
+      { event: "task.waiting", ...taskFields(task), waitMs: taken.waitMs },
+      "every provider for the task is busy, paused or open; waiting",
+    );
+    return { done: false, delayMs: taken.waitMs };
+  }
+  const { choice } = taken;
+  const provider = choice.provider;
+
   const attempt = await openAttempt(deps.db, {
     task,
-    provider: task.provider,
-    upstreamModel: provider.upstreamModel(task.model),
-    upstreamCost: provider.upstreamCost(task.model, input),
+    provider: provider.id,
+    upstreamModel: choice.route.upstreamModel,
+    upstreamCost: choice.upstreamCost,
+    upstreamCostMicros: choice.upstreamCostMicros,
     callbackSecret: deps.callbackSecret,
     now: deps.clock.now(),
   });
-  if (!attempt) return done;
-  const logFields = { ...taskFields(task), attempt: attempt.number };
+  if (!attempt) {
+    await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+    return done;
+  }
+  const routed = { ...task, provider: provider.id };
+  const logFields = { ...taskFields(routed), attempt: attempt.number };
 
   let providerTaskId: string;
   try {
-    ({ providerTaskId } = await provider.submit({
+    ({ providerTaskId } = await provider.client.submit({
       taskId: task.id,
-      model: attempt.upstreamModel,
-      input,
-      callbackUrl: callbackUrlFor(
-        deps.callbackBaseUrl,
-        deps.callbackSecret,
-        task.provider,
-        task.id,
-        attempt.number,
-      ),
+      upstreamModel: attempt.upstreamModel,
+      input: choice.input,
+      callbackUrl: provider.client.sendsCallbacks
+        ? callbackUrlFor(
+            deps.callbackBaseUrl,
+            deps.callbackSecret,
+            provider.id,
+            task.id,
+            attempt.number,
+          )
+        : null,
     }));
   } catch (error) {
-    return submitFailed(deps, task, attempt, error);
+    return submitFailed(deps, routed, provider, attempt, error);
   }
+  await deps.health.recordSuccess(provider.id);
 
   const running = await acceptAttempt(deps.db, { attempt, providerTaskId, now: deps.clock.now() });
   deps.logger.info(
-    { event: "task.submitted", ...logFields, providerTaskId, upstreamCost: attempt.upstreamCost },
+    {
+      event: "task.submitted",
+      ...logFields,
+      providerTaskId,
+      upstreamModel: attempt.upstreamModel,
+      upstreamCost: attempt.upstreamCost,
+      upstreamCostMicros: attempt.upstreamCostMicros,
+    },
     "task submitted",
   );
   // Not running: a callback settled it first, or it was canceled meanwhile.
@@ -191,9 +309,13 @@ async function awaitUnknownOutcome(
   return { done: false, delayMs: deps.poll.maxMs };
 }
 
+/** Counts toward the provider's circuit: its own trouble, not the task's. */
+const countsAgainstProvider = (kind: FailureKind) => kind === "retry" || kind === "circuit";
+
 async function submitFailed(
   deps: RunTaskDeps,
   task: Task,
+  provider: Provider,
   attempt: TaskAttempt,
   error: unknown,
 ): Promise<Step> {
@@ -235,16 +357,35 @@ async function submitFailed(
     errorMessage: failure.message,
     now: deps.clock.now(),
   });
+  await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+  if (failure.options.retryAfterMs)
+    await deps.health.pause(provider.id, failure.options.retryAfterMs);
+  const openForMs = countsAgainstProvider(kind)
+    ? await deps.health.recordFailure(provider.id, kind, failure.message)
+    : 0;
   if (kind === "circuit") {
-    deps.logger.error({ ...fields, alert: true }, "provider refused our key or account");
+    deps.logger.error({ ...fields, alert: true, openForMs }, "provider refused our key or account");
   } else {
-    deps.logger.warn(fields, "submit failed");
+    deps.logger.warn({ ...fields, openForMs }, "submit failed");
   }
 
   const retry = retryPolicyOf(deps);
-  if (kind === "retry" && attempt.number < retry.maxAttempts) {
-    const backoff = nextPollDelay(attempt.number - 1, retry, deps.random);
-    return { done: false, delayMs: Math.max(backoff, failure.options.retryAfterMs ?? 0) };
+  if (kind !== "fail" && attempt.number < retry.maxAttempts) {
+    // Another provider is tried at once. The same one is tried again only after a backoff, or
+    // after its Retry-After, which `pause` holds every worker to; after failover or circuit,
+    // never for this task.
+    const backoff =
+      kind === "retry"
+        ? {
+            provider: provider.id,
+            delayMs: Math.max(
+              nextPollDelay(attempt.number - 1, retry, deps.random),
+              failure.options.retryAfterMs ?? 0,
+            ),
+          }
+        : undefined;
+    const submitting = { ...task, status: "submitting" as const, attempts: attempt.number };
+    return submitStep(deps, submitting, await currentAttempt(deps.db, task.id), backoff);
   }
   await end(
     deps,
@@ -253,9 +394,9 @@ async function submitFailed(
       status: "failed",
       errorCode: "upstream_error",
       errorMessage:
-        kind === "retry"
-          ? `The upstream provider kept failing: ${failure.message}`
-          : `The upstream provider rejected the task: ${failure.message}`,
+        kind === "fail"
+          ? `The upstream provider rejected the task: ${failure.message}`
+          : `The upstream providers kept failing: ${failure.message}`,
     },
     "worker",
   );
@@ -266,28 +407,39 @@ function upstreamFailure(task: Task, last: TaskAttempt | null): TaskOutcome {
   return {
     status: "failed",
     errorCode: "upstream_error",
-    errorMessage: `The upstream provider did not complete the task in ${task.attempts} attempts${
+    errorMessage: `The upstream providers did not complete the task in ${task.attempts} attempts${
       last?.errorMessage ? `: ${last.errorMessage}` : "."
     }`,
   };
 }
 
-async function pollStep(deps: RunTaskDeps, task: Task, polls: number): Promise<Step> {
-  const attempt = await currentAttempt(deps.db, task.id);
-  if (!attempt?.providerTaskId) {
-    deps.logger.error(
-      { ...taskFields(task), attempt: attempt?.number },
-      "running task has no accepted attempt; opening a new one",
-    );
-    return submitStep(deps, task);
-  }
-  const provider = deps.providers[task.provider];
+async function pollStep(
+  deps: RunTaskDeps,
+  task: Task,
+  attempt: TaskAttempt,
+  polls: number,
+): Promise<Step> {
+  const provider = deps.providers.get(attempt.provider);
   const fields = { ...taskFields(task), attempt: attempt.number };
+  if (!provider) {
+    // Its provider was removed from the configuration: only its callback can still settle it.
+    deps.logger.warn(fields, "the attempt's provider is no longer configured; not polling it");
+    return { done: false, delayMs: deps.poll.maxMs };
+  }
+  // Status polls count against a provider's request budget like submits (document 001).
+  if (provider.limits.requestsPerMinute !== undefined) {
+    const wait = await deps.health.acquireRequest(provider.id, provider.limits.requestsPerMinute);
+    if (wait > 0)
+      return { done: false, delayMs: Math.max(wait, nextPollDelay(polls, deps.poll, deps.random)) };
+  }
+
   let state: ProviderTaskState;
   try {
-    state = await provider.status(attempt.providerTaskId);
+    state = await provider.client.status(attempt.providerTaskId!, attempt.upstreamModel);
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
+    if (error.options.retryAfterMs)
+      await deps.health.pause(provider.id, error.options.retryAfterMs);
     const log = error.kind === "circuit" ? deps.logger.error : deps.logger.warn;
     log.call(
       deps.logger,
@@ -299,7 +451,13 @@ async function pollStep(deps: RunTaskDeps, task: Task, polls: number): Promise<S
       },
       "poll failed; polling again later",
     );
-    return { done: false, delayMs: nextPollDelay(polls, deps.poll, deps.random) };
+    return {
+      done: false,
+      delayMs: Math.max(
+        nextPollDelay(polls, deps.poll, deps.random),
+        error.options.retryAfterMs ?? 0,
+      ),
+    };
   }
 
   if (state.state === "not_found") {
@@ -317,16 +475,61 @@ async function pollStep(deps: RunTaskDeps, task: Task, polls: number): Promise<S
       from: ["accepted"],
       now: deps.clock.now(),
     });
+    await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
     deps.logger.warn(
       { event: "attempt.failed", ...fields, kind: "retry", code: "task_not_found" },
       "upstream lost the task",
     );
-    return submitStep(deps, task);
+    return submitStep(deps, task, await currentAttempt(deps.db, task.id));
   }
 
   await clearNotFound(deps.db, attempt);
+  if (state.state === "failed" && state.kind === "failover") {
+    return attemptFailedUpstream(deps, task, attempt, state);
+  }
   const outcome = outcomeOf(state);
   if (!outcome) return { done: false, delayMs: nextPollDelay(polls, deps.poll, deps.random) };
   await end(deps, task, outcome, "poll", attempt);
   return done;
+}
+
+/**
+ * The upstream ended the attempt failed in a way another provider may not (its own outage, a
+ * failed generation it refunds): record it on the attempt and try the next provider, keeping the
+ * task and its hold. With no attempts left, the task fails and is refunded.
+ */
+async function attemptFailedUpstream(
+  deps: RunTaskDeps,
+  task: Task,
+  attempt: TaskAttempt,
+  state: Extract<ProviderTaskState, { state: "failed" }>,
+): Promise<Step> {
+  const provider = attempt.provider;
+  if (attempt.number >= retryPolicyOf(deps).maxAttempts) {
+    await end(deps, task, outcomeOf(state)!, "poll", attempt);
+    return done;
+  }
+  const recorded = await failAttempt(deps.db, {
+    taskId: task.id,
+    attempt: { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined },
+    kind: "failover",
+    errorCode: state.errorCode,
+    errorMessage: state.errorMessage,
+    now: deps.clock.now(),
+  });
+  await deps.health.releaseSlot(provider, task.id).catch(() => {});
+  await deps.health.recordFailure(provider, "retry", state.errorMessage);
+  deps.logger.warn(
+    {
+      event: "attempt.failed",
+      ...taskFields(task),
+      attempt: attempt.number,
+      kind: "failover",
+      code: state.errorCode,
+      err: state.errorMessage,
+      recorded,
+    },
+    "upstream failed the attempt; trying another provider",
+  );
+  return submitStep(deps, task, await currentAttempt(deps.db, task.id));
 }

@@ -1,5 +1,11 @@
-import { type Clock, type ProviderRegistry, systemClock } from "@ripen/core";
+import { type Clock, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
+import {
+  createProviderHealth,
+  type HealthPolicy,
+  type ProviderHealth,
+  type Providers,
+} from "@ripen/providers";
 import {
   createQueue,
   createTaskQueue,
@@ -20,8 +26,10 @@ export interface WorkerOptions {
   db: Executor;
   connection: Redis;
   prefix: string;
-  providers: ProviderRegistry;
+  providers: Providers;
   logger: Logger;
+  /** When a provider's circuit opens, and for how long (defaults: 5 failures, 30 s, 5 min). */
+  health?: HealthPolicy;
   callbackBaseUrl: string;
   callbackSecret: string;
   poll: PollPolicy;
@@ -40,6 +48,8 @@ export interface WorkerOptions {
 }
 
 export interface RipenWorker {
+  /** The providers' shared health and limits, as this worker sees them. */
+  health: ProviderHealth;
   /** Runs one sweep now (the scheduler also runs it every `sweep.everyMs`). */
   sweepNow(): Promise<SweepResult>;
   /** Recreates the sweep's schedule if Redis lost it; true when it had to. */
@@ -69,10 +79,12 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     graceMs: options.sweep.graceMs,
   };
 
+  const health = createProviderHealth(options.connection, options.prefix, options.health);
   const handlers: Handlers = {
     "task.run": createRunTask({
       db: options.db,
       providers: options.providers,
+      health,
       clock,
       logger: options.logger,
       poll: options.poll,
@@ -157,6 +169,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   options.connection.on("ready", onReady);
 
   return {
+    health,
     sweepNow: () => sweep(sweepDeps),
     ensureSweepSchedule,
     async close() {

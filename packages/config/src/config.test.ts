@@ -6,7 +6,6 @@ import {
   DEV_CALLBACK_SECRET,
   isSet,
   loadEnv,
-  providersEnv,
   sandboxEnv,
   stackEnv,
   workerEnv,
@@ -30,10 +29,6 @@ const production = {
   NODE_ENV: "production",
   CALLBACK_SECRET: "a-production-secret-0123456789",
 };
-const realProvider = {
-  AIVIDEOAPI_BASE_URL: "https://api.aivideoapi.example",
-  AIVIDEOAPI_API_KEY: "sk-live",
-};
 
 describe("defaults", () => {
   it("starts every service with nothing set", () => {
@@ -46,7 +41,6 @@ describe("defaults", () => {
       POLL_MAX_MS: 30_000,
       SANDBOX_ENABLED: true,
     });
-    expect(stack.AIVIDEOAPI_BASE_URL).toBeUndefined();
     expect(loadEnv(workerServiceEnv, {})).toMatchObject({
       WORKER_HEALTH_PORT: 3002,
       SANDBOX_PORT: 3100,
@@ -57,9 +51,9 @@ describe("defaults", () => {
   });
 
   it("treats an empty value as unset", () => {
-    const env = loadEnv(workerEnv, { DATABASE_URL: "", AIVIDEOAPI_BASE_URL: "", POLL_BASE_MS: "" });
+    const env = loadEnv(workerEnv, { DATABASE_URL: "", RIPEN_PROVIDERS: "", POLL_BASE_MS: "" });
     expect(env.DATABASE_URL).toBe("postgres://postgres:postgres@127.0.0.1:5432/ripen");
-    expect(env.AIVIDEOAPI_BASE_URL).toBeUndefined();
+    expect(env.RIPEN_PROVIDERS).toBeUndefined();
     expect(env.POLL_BASE_MS).toBe(2_000);
     expect(isSet("X", { X: "" })).toBe(false);
     expect(isSet("X", {})).toBe(false);
@@ -87,9 +81,8 @@ describe("URL schemes", () => {
     // z.url() alone takes this as the scheme "localhost:"; every task would fail later.
     ["PUBLIC_CALLBACK_URL", "localhost:3001", "http:// or https://"],
     ["PUBLIC_CALLBACK_URL", "ftp://hooks.example.com", "http:// or https://"],
-    ["AIVIDEOAPI_BASE_URL", "api.aivideoapi.example", "http:// or https://"],
   ])("rejects %s=%s", (variable, value, expected) => {
-    const issues = issuesOf(workerEnv, { ...realProvider, [variable]: value });
+    const issues = issuesOf(workerEnv, { [variable]: value });
     expect(issues).toEqual([{ variable, message: expect.stringContaining(expected) }]);
     expect(issues[0]!.message).toContain(JSON.stringify(value));
   });
@@ -138,19 +131,9 @@ describe("cross-field checks", () => {
     ]);
   });
 
-  it("wants both provider variables or neither", () => {
-    expect(issuesOf(workerEnv, { AIVIDEOAPI_BASE_URL: realProvider.AIVIDEOAPI_BASE_URL })).toEqual([
-      { variable: "AIVIDEOAPI_API_KEY", message: expect.stringContaining("AIVIDEOAPI_BASE_URL") },
-    ]);
-    expect(
-      variables(issuesOf(callbacksEnv.extend(providersEnv.shape), { AIVIDEOAPI_API_KEY: "sk-x" })),
-    ).toEqual(["AIVIDEOAPI_BASE_URL"]);
-    expect(issuesOf(workerEnv, realProvider)).toEqual([]);
-  });
-
   it("skips a check whose variables the service does not read", () => {
-    // The API has no poll settings and no provider: nothing to cross-check there.
-    expect(issuesOf(apiEnv, { POLL_BASE_MS: "5000", AIVIDEOAPI_API_KEY: "sk-x" })).toEqual([]);
+    // The API has no poll settings: nothing to cross-check there.
+    expect(issuesOf(apiEnv, { POLL_BASE_MS: "50000" })).toEqual([]);
   });
 });
 
@@ -166,34 +149,6 @@ describe("production", () => {
     // Development keeps working without one.
     expect(issuesOf(apiEnv, {})).toEqual([]);
   });
-
-  it("wants an explicit, reachable PUBLIC_CALLBACK_URL when a real provider is configured", () => {
-    expect(issuesOf(workerEnv, { ...production, ...realProvider })).toEqual([
-      { variable: "PUBLIC_CALLBACK_URL", message: expect.stringContaining("must be set") },
-    ]);
-    for (const loopback of [
-      "http://127.0.0.1:3001",
-      "http://localhost:3001",
-      "http://[::1]:3001",
-      "http://0.0.0.0:3001",
-    ]) {
-      expect(
-        issuesOf(workerEnv, { ...production, ...realProvider, PUBLIC_CALLBACK_URL: loopback }),
-      ).toEqual([
-        { variable: "PUBLIC_CALLBACK_URL", message: expect.stringContaining("loopback") },
-      ]);
-    }
-    expect(
-      issuesOf(workerEnv, {
-        ...production,
-        ...realProvider,
-        PUBLIC_CALLBACK_URL: "https://hooks.example.com",
-      }),
-    ).toEqual([]);
-    // With the sandbox, or outside production, loopback is what local setups use.
-    expect(issuesOf(workerEnv, production)).toEqual([]);
-    expect(issuesOf(workerEnv, realProvider)).toEqual([]);
-  });
 });
 
 describe("the error", () => {
@@ -203,7 +158,6 @@ describe("the error", () => {
       DATABASE_URL: "localhost:5432",
       REDIS_URL: "localhost:6379",
       PUBLIC_CALLBACK_URL: "localhost:3001",
-      AIVIDEOAPI_BASE_URL: "https://api.aivideoapi.example",
       POLL_BASE_MS: "40000",
       WORKER_CONCURRENCY: "many",
     };
@@ -216,7 +170,6 @@ describe("the error", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const { issues, message } = error as ConfigError;
     expect(variables(issues)).toEqual([
-      "AIVIDEOAPI_API_KEY",
       "CALLBACK_SECRET",
       "DATABASE_URL",
       "POLL_BASE_MS",

@@ -6,7 +6,7 @@ const rate = z.coerce.number().min(0).max(1).default(0);
 
 // z.url() alone accepts "localhost:3001" (scheme "localhost:"), which then fails every request;
 // each URL names the schemes its client speaks.
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+export const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: "must be a postgres:// or postgresql:// URL",
@@ -40,10 +40,15 @@ export const callbacksEnv = sharedEnv.extend({
   CALLBACKS_PORT: port(3001),
 });
 
+/**
+ * The providers' own variables (`{ID}_BASE_URL`, `{ID}_API_KEY` for each provider of the
+ * registry) are added by `@ripen/providers`, which derives them from its declarations.
+ */
 export const providersEnv = z.object({
-  /** Unset: the embedded sandbox. Set both to call the real provider (checked at start). */
-  AIVIDEOAPI_BASE_URL: httpUrl.optional(),
-  AIVIDEOAPI_API_KEY: z.string().min(1).optional(),
+  /** JSON array: providers added to (or changed from) the defaults, e.g. a second kie host. */
+  RIPEN_PROVIDERS: z.string().optional(),
+  /** JSON keyed by model id: prices replacing the documented defaults. */
+  RIPEN_PRICES: z.string().optional(),
 });
 
 export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
@@ -73,6 +78,10 @@ export const sandboxEnv = z.object({
   SANDBOX_CALLBACK_LOSS_RATE: rate,
   SANDBOX_CALLBACK_DUPLICATE_RATE: rate,
   SANDBOX_INITIAL_CREDITS: z.coerce.number().int().min(0).default(1_000_000),
+  /** JSON keyed by provider id: each simulated provider's faults (see apps/sandbox/src/faults.ts). */
+  SANDBOX_FAULTS: z.string().optional(),
+  /** JSON array, as RIPEN_PROVIDERS: which providers the sandbox simulates. */
+  RIPEN_PROVIDERS: z.string().optional(),
 });
 
 /** The standalone worker, which also needs to know where a local sandbox listens. */
@@ -103,7 +112,7 @@ export type WorkerServiceEnv = z.infer<typeof workerServiceEnv>;
 export type SandboxEnv = z.infer<typeof sandboxEnv>;
 export type StackEnv = z.infer<typeof stackEnv>;
 
-type Source = Record<string, string | undefined>;
+export type Source = Record<string, string | undefined>;
 
 /**
  * Whether the operator set a variable. Empty counts as unset, as `VAR=` in an env file or
@@ -130,7 +139,7 @@ export class ConfigError extends Error {
 }
 
 /** Hosts only this machine reaches: a provider told to call them back never can. */
-function isLoopback(url: string): boolean {
+export function isLoopback(url: string): boolean {
   const host = new URL(url).hostname.toLowerCase();
   return (
     host === "localhost" ||
@@ -142,7 +151,7 @@ function isLoopback(url: string): boolean {
   );
 }
 
-interface CrossCheck {
+export interface CrossCheck {
   /** Variables the check reads; it runs only when the schema has them all and they parsed. */
   reads: string[];
   check(env: Record<string, unknown>, source: Source): ConfigIssue[];
@@ -163,22 +172,6 @@ const crossChecks: CrossCheck[] = [
   baseWithinMax("POLL_BASE_MS", "POLL_MAX_MS"),
   baseWithinMax("SUBMIT_RETRY_BASE_MS", "SUBMIT_RETRY_MAX_MS"),
   {
-    // Half a provider configuration used to fall back to the sandbox without a word.
-    reads: ["AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"],
-    check: (_env, source) => {
-      const pair = ["AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"];
-      const missing = pair.filter((name) => !isSet(name, source));
-      if (missing.length !== 1) return [];
-      const other = pair.find((name) => name !== missing[0]);
-      return [
-        {
-          variable: missing[0]!,
-          message: `must be set together with ${other} (both to call the real provider, neither for the sandbox)`,
-        },
-      ];
-    },
-  },
-  {
     reads: ["NODE_ENV", "CALLBACK_SECRET"],
     check: (env, source) =>
       env.NODE_ENV === "production" &&
@@ -190,32 +183,6 @@ const crossChecks: CrossCheck[] = [
             },
           ]
         : [],
-  },
-  {
-    reads: ["NODE_ENV", "PUBLIC_CALLBACK_URL", "AIVIDEOAPI_BASE_URL", "AIVIDEOAPI_API_KEY"],
-    check: (env, source) => {
-      const realProvider =
-        isSet("AIVIDEOAPI_BASE_URL", source) && isSet("AIVIDEOAPI_API_KEY", source);
-      if (env.NODE_ENV !== "production" || !realProvider) return [];
-      if (!isSet("PUBLIC_CALLBACK_URL", source)) {
-        return [
-          {
-            variable: "PUBLIC_CALLBACK_URL",
-            message:
-              "must be set in production when a real provider is configured: it is where the provider posts results",
-          },
-        ];
-      }
-      const url = env.PUBLIC_CALLBACK_URL as string;
-      return isLoopback(url)
-        ? [
-            {
-              variable: "PUBLIC_CALLBACK_URL",
-              message: `must be an address the provider can reach, not loopback (got ${url})`,
-            },
-          ]
-        : [];
-    },
   },
 ];
 
@@ -242,6 +209,8 @@ function shown(name: string, value: string): string {
 export function loadEnv<S extends z.ZodObject>(
   schema: S,
   source: Source = process.env,
+  /** Checks of the variables a package adds (the providers' pairs, say). */
+  extraChecks: readonly CrossCheck[] = [],
 ): z.infer<S> {
   const given: Source = {};
   for (const [name, value] of Object.entries(source)) {
@@ -265,7 +234,7 @@ export function loadEnv<S extends z.ZodObject>(
       message: value === undefined ? message : message + shown(name, value),
     });
   }
-  for (const { reads, check } of crossChecks) {
+  for (const { reads, check } of [...crossChecks, ...extraChecks]) {
     if (reads.every((name) => name in schema.shape && !bad.has(name))) {
       issues.push(...check(env, given));
     }
@@ -281,9 +250,10 @@ export function loadEnv<S extends z.ZodObject>(
 export function loadEnvOrExit<S extends z.ZodObject>(
   schema: S,
   source: Source = process.env,
+  extraChecks: readonly CrossCheck[] = [],
 ): z.infer<S> {
   try {
-    return loadEnv(schema, source);
+    return loadEnv(schema, source, extraChecks);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

@@ -2,7 +2,7 @@ import {
   type AttemptState,
   type Executor,
   type FailureKind,
-  type ProviderName,
+  type ProviderId,
   type Task,
   type TaskAttempt,
   taskAttempts,
@@ -52,9 +52,11 @@ export async function openAttempt(
      * ran) cannot both submit, whatever they read in between.
      */
     task: Pick<Task, "id" | "attempts" | "status">;
-    provider: ProviderName;
+    provider: ProviderId;
     upstreamModel: string;
+    /** In the provider's credits, and in millionths of a dollar. */
     upstreamCost: number;
+    upstreamCostMicros: number;
     callbackSecret: string;
     now: Date;
   },
@@ -72,7 +74,12 @@ export async function openAttempt(
     }
     const [counted] = await tx
       .update(tasks)
-      .set({ attempts: sql`${tasks.attempts} + 1`, providerTaskId: null, updatedAt: args.now })
+      .set({
+        attempts: sql`${tasks.attempts} + 1`,
+        provider: args.provider,
+        providerTaskId: null,
+        updatedAt: args.now,
+      })
       .where(
         and(
           eq(tasks.id, args.task.id),
@@ -104,6 +111,7 @@ export async function openAttempt(
         upstreamModel: args.upstreamModel,
         callbackToken: callbackToken(args.callbackSecret, args.task.id, number),
         upstreamCost: args.upstreamCost,
+        upstreamCostMicros: args.upstreamCostMicros,
         startedAt: args.now,
       })
       .returning();
@@ -167,7 +175,7 @@ export async function endAttempt(
       failureKind: args.kind ?? null,
       errorCode: args.errorCode ?? null,
       errorMessage: args.errorMessage ?? null,
-      ...(args.state === "rejected" ? { upstreamCost: 0 } : {}),
+      ...(args.state === "rejected" ? { upstreamCost: 0, upstreamCostMicros: 0 } : {}),
       ...(args.state === "unknown" ? {} : { endedAt: args.now }),
     })
     .where(
@@ -194,4 +202,76 @@ export async function noteNotFound(db: Executor, attemptId: string): Promise<num
 export async function clearNotFound(db: Executor, attempt: TaskAttempt): Promise<void> {
   if (attempt.notFoundCount === 0) return;
   await db.update(taskAttempts).set({ notFoundCount: 0 }).where(eq(taskAttempts.id, attempt.id));
+}
+
+/** Every attempt of a task, first first: the task's history across providers. */
+export async function listAttempts(db: Executor, taskId: string): Promise<TaskAttempt[]> {
+  return db
+    .select()
+    .from(taskAttempts)
+    .where(eq(taskAttempts.taskId, taskId))
+    .orderBy(taskAttempts.number);
+}
+
+/**
+ * The upstream reported that an attempt failed in a way another provider may not (its own
+ * outage, a generation that failed there): the attempt records the result and ends `failed`
+ * with `kind`, costing nothing (the upstream refunds failures), while the task stays active with
+ * its hold, for the worker to open the next attempt elsewhere. Returns `applied` when this
+ * recorded it, `duplicate` when the attempt already had a result, `late` when it is no longer
+ * the task's current attempt or the task has ended (recorded on the attempt all the same).
+ */
+export async function failAttempt(
+  db: Executor,
+  args: {
+    taskId: string;
+    attempt: { number: number; providerTaskId?: string };
+    kind: FailureKind;
+    errorCode: string;
+    errorMessage: string;
+    now: Date;
+  },
+): Promise<"applied" | "duplicate" | "late"> {
+  return withTransaction(db, async (tx) => {
+    const [task] = await tx
+      .select({ status: tasks.status, attempts: tasks.attempts })
+      .from(tasks)
+      .where(eq(tasks.id, args.taskId))
+      .for("update");
+    const current =
+      task !== undefined &&
+      task.attempts === args.attempt.number &&
+      ["submitting", "running"].includes(task.status);
+    const updated = await tx
+      .update(taskAttempts)
+      .set({
+        result: { status: "failed", errorCode: args.errorCode, errorMessage: args.errorMessage },
+        resultAt: args.now,
+        providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.attempt.providerTaskId ?? null})`,
+        upstreamCost: 0,
+        upstreamCostMicros: 0,
+        ...(current
+          ? {
+              state: "failed" as const,
+              failureKind: args.kind,
+              errorCode: args.errorCode,
+              errorMessage: args.errorMessage,
+              endedAt: args.now,
+            }
+          : {}),
+      })
+      .where(
+        and(
+          eq(taskAttempts.taskId, args.taskId),
+          eq(taskAttempts.number, args.attempt.number),
+          sql`${taskAttempts.resultAt} is null`,
+        ),
+      )
+      .returning({ id: taskAttempts.id });
+    if (updated.length === 0) return "duplicate";
+    if (!current) return "late";
+    // Wake the task's job now: its next attempt is due.
+    await tx.update(tasks).set({ nextWakeAt: args.now }).where(eq(tasks.id, args.taskId));
+    return "applied";
+  });
 }

@@ -10,7 +10,9 @@ export {
   clearNotFound,
   currentAttempt,
   endAttempt,
+  failAttempt,
   findAttempt,
+  listAttempts,
   noteNotFound,
   openAttempt,
 } from "./attempts";
@@ -31,22 +33,18 @@ export { isIdOf, newId } from "./ids";
 export { type Credits, getCredits, grantCredits, resolveHold } from "./ledger";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export {
-  type AspectRatio,
-  aspectRatios,
-  getModel,
+  type AnyModelSpec,
   httpUrl,
-  type ImageInput,
   invalidFromZod,
   isStorableText,
   type ModelSpec,
-  models,
-  normalizeImageInput,
-  type OutputFormat,
-  outputFormats,
+  normalizeInput,
+  oneOf,
   PROMPT_MAX_CHARS,
+  parseInput,
   priceOf,
-  type Resolution,
-  resolutions,
+  promptText,
+  type Route,
   storableString,
   URL_MAX_CHARS,
 } from "./models";

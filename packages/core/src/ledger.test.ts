@@ -1,4 +1,5 @@
 import { accounts, ledgerEntries, tasks } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import { createTestDatabase, ledgerViolations, type TestDatabase } from "@ripen/testkit";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 const newTask = () =>
-  createTask(db.db, { accountId, model: "nano-banana-2", input: { prompt: "x" } });
+  createTask(db.db, { accountId, model: getModel("nano-banana-2"), input: { prompt: "x" } });
 
 /** The Postgres error a statement fails with (drizzle wraps the driver's error). */
 async function refusal(

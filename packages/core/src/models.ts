@@ -1,82 +1,63 @@
-import type { ModelId, ProviderName } from "@ripen/db";
+import type { DialectName, ModelKind } from "@ripen/db";
 import { z } from "zod";
-import { InvalidRequest, ModelNotFound } from "./errors";
+import { InvalidRequest } from "./errors";
 
-export const aspectRatios = [
-  "1:1",
-  "2:3",
-  "3:2",
-  "3:4",
-  "4:3",
-  "4:5",
-  "5:4",
-  "9:16",
-  "16:9",
-  "21:9",
-  "1:4",
-  "4:1",
-  "1:8",
-  "8:1",
-  "auto",
-] as const;
-export type AspectRatio = (typeof aspectRatios)[number];
+/**
+ * How one provider dialect serves a Ripen model: the model's name upstream and the translation
+ * of Ripen's input into the dialect's fields. `translate` answers null when this route cannot
+ * serve that input (an aspect ratio or a number of images the upstream does not offer), so
+ * routing skips it.
+ */
+export interface Route<I> {
+  dialect: DialectName;
+  upstreamModel: string;
+  translate(input: I): Record<string, unknown> | null;
+}
 
-export const resolutions = ["1K", "2K", "4K"] as const;
-export type Resolution = (typeof resolutions)[number];
+/**
+ * A Ripen model: its kind, its input schema (built once: building a zod schema costs more than
+ * most parses), its price as a function of its input over a table of plain numbers (the
+ * documents' figures by default, overridable by configuration), its deadline and its routes.
+ */
+export interface ModelSpec<I extends object = Record<string, unknown>, P = unknown> {
+  id: string;
+  kind: ModelKind;
+  /** Strict: unknown fields are refused; defaults are filled in. */
+  input: z.ZodType<I>;
+  prices: P;
+  price(input: I, prices: P): number;
+  /** How long a task may run before it expires and is refunded. */
+  deadlineMs: number;
+  routes: readonly Route<I>[];
+}
 
-export const outputFormats = ["jpg", "png"] as const;
-export type OutputFormat = (typeof outputFormats)[number];
+// biome-ignore lint/suspicious/noExplicitAny: a catalog holds models of every input type
+export type AnyModelSpec = ModelSpec<any, any>;
 
 export const PROMPT_MAX_CHARS = 20_000;
 
-export interface ModelSpec {
-  id: ModelId;
-  provider: ProviderName;
-  kind: "image";
-  /** Credits per resolution; the keys are the resolutions the model accepts. */
-  prices: Partial<Record<Resolution, number>>;
-  maxImageUrls: number;
-  /** Output formats the model accepts; empty when the field is not supported at all. */
-  outputFormats: readonly OutputFormat[];
-  /** How long a task may run before it expires and is refunded. */
-  deadlineMs: number;
+/**
+ * Checks a generation input against the model's schema and fills in defaults. Throws
+ * InvalidRequest naming the offending field, as `input.…`.
+ */
+export function normalizeInput<I extends object>(spec: ModelSpec<I>, raw: unknown): I {
+  return parseInput(spec.input, raw);
 }
 
-/** Prices and limits as documented by the upstream (documents 000 and 002). */
-export const models: Record<ModelId, ModelSpec> = {
-  "nano-banana-2": {
-    id: "nano-banana-2",
-    provider: "aivideoapi",
-    kind: "image",
-    prices: { "1K": 16, "2K": 24, "4K": 36 },
-    maxImageUrls: 14,
-    outputFormats: outputFormats,
-    deadlineMs: 15 * 60_000,
-  },
-  "nano-banana-2-lite": {
-    id: "nano-banana-2-lite",
-    provider: "aivideoapi",
-    kind: "image",
-    prices: { "1K": 10 },
-    maxImageUrls: 10,
-    outputFormats: [],
-    deadlineMs: 10 * 60_000,
-  },
-};
-
-export function getModel(id: string): ModelSpec {
-  // Own keys only: "__proto__" or "toString" must not find Object.prototype's members.
-  if (!Object.hasOwn(models, id)) throw new ModelNotFound(id);
-  return models[id as ModelId];
+/** Parses `raw` with `schema`; a failure is InvalidRequest naming the field under `root`. */
+export function parseInput<T>(schema: z.ZodType<T>, raw: unknown, root = "input"): T {
+  const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
+  if (!parsed.success) throw invalidFromZod(parsed.error, root);
+  return parsed.data;
 }
 
-/** The normalized image input every provider adapter receives: defaults filled in. */
-export interface ImageInput {
-  prompt: string;
-  resolution: Resolution;
-  aspect_ratio: AspectRatio;
-  output_format?: OutputFormat;
-  image_urls?: string[];
+/** The model's price for a normalized input, in Ripen credits. */
+export function priceOf<I extends object, P>(spec: ModelSpec<I, P>, input: I): number {
+  const price = spec.price(input, spec.prices);
+  if (!Number.isInteger(price) || price < 0) {
+    throw new InvalidRequest(`No price is defined for this input of ${spec.id}.`);
+  }
+  return price;
 }
 
 /** Longest URL accepted anywhere in a request (image URLs, callback URLs). */
@@ -109,65 +90,6 @@ export function httpUrl() {
     .pipe(z.url({ protocol: /^https?$/, error: URL_TYPE_ERROR }));
 }
 
-function buildInputSchema(spec: ModelSpec) {
-  const allowedResolutions = Object.keys(spec.prices) as Resolution[];
-  return z.strictObject({
-    prompt: storableString()
-      .refine((s) => s.trim().length > 0, "must not be empty")
-      .refine(
-        (s) => [...s].length <= PROMPT_MAX_CHARS,
-        `must be at most ${PROMPT_MAX_CHARS} characters`,
-      ),
-    resolution: z
-      .enum(allowedResolutions as [Resolution, ...Resolution[]], {
-        error: `must be one of ${allowedResolutions.join(", ")} for ${spec.id}`,
-      })
-      .default("1K"),
-    aspect_ratio: z
-      .enum(aspectRatios, { error: `must be one of ${aspectRatios.join(", ")}` })
-      .default("auto"),
-    output_format:
-      spec.outputFormats.length > 0
-        ? z
-            .enum(spec.outputFormats as [OutputFormat, ...OutputFormat[]], {
-              error: `must be one of ${spec.outputFormats.join(", ")}`,
-            })
-            .default("jpg")
-        : z.never({ error: `is not supported by ${spec.id}` }).optional(),
-    image_urls: z
-      .array(httpUrl(), { error: "must be an array of URLs" })
-      .max(spec.maxImageUrls, `accepts at most ${spec.maxImageUrls} URLs for ${spec.id}`)
-      .optional(),
-  });
-}
-
-/** Built once per model: building a zod schema costs more than most parses (a hot path). */
-const inputSchemas = new WeakMap<ModelSpec, ReturnType<typeof buildInputSchema>>();
-
-/**
- * Checks a generation input against the model's documented limits and fills in defaults.
- * Throws InvalidRequest naming the offending field.
- */
-export function normalizeImageInput(spec: ModelSpec, raw: unknown): ImageInput {
-  let schema = inputSchemas.get(spec);
-  if (!schema) {
-    schema = buildInputSchema(spec);
-    inputSchemas.set(spec, schema);
-  }
-  const parsed = schema.safeParse(raw ?? {}, { reportInput: true });
-  if (!parsed.success) throw invalidFromZod(parsed.error, "input");
-  return parsed.data as ImageInput;
-}
-
-export function priceOf(spec: ModelSpec, input: ImageInput): number {
-  const price = spec.prices[input.resolution];
-  if (price === undefined)
-    throw new InvalidRequest(
-      `'input.resolution' ${input.resolution} is not offered for ${spec.id}.`,
-    );
-  return price;
-}
-
 /**
  * Turns the first zod issue into a message in the documents' style: "'input.prompt' is required."
  * Parse with `{ reportInput: true }`: without it zod leaves `issue.input` unset and every wrong
@@ -191,4 +113,16 @@ export function invalidFromZod(error: z.ZodError, root?: string): InvalidRequest
     missing ? `'${field}' is required.` : `'${field}' ${issue.message}.`,
     field,
   );
+}
+
+/** A non-empty prompt of at most `max` characters (code points) that Postgres can store. */
+export function promptText(max = PROMPT_MAX_CHARS) {
+  return storableString()
+    .refine((s) => s.trim().length > 0, "must not be empty")
+    .refine((s) => [...s].length <= max, `must be at most ${max} characters`);
+}
+
+/** One of `values`, with an error that lists them. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, context = "") {
+  return z.enum(values, { error: `must be one of ${values.join(", ")}${context}` });
 }

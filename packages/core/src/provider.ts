@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { FailureKind, ProviderName, TaskOutput } from "@ripen/db";
-import type { ImageInput } from "./models";
+import type { DialectName, FailureKind, ProviderId, TaskOutput } from "@ripen/db";
 import type { TaskOutcome } from "./tasks";
 
 export interface Clock {
@@ -8,10 +7,14 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => new Date() };
 
-export interface SubmitRequest {
+/** One submission to an upstream, already in the provider's own terms. */
+export interface UpstreamRequest {
+  /** Ripen's task id, for logs; never sent as the upstream's id. */
   taskId: string;
-  model: string;
-  input: ImageInput;
+  /** The model's name upstream, e.g. `google/nano-banana` or `nano-banana-2-text-to-image`. */
+  upstreamModel: string;
+  /** The dialect's own input fields, as the model's route translated them. */
+  input: Record<string, unknown>;
   /** Where the provider should POST the outcome; null when callbacks are not wanted. */
   callbackUrl: string | null;
 }
@@ -20,26 +23,41 @@ export interface SubmitRequest {
 export type ProviderTaskState =
   | { state: "pending" | "running" | "not_found" }
   | { state: "succeeded"; output: TaskOutput }
-  | { state: "failed"; errorCode: string; errorMessage: string };
+  | { state: "failed"; errorCode: string; errorMessage: string; kind?: FailureKind };
 
 /**
- * What the worker and the callback receiver need from an upstream. Methods throw ProviderError,
- * whose `kind` says how the failure is handled.
+ * Ripen as a client of one dialect, bound to one provider's base URL and key. Methods throw
+ * ProviderError, whose `kind` says how the failure is handled. A `failed` state may carry a
+ * kind too (content filtered: `fail`; the upstream's own outage: `failover`).
  */
-export interface ProviderAdapter {
-  readonly name: ProviderName;
-  /** What the upstream charges for this request, by its own documented price list. */
-  upstreamCost(model: string, input: ImageInput): number;
-  /** The model's name upstream. */
-  upstreamModel(model: string): string;
-  submit(request: SubmitRequest): Promise<{ providerTaskId: string }>;
-  status(providerTaskId: string): Promise<ProviderTaskState>;
+export interface DialectClient {
+  readonly dialect: DialectName;
+  /** Whether the dialect posts results to a callback URL; without, tasks complete by polling. */
+  readonly sendsCallbacks: boolean;
+  submit(request: UpstreamRequest): Promise<{ providerTaskId: string }>;
+  /** `upstreamModel` tells dialects with separate image and video endpoints which to ask. */
+  status(providerTaskId: string, upstreamModel: string): Promise<ProviderTaskState>;
   /** Parses a callback body; throws InvalidRequest when it is not one. */
   parseCallback(body: unknown): { providerTaskId: string } & ProviderTaskState;
 }
 
-/** A missing provider fails to compile. */
-export type ProviderRegistry = Record<ProviderName, ProviderAdapter>;
+/** What every dialect's client is built from: one provider's address and key. */
+export interface DialectClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * A dialect's documented price list: what the upstream charges, in its own credits, for a
+ * request in its own fields; undefined when the document gives no figure for it.
+ */
+export type DocumentedCost = (
+  upstreamModel: string,
+  input: Record<string, unknown>,
+) => number | undefined;
 
 const mac = (secret: string, taskId: string, attempt: number) =>
   createHmac("sha256", secret).update(`${taskId}:${attempt}`).digest("base64url");
@@ -70,7 +88,7 @@ export function verifyCallbackToken(
 export function callbackUrlFor(
   baseUrl: string,
   secret: string,
-  provider: ProviderName,
+  provider: ProviderId,
   taskId: string,
   attempt: number,
 ): string {

@@ -1,4 +1,5 @@
 import { accounts, tasks } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import { createTestDatabase, ledgerViolations, type TestDatabase } from "@ripen/testkit";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 const create = (writer: ReturnType<typeof createTaskWriter>, accountId: string, prompt = "x") =>
-  writer.create({ accountId, model: "nano-banana-2", input: { prompt } });
+  writer.create({ accountId, model: getModel("nano-banana-2"), input: { prompt } });
 
 describe("the batching task writer", () => {
   it("writes concurrent creates in batches, two writers over the same accounts, no batch failing", async () => {
@@ -77,7 +78,7 @@ describe("the batching task writer", () => {
     const writer = createTaskWriter(db.db);
     const { accountId } = await createAccount(db.db, { name: "v", credits: 100 });
     const [bad, good] = await Promise.allSettled([
-      writer.create({ accountId, model: "nano-banana-2", input: { prompt: "" } }),
+      writer.create({ accountId, model: getModel("nano-banana-2"), input: { prompt: "" } }),
       create(writer, accountId),
     ]);
     expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(InvalidRequest);

@@ -17,7 +17,7 @@ import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from "drizzle-or
 import { AccountNotFound, IllegalTransition, InsufficientCredits, TaskNotFound } from "./errors";
 import { newId } from "./ids";
 import { getCredits, resolveHold } from "./ledger";
-import { getModel, type ImageInput, normalizeImageInput, priceOf } from "./models";
+import { type AnyModelSpec, normalizeInput, priceOf } from "./models";
 
 /**
  * The task state machine, declared once: each status and the statuses it may move to.
@@ -59,7 +59,8 @@ function toTask(row: Record<string, unknown>): Task {
 export interface CreateTaskArgs {
   accountId: string;
   apiKeyId?: string | null;
-  model: string;
+  /** The model, from the catalog (`@ripen/models`): core knows no model by name. */
+  model: AnyModelSpec;
   input: unknown;
   callbackUrl?: string | null;
   now?: Date;
@@ -83,8 +84,7 @@ export interface PreparedTask {
   accountId: string;
   apiKeyId: string | null;
   model: string;
-  provider: Task["provider"];
-  input: ImageInput;
+  input: Record<string, unknown>;
   price: number;
   callbackUrl: string | null;
   deadlineAt: Date;
@@ -94,15 +94,14 @@ export interface PreparedTask {
 
 /** Validates and prices a create; throws InvalidRequest or ModelNotFound naming the problem. */
 export function prepareTask(args: CreateTaskArgs): PreparedTask {
-  const spec = getModel(args.model);
-  const input = normalizeImageInput(spec, args.input);
+  const spec = args.model;
+  const input = normalizeInput(spec, args.input);
   const now = args.now ?? new Date();
   return {
     id: newId("task", now.getTime()),
     accountId: args.accountId,
     apiKeyId: args.apiKeyId ?? null,
     model: spec.id,
-    provider: spec.provider,
     input,
     price: priceOf(spec, input),
     callbackUrl: args.callbackUrl ?? null,
@@ -154,7 +153,6 @@ export async function writeTasks(db: Executor, prepared: PreparedTask[]): Promis
       column("accountId"),
       column("apiKeyId"),
       column("model"),
-      column("provider"),
       prepared.map((t) => JSON.stringify(t.input)),
       column("price"),
       column("callbackUrl"),
@@ -175,14 +173,14 @@ export async function writeTasks(db: Executor, prepared: PreparedTask[]): Promis
  */
 const CREATE_TASKS_SQL = `
   with input as (
-    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::provider[],
-      $6::jsonb[], $7::integer[], $8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[])
-      as t(id, account_id, api_key_id, model, provider, input, price, callback_url, deadline_at,
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
+      $6::integer[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+      as t(id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
         ledger_id, created_at)
   ), task as (
-    insert into tasks (id, account_id, api_key_id, model, provider, input, price, callback_url,
+    insert into tasks (id, account_id, api_key_id, model, input, price, callback_url,
       deadline_at, next_wake_at, created_at, updated_at)
-    select id, account_id, api_key_id, model, provider, input, price, callback_url, deadline_at,
+    select id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
       created_at, created_at, created_at
     from input
     returning id, account_id, model, provider, price, status, deadline_at
@@ -396,7 +394,7 @@ async function recordAttemptResult(
       resultAt: args.now,
       providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.attempt.providerTaskId ?? null})`,
       // The upstream refunds a failed generation (documents 000, 002).
-      ...(succeeded ? {} : { upstreamCost: 0 }),
+      ...(succeeded ? {} : { upstreamCost: 0, upstreamCostMicros: 0 }),
       ...(args.decided
         ? { state: succeeded ? ("succeeded" as const) : ("failed" as const), endedAt: args.now }
         : {}),

@@ -1,39 +1,129 @@
-import type { ProviderRegistry } from "@ripen/core";
-import { createAivideoapiAdapter } from "@ripen/dialect-aivideoapi";
+import type { DialectClient, DialectClientOptions, DocumentedCost } from "@ripen/core";
+import type { DialectName } from "@ripen/db";
+import * as aivideoapi from "@ripen/dialect-aivideoapi";
+import * as kie from "@ripen/dialect-kie";
+import * as nanobanana from "@ripen/dialect-nanobanana";
+import * as revid from "@ripen/dialect-revid";
+import { callsRealUpstream, declarationsOrExit } from "./env";
+import {
+  declareProviders,
+  type ProviderDeclaration,
+  providerVariables,
+  sandboxMountOf,
+} from "./registry";
 
-export interface ProviderSettings {
-  AIVIDEOAPI_BASE_URL?: string;
-  AIVIDEOAPI_API_KEY?: string;
+export { callsRealUpstream, providerEnvChecks, providerEnvShape } from "./env";
+
+/** The registry this process's environment declares; a bad `RIPEN_PROVIDERS` exits. */
+export const providerDeclarationsOrExit = (source: Record<string, string | undefined>) =>
+  declarationsOrExit(source, declareProviders);
+export {
+  declareProviders,
+  defaultProviders,
+  envPrefixOf,
+  type ProviderDeclaration,
+  type ProviderLimits,
+  providerVariables,
+  sandboxMountOf,
+} from "./registry";
+
+/** What Ripen needs of each dialect package; a dialect without an entry does not compile. */
+interface DialectModule {
+  createClient(options: DialectClientOptions): DialectClient;
+  documentedCost: DocumentedCost;
+  /** A key the sandbox's simulator of the dialect accepts. */
+  sandboxKey: string;
 }
 
-/** Where the sandbox serves each dialect, relative to its base URL. */
-export const sandboxPaths = { aivideoapi: "/aivideoapi" } as const;
-const SANDBOX_API_KEY = "sk-ripen-sandbox";
+export const dialects: Record<DialectName, DialectModule> = {
+  aivideoapi: {
+    createClient: aivideoapi.createAivideoapiClient,
+    documentedCost: aivideoapi.documentedCost,
+    sandboxKey: "sk-ripen-sandbox",
+  },
+  nanobanana: {
+    createClient: nanobanana.createNanobananaClient,
+    documentedCost: nanobanana.documentedCost,
+    sandboxKey: "nb_sk_ripen_sandbox",
+  },
+  kie: {
+    createClient: kie.createKieClient,
+    documentedCost: kie.documentedCost,
+    sandboxKey: "kie-ripen-sandbox",
+  },
+  revid: {
+    createClient: revid.createRevidClient,
+    documentedCost: revid.documentedCost,
+    sandboxKey: "revid-ripen-sandbox",
+  },
+};
 
-/** The real aivideoapi is used only when both its URL and its key are configured. */
-export function usesRealAivideoapi(
-  env: ProviderSettings,
-): env is Required<Pick<ProviderSettings, "AIVIDEOAPI_BASE_URL" | "AIVIDEOAPI_API_KEY">> {
-  return Boolean(env.AIVIDEOAPI_BASE_URL && env.AIVIDEOAPI_API_KEY);
+/** A provider ready to call: its declaration, where it is, and its client. */
+export interface Provider extends ProviderDeclaration {
+  baseUrl: string;
+  /** True when it points at the sandbox (no URL and key configured). */
+  sandbox: boolean;
+  client: DialectClient;
+  /** What it charges for a request in its own fields, in its credits. */
+  documentedCost: DocumentedCost;
 }
+
+export interface Providers {
+  readonly list: readonly Provider[];
+  get(id: string): Provider | undefined;
+}
+
+type Source = Record<string, string | undefined>;
 
 /**
- * Each provider goes to its real base URL when both URL and key are configured, else to the
- * sandbox at `sandboxUrl`.
+ * Builds every declared provider. Each goes to its real base URL when both `{PREFIX}_BASE_URL`
+ * and `{PREFIX}_API_KEY` are set, else to its mount on the sandbox at `sandboxUrl`.
  */
 export function buildProviders(
-  env: ProviderSettings,
+  source: Source,
   sandboxUrl: string,
-  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
-): ProviderRegistry {
+  options: {
+    declarations?: readonly ProviderDeclaration[];
+    fetch?: typeof fetch;
+    timeoutMs?: number;
+  } = {},
+): Providers {
+  const declarations = options.declarations ?? declareProviders(source.RIPEN_PROVIDERS);
   const sandbox = sandboxUrl.replace(/\/+$/, "");
-  const real = usesRealAivideoapi(env);
-  return {
-    aivideoapi: createAivideoapiAdapter({
-      baseUrl: real ? env.AIVIDEOAPI_BASE_URL : `${sandbox}${sandboxPaths.aivideoapi}`,
-      apiKey: real ? env.AIVIDEOAPI_API_KEY : SANDBOX_API_KEY,
-      fetch: options.fetch,
-      timeoutMs: options.timeoutMs,
-    }),
-  };
+  const list = declarations.map((declaration): Provider => {
+    const names = providerVariables(declaration.id);
+    const real = callsRealUpstream(declaration.id, source);
+    const dialect = dialects[declaration.dialect];
+    const baseUrl = real ? source[names.baseUrl]! : `${sandbox}${sandboxMountOf(declaration.id)}`;
+    return {
+      ...declaration,
+      baseUrl,
+      sandbox: !real,
+      documentedCost: dialect.documentedCost,
+      client: dialect.createClient({
+        baseUrl,
+        apiKey: real ? source[names.apiKey]! : dialect.sandboxKey,
+        fetch: options.fetch,
+        timeoutMs: options.timeoutMs,
+      }),
+    };
+  });
+  const byId = new Map(list.map((p) => [p.id, p]));
+  return { list, get: (id) => byId.get(id) };
 }
+
+export {
+  createProviderHealth,
+  defaultHealthPolicy,
+  type HealthPolicy,
+  type ProviderHealth,
+  type ProviderState,
+} from "./health";
+export {
+  candidateRoutes,
+  type PastAttempt,
+  type RankedRoutes,
+  type RouteChoice,
+  rankRoutes,
+  waitFor,
+} from "./routing";

@@ -100,6 +100,8 @@ export interface TaskQueue {
   queue: Queue;
   /** Adds the task's job; rejects within `enqueueTimeoutMs` whatever Redis does. */
   enqueue(taskId: string): Promise<void>;
+  /** Runs the task's job now: a delayed one is promoted, a missing one added. */
+  wake(taskId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,11 @@ export function createTaskQueue(
         clearTimeout(timer);
         added.catch(() => {});
       }
+    },
+    async wake(taskId) {
+      const job = await queue.getJob(taskId);
+      if (!job) return this.enqueue(taskId);
+      if (await job.isDelayed()) await job.promote().catch(() => {});
     },
     close: () => queue.close(),
   };

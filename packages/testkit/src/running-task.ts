@@ -1,5 +1,6 @@
 import { acceptAttempt, createTask, findTask, openAttempt } from "@ripen/core";
 import type { Executor, TaskAttempt } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import { TEST_CALLBACK_SECRET } from "./stack";
 
 /** Opens the task's next attempt, as the worker does before it calls the upstream. */
@@ -9,6 +10,7 @@ export async function openTestAttempt(db: Executor, taskId: string): Promise<Tas
     provider: "aivideoapi",
     upstreamModel: "nano-banana-2",
     upstreamCost: 16,
+    upstreamCostMicros: 80_000,
     callbackSecret: TEST_CALLBACK_SECRET,
     now: new Date(),
   });
@@ -24,7 +26,11 @@ export async function createRunningTask(
   db: Executor,
   accountId: string,
 ): Promise<{ taskId: string; providerTaskId: string }> {
-  const task = await createTask(db, { accountId, model: "nano-banana-2", input: { prompt: "x" } });
+  const task = await createTask(db, {
+    accountId,
+    model: getModel("nano-banana-2"),
+    input: { prompt: "x" },
+  });
   const providerTaskId = `upstream-${task.id}`;
   const attempt = await openTestAttempt(db, task.id);
   await acceptAttempt(db, { attempt, providerTaskId, now: new Date() });

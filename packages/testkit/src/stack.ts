@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { createApiApp } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
-import { createAccount, type ProviderRegistry } from "@ripen/core";
+import { createAccount } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
-import { buildProviders } from "@ripen/providers";
+import {
+  buildProviders,
+  defaultProviders,
+  type HealthPolicy,
+  type ProviderDeclaration,
+  type Providers,
+} from "@ripen/providers";
 import {
   createProducerRedis,
   createRedis,
@@ -39,6 +45,10 @@ export interface TestStackOptions {
   sweep?: { everyMs: number; graceMs: number };
   /** Per-request timeout of the upstream client (default 30 s). */
   providerTimeoutMs?: number;
+  /** The providers (and so the sandbox's simulators); the registry's defaults by default. */
+  providers?: readonly ProviderDeclaration[];
+  /** When provider circuits open; by default as in production. */
+  health?: HealthPolicy;
   /** Passed to the worker (BullMQ lock and stalled-job timings, concurrency). */
   workerOptions?: Pick<WorkerOptions, "lockDurationMs" | "stalledIntervalMs" | "concurrency">;
 }
@@ -56,7 +66,7 @@ export interface TestStack {
   sandboxUrl: string;
   apiUrl: string;
   callbacksUrl: string;
-  providers: ProviderRegistry;
+  providers: Providers;
   taskQueue: TaskQueue;
   worker: RipenWorker | null;
   /** Starts a worker as the stack would (when started with `worker: false`, or a second one). */
@@ -100,13 +110,18 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   for (const connection of [redis, producerRedis]) connection.on("error", () => {});
   const prefix = `{test-${randomUUID()}}`;
   const clock = new TestClock();
+  const declarations = options.providers ?? defaultProviders;
   const sandboxServer = await startSandbox({
     port: 0,
     host: "127.0.0.1",
     generationMs: 50,
+    providers: declarations,
     ...options.sandbox,
   });
-  const providers = buildProviders({}, sandboxServer.url, { timeoutMs: options.providerTimeoutMs });
+  const providers = buildProviders({}, sandboxServer.url, {
+    declarations,
+    timeoutMs: options.providerTimeoutMs,
+  });
   const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
   await whenReady(producerRedis);
 
@@ -116,7 +131,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     { ...onLoopback, name: "API" },
   );
   const callbacks = await listen(
-    createCallbacksApp({ db: db.db, providers, secret: TEST_CALLBACK_SECRET, logger, clock }),
+    createCallbacksApp({
+      db: db.db,
+      providers,
+      secret: TEST_CALLBACK_SECRET,
+      logger,
+      clock,
+      wake: (id) => taskQueue.wake(id),
+    }),
     { ...onLoopback, name: "Callbacks" },
   );
   const workers: RipenWorker[] = [];
@@ -133,6 +155,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       poll: options.poll ?? { baseMs: 20, maxMs: 200 },
       retry: { maxAttempts: 3, baseMs: 10, maxMs: 50, ...options.retry },
       sweep: options.sweep ?? { everyMs: 3_600_000, graceMs: 0 },
+      health: options.health,
       concurrency: 20,
       ...options.workerOptions,
     });

@@ -5,14 +5,22 @@ import {
   getTaskForAccount,
   isDatabaseUnavailable,
   isIdOf,
+  listAttempts,
   type Principal,
   ServiceUnavailable,
   TaskNotFound,
   type TaskWriter,
   taskFields,
 } from "@ripen/core";
-import type { Executor, Task, TaskStatus } from "@ripen/db";
-import type { AivideoapiBackend, TaskResponse, WireStatus } from "@ripen/dialect-aivideoapi";
+import { type Executor, type ModelKind, type Task, type TaskStatus, taskEvents } from "@ripen/db";
+import type {
+  AivideoapiBackend,
+  CreateTaskRequest,
+  TaskResponse,
+  WireStatus,
+} from "@ripen/dialect-aivideoapi";
+import { getModel } from "@ripen/models";
+import { asc, eq } from "drizzle-orm";
 import type { Logger } from "pino";
 
 const wireStatusOf: Record<TaskStatus, WireStatus> = {
@@ -41,7 +49,7 @@ export function toAivideoapiTask(task: Task): TaskResponse {
   } else if (view.status === "failed") {
     view.error = {
       code: task.errorCode ?? "upstream_error",
-      message: task.errorMessage ?? "Image generation failed",
+      message: task.errorMessage ?? "Generation failed",
     };
   }
   return view;
@@ -64,6 +72,10 @@ function unavailableWhenDatabaseIsDown<P>(
   return {
     authenticate: (apiKey, req) => backend.authenticate(apiKey, req).catch(translate),
     createTask: (principal, request) => backend.createTask(principal, request).catch(translate),
+    createVideoTask: (principal, request) =>
+      backend.createVideoTask!(principal, request).catch(translate),
+    getTaskHistory: (principal, taskId) =>
+      backend.getTaskHistory!(principal, taskId).catch(translate),
     getTask: (principal, taskId) => backend.getTask(principal, taskId).catch(translate),
     getCredits: (principal) => backend.getCredits(principal).catch(translate),
   };
@@ -81,35 +93,51 @@ export interface FrontDoorDeps {
 
 /** The aivideoapi dialect served over Ripen's own accounts, tasks and ledger. */
 export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Principal> {
+  async function create(principal: Principal, request: CreateTaskRequest, kind: ModelKind) {
+    const task = await deps.tasks.create({
+      accountId: principal.accountId,
+      apiKeyId: principal.keyId,
+      model: getModel(request.model, kind),
+      input: request.input,
+      callbackUrl: request.callback_url ?? null,
+      now: deps.clock.now(),
+    });
+    deps.logger.info(
+      { event: "task.created", ...taskFields(task), kind, price: task.price },
+      "task created",
+    );
+    try {
+      await deps.enqueue(task.id);
+    } catch (error) {
+      // The task is committed; the sweep will enqueue it. The client still gets its id.
+      deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
+    }
+    return { taskId: task.id };
+  }
+
   const backend: AivideoapiBackend<Principal> = {
     authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
-
-    async createTask(principal, request) {
-      const task = await deps.tasks.create({
-        accountId: principal.accountId,
-        apiKeyId: principal.keyId,
-        model: request.model,
-        input: request.input,
-        callbackUrl: request.callback_url ?? null,
-        now: deps.clock.now(),
-      });
-      deps.logger.info(
-        { event: "task.created", ...taskFields(task), price: task.price },
-        "task created",
-      );
-      try {
-        await deps.enqueue(task.id);
-      } catch (error) {
-        // The task is committed; the sweep will enqueue it. The client still gets its id.
-        deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
-      }
-      return { taskId: task.id };
-    },
+    createTask: (principal, request) => create(principal, request, "image"),
+    createVideoTask: (principal, request) => create(principal, request, "video"),
 
     async getTask(principal, taskId) {
       // Anything newId could not have made cannot exist: answered without a query.
       if (!isIdOf("task", taskId)) throw new TaskNotFound(taskId);
       return toAivideoapiTask(await getTaskForAccount(deps.db, principal.accountId, taskId));
+    },
+
+    async getTaskHistory(principal, taskId) {
+      if (!isIdOf("task", taskId)) throw new TaskNotFound(taskId);
+      const task = await getTaskForAccount(deps.db, principal.accountId, taskId);
+      const [attempts, events] = await Promise.all([
+        listAttempts(deps.db, task.id),
+        deps.db
+          .select()
+          .from(taskEvents)
+          .where(eq(taskEvents.taskId, task.id))
+          .orderBy(asc(taskEvents.id)),
+      ]);
+      return toHistory(task, attempts, events);
     },
 
     async getCredits(principal) {
@@ -118,4 +146,44 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
     },
   };
   return unavailableWhenDatabaseIsDown(backend, deps.logger);
+}
+
+const seconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
+
+/**
+ * A task's history: every upstream attempt (which provider, its upstream model and id, how it
+ * ended, what the upstream charged) and every status change. Ripen's own endpoint.
+ */
+function toHistory(
+  task: Task,
+  attempts: Awaited<ReturnType<typeof listAttempts>>,
+  events: (typeof taskEvents.$inferSelect)[],
+) {
+  return {
+    id: task.id,
+    status: wireStatusOf[task.status],
+    model: task.model,
+    price: task.price,
+    attempts: attempts.map((a) => ({
+      number: a.number,
+      provider: a.provider,
+      upstream_model: a.upstreamModel,
+      upstream_task_id: a.providerTaskId,
+      state: a.state,
+      failure_kind: a.failureKind,
+      error: a.errorCode || a.errorMessage ? { code: a.errorCode, message: a.errorMessage } : null,
+      upstream_cost: a.upstreamCost,
+      upstream_cost_usd: a.upstreamCostMicros === null ? null : a.upstreamCostMicros / 1_000_000,
+      started_at: seconds(a.startedAt),
+      accepted_at: seconds(a.acceptedAt),
+      ended_at: seconds(a.endedAt ?? a.resultAt),
+    })),
+    events: events.map((e) => ({
+      from: e.fromStatus,
+      to: e.toStatus,
+      source: e.source,
+      at: seconds(e.createdAt),
+      ...(e.detail ? { detail: e.detail } : {}),
+    })),
+  };
 }

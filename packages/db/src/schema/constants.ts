@@ -24,11 +24,18 @@ export const terminalTaskStatuses = [
 export type ActiveTaskStatus = (typeof activeTaskStatuses)[number];
 export type TerminalTaskStatus = (typeof terminalTaskStatuses)[number];
 
-export const providerNames = ["aivideoapi"] as const;
-export type ProviderName = (typeof providerNames)[number];
+/**
+ * The wire formats Ripen speaks, one package each. A provider is an instance of one of them,
+ * declared in configuration, so provider ids are plain text in the database.
+ */
+export const dialectNames = ["aivideoapi", "nanobanana", "kie", "revid"] as const;
+export type DialectName = (typeof dialectNames)[number];
 
-export const modelIds = ["nano-banana-2", "nano-banana-2-lite"] as const;
-export type ModelId = (typeof modelIds)[number];
+/** A configured provider instance's id, e.g. `kie` or a second kie host `kie-eu`. */
+export type ProviderId = string;
+
+export const modelKinds = ["image", "video"] as const;
+export type ModelKind = (typeof modelKinds)[number];
 
 export const ledgerEntryKinds = ["grant", "hold", "capture", "release"] as const;
 export type LedgerEntryKind = (typeof ledgerEntryKinds)[number];

@@ -4,12 +4,10 @@ import {
   callbackOutcomes,
   failureKinds,
   ledgerEntryKinds,
-  providerNames,
   taskStatuses,
 } from "./constants";
 
 export const taskStatusEnum = pgEnum("task_status", taskStatuses);
-export const providerEnum = pgEnum("provider", providerNames);
 export const ledgerEntryKindEnum = pgEnum("ledger_entry_kind", ledgerEntryKinds);
 export const callbackOutcomeEnum = pgEnum("callback_outcome", callbackOutcomes);
 export const attemptStateEnum = pgEnum("attempt_state", attemptStates);

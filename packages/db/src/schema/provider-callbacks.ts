@@ -8,7 +8,7 @@ import {
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
-import { callbackOutcomeEnum, providerEnum } from "./enums";
+import { callbackOutcomeEnum } from "./enums";
 
 /** Bytes as received: a callback body may hold anything, NUL bytes included. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
@@ -18,7 +18,7 @@ export const providerCallbacks = pgTable(
   "provider_callbacks",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    provider: providerEnum("provider").notNull(),
+    provider: text("provider").notNull(),
     /** Not a foreign key: a callback for a task we never had is still worth keeping. */
     taskId: text("task_id").notNull(),
     /** The attempt whose callback URL was called. */

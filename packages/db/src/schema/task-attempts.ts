@@ -9,7 +9,7 @@ import {
   unique,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
-import { attemptStateEnum, failureKindEnum, providerEnum } from "./enums";
+import { attemptStateEnum, failureKindEnum } from "./enums";
 import { tasks } from "./tasks";
 
 /** What the upstream reported for an attempt, kept even when it no longer decides the task. */
@@ -33,7 +33,8 @@ export const taskAttempts = pgTable(
       .references(() => tasks.id),
     /** 1, 2, …: the task's `attempts` counter when this attempt was opened. */
     number: integer("number").notNull(),
-    provider: providerEnum("provider").notNull(),
+    /** The provider instance (configured id) it went to. */
+    provider: text("provider").notNull(),
     upstreamModel: text("upstream_model").notNull(),
     providerTaskId: text("provider_task_id"),
     state: attemptStateEnum("state").notNull().default("sending"),
@@ -41,6 +42,11 @@ export const taskAttempts = pgTable(
     callbackToken: text("callback_token").notNull(),
     /** What the upstream charges for it, in its own credits (0 once it refunds a failure). */
     upstreamCost: integer("upstream_cost"),
+    /**
+     * The same in millionths of a dollar, by the provider's credit value when the attempt was
+     * opened: costs in different providers' credits add up, and margins can be reported.
+     */
+    upstreamCostMicros: integer("upstream_cost_micros"),
     failureKind: failureKindEnum("failure_kind"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),

@@ -3,7 +3,7 @@ import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-
 import { accounts } from "./accounts";
 import { apiKeys } from "./api-keys";
 import { timestamps } from "./columns";
-import { providerEnum, taskStatusEnum } from "./enums";
+import { taskStatusEnum } from "./enums";
 
 export interface TaskOutput {
   urls: string[];
@@ -25,7 +25,8 @@ export const tasks = pgTable(
     model: text("model").notNull(),
     input: jsonb("input").$type<Record<string, unknown>>().notNull(),
     status: taskStatusEnum("status").notNull().default("queued"),
-    provider: providerEnum("provider").notNull(),
+    /** Which provider the current attempt went to; null until the first is opened. */
+    provider: text("provider"),
     /** The upstream id of the current attempt. */
     providerTaskId: text("provider_task_id"),
     /** Upstream attempts opened so far; the current attempt has this number. */

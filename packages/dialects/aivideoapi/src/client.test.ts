@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type FailureKind, type ImageInput, ProviderError } from "@ripen/core";
+import { type FailureKind, ProviderError } from "@ripen/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAivideoapiAdapter } from "./client";
+import { createAivideoapiClient } from "./client";
 import { errorReference, type WireErrorCode } from "./errors";
+import { documentedCost } from "./prices";
 
 /** What the upstream answers next: a documented error, or silence. */
 let answer: { status: number; body?: unknown; headers?: Record<string, string> } | "hang" = {
@@ -27,11 +28,11 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const input: ImageInput = { prompt: "a cat", resolution: "1K", aspect_ratio: "auto" };
+const input = { prompt: "a cat", resolution: "1K", aspect_ratio: "auto" };
 const adapter = (url = baseUrl, timeoutMs = 2_000) =>
-  createAivideoapiAdapter({ baseUrl: url, apiKey: "sk-test", timeoutMs });
+  createAivideoapiClient({ baseUrl: url, apiKey: "sk-test", timeoutMs });
 const submit = (client = adapter()) =>
-  client.submit({ taskId: "task_1", model: "nano-banana-2", input, callbackUrl: null });
+  client.submit({ taskId: "task_1", upstreamModel: "nano-banana-2", input, callbackUrl: null });
 
 async function failureOf(call: Promise<unknown>): Promise<ProviderError> {
   const error = await call.then(
@@ -118,16 +119,19 @@ describe("status queries", () => {
         },
       },
     };
-    expect(await adapter().status("up-1")).toEqual({ state: "not_found" });
+    expect(await adapter().status("up-1", "nano-banana-2")).toEqual({ state: "not_found" });
   });
 
   it("does not take a 404 without that code (a proxy, a wrong path) for a lost task", async () => {
     answer = { status: 404, body: "not here" };
-    expect((await failureOf(adapter().status("up-1"))).kind).toBe("retry");
+    expect((await failureOf(adapter().status("up-1", "nano-banana-2"))).kind).toBe("retry");
   });
 
-  it("records the document's price as the upstream cost", () => {
-    expect(adapter().upstreamCost("nano-banana-2", { ...input, resolution: "2K" })).toBe(24);
-    expect(adapter().upstreamCost("nano-banana-2-lite", input)).toBe(10);
+  it("prices a request as the documents do", () => {
+    expect(documentedCost("nano-banana-2", { ...input, resolution: "2K" })).toBe(24);
+    expect(documentedCost("nano-banana-2", { prompt: "no resolution: 1K" })).toBe(16);
+    expect(documentedCost("nano-banana-2-lite", input)).toBe(10);
+    expect(documentedCost("nano-banana-2-lite", { ...input, resolution: "4K" })).toBeUndefined();
+    expect(documentedCost("__proto__", input)).toBeUndefined();
   });
 });

@@ -1,4 +1,9 @@
 import { DomainError } from "@ripen/core";
+import {
+  type ClientHttpError,
+  describeClientHttpError,
+  isClientHttpError,
+} from "@ripen/dialect-kit";
 import type { ErrorEnvelope } from "./schemas";
 
 /** The documented error reference: code → status and type. */
@@ -24,6 +29,8 @@ export class WireError extends Error {
     message: string,
     /** Overrides the documented status, e.g. 404 for an unknown route. */
     readonly status: number = errorReference[code].status,
+    /** Response headers it calls for, e.g. Retry-After on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -64,47 +71,12 @@ export function toWireError(error: unknown): {
     },
     headers:
       wire.code === "service_unavailable"
-        ? { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) }
-        : {},
+        ? { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS), ...wire.headers }
+        : wire.headers,
     unexpected,
   };
 }
 
-/**
- * A 4xx raised while reading the request, before any handler ran: body-parser's errors (with a
- * `type`), a failed gzip/deflate decoding (no `type`), the router's undecodable path (URIError).
- */
-interface ClientHttpError {
-  status: number;
-  type?: unknown;
-  limit?: number;
-}
-
-function isClientHttpError(error: unknown): error is ClientHttpError {
-  if (typeof error !== "object" || error === null) return false;
-  const status = (error as { status?: unknown }).status;
-  return typeof status === "number" && status >= 400 && status < 500;
-}
-
 function clientHttpWireError(error: ClientHttpError): WireError {
-  if (error instanceof URIError) {
-    return new WireError("invalid_request", "Request path is not valid percent-encoding.");
-  }
-  switch (error.type) {
-    case "entity.parse.failed":
-      return new WireError("invalid_request", "Request body is not valid JSON.");
-    case "entity.too.large":
-      return new WireError(
-        "invalid_request",
-        error.limit
-          ? `Request body is larger than the ${error.limit} byte limit.`
-          : "Request body is too large.",
-      );
-    case "encoding.unsupported":
-    case "charset.unsupported":
-      return new WireError("invalid_request", "Request body must be UTF-8 encoded JSON.");
-    default:
-      // Includes a body that claims gzip or deflate but does not decompress.
-      return new WireError("invalid_request", "Request body could not be read.");
-  }
+  return new WireError("invalid_request", describeClientHttpError(error));
 }

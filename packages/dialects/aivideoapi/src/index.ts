@@ -1,4 +1,4 @@
-export { type AivideoapiClientOptions, createAivideoapiAdapter, failureKindOf } from "./client";
+export { createAivideoapiClient, failureKindOf } from "./client";
 export {
   errorReference,
   SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -6,7 +6,19 @@ export {
   WireError,
   type WireErrorCode,
 } from "./errors";
-export { documentedPrice, documentedPrices } from "./prices";
+export {
+  type AivideoapiInput,
+  type AivideoapiModel,
+  type AspectRatio,
+  aspectRatios,
+  documentedModels,
+  nanoBanana2Input,
+  nanoBanana2LiteInput,
+  outputFormats,
+  type Resolution,
+  resolutions,
+} from "./models";
+export { documentedCost, documentedPrices } from "./prices";
 export { type AivideoapiBackend, createAivideoapiRouter, type RouterOptions } from "./router";
 export {
   type CreateTaskRequest,

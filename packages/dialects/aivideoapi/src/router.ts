@@ -17,6 +17,12 @@ export interface AivideoapiBackend<Principal> {
   createTask(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
   getTask(principal: Principal, taskId: string): Promise<TaskResponse>;
   getCredits(principal: Principal): Promise<CreditsResponse["data"]>;
+  /**
+   * Ripen's own extensions, served only when the backend has them (the sandbox, faithful to the
+   * documents, does not): video generation in the same envelope as images, and a task's history.
+   */
+  createVideoTask?(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  getTaskHistory?(principal: Principal, taskId: string): Promise<unknown>;
 }
 
 export interface RouterOptions {
@@ -57,15 +63,32 @@ export function createAivideoapiRouter<Principal>(
 
   const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
-  router.post("/v1/images/generations", async (req, res) => {
+  const createRequestOf = (req: Request): CreateTaskRequest => {
     if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
       throw new WireError("invalid_request", "Request body must be a JSON object.");
     }
     const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
     if (!parsed.success) throw invalidFromZod(parsed.error);
-    const { taskId } = await backend.createTask(principalOf(req), parsed.data);
+    return parsed.data;
+  };
+
+  router.post("/v1/images/generations", async (req, res) => {
+    const { taskId } = await backend.createTask(principalOf(req), createRequestOf(req));
     res.status(200).json({ code: 200, msg: "success", data: { taskId } });
   });
+  const createVideoTask = backend.createVideoTask?.bind(backend);
+  const getTaskHistory = backend.getTaskHistory?.bind(backend);
+  if (createVideoTask) {
+    router.post("/v1/videos/generations", async (req, res) => {
+      const { taskId } = await createVideoTask(principalOf(req), createRequestOf(req));
+      res.status(200).json({ code: 200, msg: "success", data: { taskId } });
+    });
+  }
+  if (getTaskHistory) {
+    router.get("/v1/tasks/:taskId/history", async (req, res) => {
+      res.json(await getTaskHistory(principalOf(req), req.params.taskId as string));
+    });
+  }
 
   router.get("/v1/tasks/:taskId", async (req, res) => {
     res.json(await backend.getTask(principalOf(req), req.params.taskId as string));

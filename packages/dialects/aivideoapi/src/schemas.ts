@@ -1,30 +1,13 @@
 import { httpUrl } from "@ripen/core";
+import { plainObject } from "@ripen/dialect-kit";
 import { z } from "zod";
 
 /** Wire formats of the aivideoapi dialect (documents 000 and 002), written once for both sides. */
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-/**
- * Passed through as parsed, not copied: z.record rebuilds the object, and assigning an own
- * "__proto__" key to the copy sets its prototype instead, so the model's strict check never saw it.
- */
-const inputObject = z.custom<Record<string, unknown>>().check((ctx) => {
-  if (!isPlainObject(ctx.value)) {
-    ctx.issues.push({
-      code: "invalid_type",
-      expected: "object",
-      input: ctx.value,
-      message: "must be an object",
-    });
-  }
-});
-
 /** The request's top level; `input` is checked against the model by the backend. */
 export const createTaskRequest = z.strictObject({
   model: z.string({ error: "must be a string" }).min(1, "must not be empty"),
-  input: inputObject,
+  input: plainObject(),
   callback_url: httpUrl().optional(),
 });
 export type CreateTaskRequest = z.infer<typeof createTaskRequest>;

@@ -1,0 +1,51 @@
+export { createKieClient, failureKindOf } from "./client";
+export {
+  errorReference,
+  isWireErrorCode,
+  SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  toWireError,
+  WireError,
+  type WireErrorCode,
+  wireErrorCodes,
+} from "./errors";
+export {
+  type AspectRatio,
+  aspectRatios,
+  documentedModels,
+  isKieModel,
+  type KieInput,
+  type KieModel,
+  type NanoBanana2TextToImageInput,
+  nanoBanana2TextToImageInput,
+  type OutputFormat,
+  outputFormats,
+  type Resolution,
+  resolutions,
+} from "./models";
+export { documentedCost, documentedPrices } from "./prices";
+export { createKieRouter, type KieBackend, type RouterOptions } from "./router";
+export {
+  type CallbackBody,
+  type CreateTaskRequest,
+  type CreateTaskResponse,
+  callbackBody,
+  createTaskRequest,
+  createTaskResponse,
+  type Envelope,
+  type ErrorEnvelope,
+  envelope,
+  NAME_MAX_CHARS,
+  type Param,
+  param,
+  parseParam,
+  parseResultJson,
+  type RecordInfo,
+  type RecordInfoData,
+  type RecordInfoResponse,
+  type ResultJson,
+  recordInfo,
+  recordInfoResponse,
+  resultJson,
+  type TaskState,
+  taskStates,
+} from "./schemas";

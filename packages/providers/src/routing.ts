@@ -1,0 +1,102 @@
+import type { AnyModelSpec, FailureKind, Route } from "@ripen/core";
+import type { ProviderState } from "./health";
+import type { Provider, Providers } from "./index";
+
+/** One way to serve a task: a provider, its route for the model, and the request in its terms. */
+export interface RouteChoice {
+  provider: Provider;
+  route: Route<object>;
+  /** The dialect's input for this task. */
+  input: Record<string, unknown>;
+  /** What the provider charges for it, in its credits (0 where its document gives no figure). */
+  upstreamCost: number;
+  /** The same in millionths of a dollar, to compare providers and report margins. */
+  upstreamCostMicros: number;
+}
+
+/** Every provider that can serve this input of the model, in declaration order. */
+export function candidateRoutes(
+  spec: AnyModelSpec,
+  input: object,
+  providers: Providers,
+): RouteChoice[] {
+  const choices: RouteChoice[] = [];
+  for (const provider of providers.list) {
+    for (const route of spec.routes as readonly Route<object>[]) {
+      if (route.dialect !== provider.dialect) continue;
+      const wire = route.translate(input);
+      if (!wire) continue;
+      const upstreamCost = provider.documentedCost(route.upstreamModel, wire) ?? 0;
+      choices.push({
+        provider,
+        route,
+        input: wire,
+        upstreamCost,
+        upstreamCostMicros: Math.round(upstreamCost * provider.creditUsd * 1_000_000),
+      });
+      break;
+    }
+  }
+  return choices;
+}
+
+/** What a task's earlier attempts say about a provider. */
+export interface PastAttempt {
+  provider: string;
+  /** How the attempt failed, if it did. */
+  failureKind: FailureKind | null;
+  state: string;
+}
+
+/** Kinds after which this task does not go back to that provider. */
+const EXCLUDING: readonly FailureKind[] = ["failover", "circuit"];
+
+export interface RankedRoutes {
+  /** Best first: usable now, then by priority, then by upstream cost. */
+  ranked: RouteChoice[];
+  /** Providers left out for this task, and why. */
+  excluded: { provider: string; reason: string }[];
+}
+
+/**
+ * Orders the candidates for a task's next attempt: providers this task was turned away from
+ * (failover, circuit) are left out; usable ones come before those whose circuit is open or that
+ * asked us to wait; then those it has not tried before those it has; then by priority; then by
+ * upstream cost in dollars; then in declaration order.
+ */
+export function rankRoutes(
+  candidates: readonly RouteChoice[],
+  states: ReadonlyMap<string, ProviderState>,
+  history: readonly PastAttempt[],
+): RankedRoutes {
+  const excluded: { provider: string; reason: string }[] = [];
+  const tried = new Set<string>();
+  for (const attempt of history) {
+    tried.add(attempt.provider);
+    if (attempt.failureKind && EXCLUDING.includes(attempt.failureKind)) {
+      excluded.push({ provider: attempt.provider, reason: attempt.failureKind });
+    }
+  }
+  const left = new Set(excluded.map((e) => e.provider));
+  const blocked = (choice: RouteChoice) => Number(waitFor(choice, states) > 0);
+  const triedBefore = (choice: RouteChoice) => Number(tried.has(choice.provider.id));
+  const ranked = candidates
+    .map((choice, order) => ({ choice, order }))
+    .filter(({ choice }) => !left.has(choice.provider.id))
+    .sort(
+      (a, b) =>
+        blocked(a.choice) - blocked(b.choice) ||
+        triedBefore(a.choice) - triedBefore(b.choice) ||
+        a.choice.provider.priority - b.choice.provider.priority ||
+        a.choice.upstreamCostMicros - b.choice.upstreamCostMicros ||
+        a.order - b.order,
+    )
+    .map(({ choice }) => choice);
+  return { ranked, excluded };
+}
+
+/** How long until a route can be used: 0 now, else its circuit's or its pause's remaining ms. */
+export function waitFor(choice: RouteChoice, states: ReadonlyMap<string, ProviderState>): number {
+  const state = states.get(choice.provider.id);
+  return Math.max(state?.openForMs ?? 0, state?.pausedForMs ?? 0);
+}
