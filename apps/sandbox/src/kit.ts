@@ -118,6 +118,8 @@ export interface SimulatorKit {
   finish(plan: CallPlan): Promise<void>;
   /** The account of an API key, created with the sandbox's initial credits on first use. */
   account(key: string): SimAccount;
+  /** Counts a fault the dialect itself answered (a rate-limit refusal, say) in the stats. */
+  noteFault(type: string): void;
   /** Settles due tasks (refunds included) and answers the balance. */
   balance(account: SimAccount): number;
   /** Charges the cost and registers the task; throws InsufficientCredits. */
@@ -306,6 +308,8 @@ export function createKit(
       if (hang) countFault("timeout");
       return { fault, hang };
     },
+
+    noteFault: countFault,
 
     async finish(plan) {
       if (plan.stallMs !== undefined) {

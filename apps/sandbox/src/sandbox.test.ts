@@ -77,6 +77,55 @@ async function createTask(
   return res.body.data.taskId;
 }
 
+/** What a provider that was never called counts. */
+const NO_CALLS = {
+  created: 0,
+  submitCalls: 0,
+  statusCalls: 0,
+  callbacksSent: 0,
+  callbacksLost: 0,
+  faults: {},
+};
+
+type ProviderId = "aivideoapi" | "nanobanana" | "kie" | "revid";
+
+/** A minimal create at one of the default providers, in its dialect. */
+async function createAt(base: string, provider: ProviderId): Promise<Reply> {
+  const request = {
+    aivideoapi: {
+      path: "/v1/images/generations",
+      headers: { authorization: "Bearer sk-test" },
+      body: { model: "nano-banana-2", input: { prompt: "a" } },
+    },
+    nanobanana: {
+      path: "/api/v1/images/generate",
+      headers: { authorization: "Bearer nb_sk_test" },
+      body: { prompt: "a" },
+    },
+    kie: {
+      path: "/api/v1/jobs/createTask",
+      headers: { authorization: "Bearer kie-test" },
+      body: { model: "nano-banana-2-text-to-image", input: { prompt: "a" } },
+    },
+    revid: {
+      path: "/paid/nano/banana/create",
+      headers: { "x-api-key": "revid-test" },
+      body: { model: "google/nano-banana", input: { prompt: "a" } },
+    },
+  }[provider];
+  const response = await fetch(`${base}/${provider}${request.path}`, {
+    method: "POST",
+    headers: { ...request.headers, "content-type": "application/json" },
+    body: JSON.stringify(request.body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : undefined,
+  };
+}
+
 const credits = async (base: string, key = "sk-test") =>
   (await call(base, "GET", "/v1/credits", { key })).body.data.credits as number;
 
@@ -92,6 +141,8 @@ async function fetchBytes(
 }
 
 interface Delivery {
+  /** performance.now() when it arrived. */
+  at: number;
   method: string | undefined;
   headers: IncomingHttpHeaders;
   body: unknown;
@@ -106,6 +157,7 @@ async function startReceiver() {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       deliveries.push({
+        at: performance.now(),
         method: req.method,
         headers: req.headers,
         body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
@@ -279,7 +331,7 @@ describe("task lifecycle", () => {
       status: "failed",
       model: "nano-banana-2",
       created_at: 1_775_383_908,
-      error: { code: "upstream_error", message: "Image generation failed" },
+      error: { code: "upstream_error", message: "Generation failed" },
     });
     await call(url, "GET", `/v1/tasks/${taskId}`);
     expect(await credits(url)).toBe(100);
@@ -655,28 +707,42 @@ describe("restart, stalls and observation", () => {
     expect(performance.now() - slow).toBeGreaterThanOrEqual(290);
   });
 
-  it("counts every create and query call, errors included", async () => {
+  it("counts the create and query calls that reach the simulator, errors included", async () => {
     const { url, sandbox } = await start();
     const body = { model: "nano-banana-2", input: { prompt: "a" } };
     const taskId = await createTask(url, body);
+    // Refused before the simulator sees them (no key, a body the dialect cannot read): not counted.
     await call(url, "POST", "/v1/images/generations", { key: null, body });
     await call(url, "POST", "/v1/images/generations", { body: { model: "nano-banana-2" } });
+    await call(url, "GET", `/v1/tasks/${taskId}`, { key: "bad" });
+    // Counted: an injected 429, an unknown model, a task found, a task not found.
     sandbox.failNextSubmits(1, 429);
     await call(url, "POST", "/v1/images/generations", { body });
+    await call(url, "POST", "/v1/images/generations", { body: { ...body, model: "nano-banana-9" } });
     await call(url, "GET", `/v1/tasks/${taskId}`);
     await call(url, "GET", "/v1/tasks/397ce9f2-c04e-4244-ac33-3af19a7cc297");
-    await call(url, "GET", `/v1/tasks/${taskId}`, { key: "bad" });
+    // Neither a create nor a query.
     await call(url, "GET", "/v1/credits");
-    expect(sandbox.stats).toEqual({
+    const aivideoapi = {
       created: 1,
+      submitCalls: 3,
+      statusCalls: 2,
       callbacksSent: 0,
       callbacksLost: 0,
-      submitCalls: 4,
-      statusCalls: 3,
+      faults: { rate_limited: 1 },
+    };
+    expect(sandbox.stats).toEqual({
+      ...aivideoapi,
+      byProvider: {
+        aivideoapi,
+        nanobanana: NO_CALLS,
+        kie: NO_CALLS,
+        revid: NO_CALLS,
+      },
     });
   });
 
-  it("emits created with the task id and callback URL", async () => {
+  it("emits created with the task id, its provider and callback URL", async () => {
     const { url, sandbox } = await start();
     const created = once(sandbox.events, "created");
     const taskId = await createTask(url, {
@@ -684,15 +750,28 @@ describe("restart, stalls and observation", () => {
       callback_url: "https://hooks.example.com/t/1",
       input: { prompt: "a" },
     });
-    expect(await created).toEqual([{ taskId, callbackUrl: "https://hooks.example.com/t/1" }]);
+    expect(await created).toEqual([
+      { taskId, provider: "aivideoapi", callbackUrl: "https://hooks.example.com/t/1" },
+    ]);
     const next = once(sandbox.events, "created");
     const plain = await createTask(url, { model: "nano-banana-2", input: { prompt: "b" } });
-    expect(await next).toEqual([{ taskId: plain, callbackUrl: undefined }]);
+    expect(await next).toEqual([{ taskId: plain, provider: "aivideoapi", callbackUrl: undefined }]);
+    const atKie = once(sandbox.events, "created");
+    const kie = await createAt(url, "kie");
+    expect(kie.status).toBe(200);
+    expect(await atKie).toEqual([
+      { taskId: kie.body.data.taskId, provider: "kie", callbackUrl: undefined },
+    ]);
   });
 
   it("serves its stats and tasks to other processes under /_sandbox", async () => {
     const clock = manualClock();
-    const { url, sandbox } = await start({ now: clock.now, callbackLossRate: 1 });
+    // The task outlives the test: no callback is due while the stats are read.
+    const { url, sandbox } = await start({
+      now: clock.now,
+      generationMs: 60_000,
+      callbackLossRate: 1,
+    });
     const taskId = await createTask(url, {
       model: "nano-banana-2",
       callback_url: "https://hooks.example.com/t/1",
@@ -702,10 +781,22 @@ describe("restart, stalls and observation", () => {
     const stats = await fetch(`${url}/_sandbox/stats`);
     expect(stats.status).toBe(200);
     expect(await stats.json()).toEqual(sandbox.stats);
-    expect(sandbox.stats).toMatchObject({ created: 1, submitCalls: 1, statusCalls: 1 });
+    const aivideoapi = {
+      created: 1,
+      submitCalls: 1,
+      statusCalls: 1,
+      callbacksSent: 0,
+      callbacksLost: 0,
+      faults: {},
+    };
+    expect(sandbox.stats).toEqual({
+      ...aivideoapi,
+      byProvider: { aivideoapi, nanobanana: NO_CALLS, kie: NO_CALLS, revid: NO_CALLS },
+    });
 
     const info = {
       id: taskId,
+      provider: "aivideoapi",
       model: "nano-banana-2",
       callbackUrl: "https://hooks.example.com/t/1",
       createdAt: clock.now(),

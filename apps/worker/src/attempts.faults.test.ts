@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { findTask } from "@ripen/core";
 import { ledgerEntries, taskAttempts, terminalTaskStatuses } from "@ripen/db";
 import {
@@ -12,6 +10,7 @@ import {
 } from "@ripen/testkit";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
+import { killWorker, spawnWorker } from "./testing/worker-process";
 
 let stack: TestStack | undefined;
 let child: ChildProcess | undefined;
@@ -104,32 +103,9 @@ describe("at most one paid submission per attempt", () => {
     stack.sandbox.stallNextSubmits(1, 60_000);
     const taskId = await createTask(stack);
     const created = once(stack.sandbox.events, "created");
-    child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        path.join(
-          path.dirname(fileURLToPath(import.meta.url)),
-          "testing/worker-process.fixture.ts",
-        ),
-      ],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: stack.db.url,
-          REDIS_URL: stack.redisUrl,
-          QUEUE_PREFIX: stack.prefix,
-          SANDBOX_URL: stack.sandboxUrl,
-          CALLBACKS_URL: stack.callbacksUrl,
-          CALLBACK_SECRET: TEST_CALLBACK_SECRET,
-        },
-        stdio: "ignore",
-      },
-    );
+    child = await spawnWorker(stack, { waitReady: false });
     await created;
-    child.kill("SIGKILL");
-    await once(child, "exit");
+    await killWorker(child);
     expect((await attemptsOf(stack, taskId)).map((a) => a.state)).toEqual(["sending"]);
 
     // BullMQ hands the dead worker's job to a live one once its lock expires.

@@ -21,6 +21,7 @@ import {
   setNextWake,
   type TaskOutcome,
   taskFields,
+  wasBusy,
 } from "@ripen/core";
 import type { Executor, Task, TaskAttempt } from "@ripen/db";
 import { getModel } from "@ripen/models";
@@ -80,7 +81,12 @@ const done: Step = { done: true };
 export function createRunTask(deps: RunTaskDeps) {
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
     const task = await findTask(deps.db, job.data.taskId);
-    if (!task || !isActiveStatus(task.status)) return;
+    if (!task) return;
+    if (!isActiveStatus(task.status)) {
+      // Ended elsewhere (its callback, a cancel): its slot at the provider is free again.
+      if (task.provider) await deps.health.releaseSlot(task.provider, task.id);
+      return;
+    }
 
     const now = deps.clock.now();
     if (now >= task.deadlineAt) {
@@ -152,7 +158,11 @@ async function takeRoute(
       }
     }
     if (limits.requestsPerMinute !== undefined) {
-      const budgetWait = await deps.health.acquireRequest(id, limits.requestsPerMinute);
+      const budgetWait = await deps.health.acquireRequest(
+        id,
+        limits.requestsPerMinute,
+        limits.rateWindowMs,
+      );
       if (budgetWait > 0) {
         if (limits.maxConcurrent !== undefined) await deps.health.releaseSlot(id, task.id);
         waitMs = Math.min(waitMs, budgetWait);
@@ -183,15 +193,16 @@ async function submitStep(
     return awaitUnknownOutcome(deps, task, latest);
   }
 
-  const retry = retryPolicyOf(deps);
-  if (task.attempts >= retry.maxAttempts) {
+  const history = task.attempts > 0 ? await listAttempts(deps.db, task.id) : [];
+  // Refusals for being busy (409, 429) wait; they do not use up the budget.
+  const spent = history.filter((attempt) => !wasBusy(attempt)).length;
+  if (spent >= retryPolicyOf(deps).maxAttempts) {
     await end(deps, task, upstreamFailure(task, latest), "worker");
     return done;
   }
 
   const spec = getModel(task.model);
   const candidates = candidateRoutes(spec, task.input, deps.providers);
-  const history = task.attempts > 0 ? await listAttempts(deps.db, task.id) : [];
   const { ranked, excluded } = rankRoutes(
     candidates,
     await deps.health.states(candidates.map((c) => c.provider.id)),
@@ -309,8 +320,13 @@ async function awaitUnknownOutcome(
   return { done: false, delayMs: deps.poll.maxMs };
 }
 
-/** Counts toward the provider's circuit: its own trouble, not the task's. */
-const countsAgainstProvider = (kind: FailureKind) => kind === "retry" || kind === "circuit";
+/**
+ * Counts toward the provider's circuit: its own trouble (5xx, unreachable, our key refused), not
+ * the task's, and not a busy signal (429 rate limit, 409 active-task limit), which pauses it.
+ */
+const countsAgainstProvider = (failure: ProviderError) =>
+  failure.kind === "circuit" ||
+  (failure.kind === "retry" && failure.options.status !== 429 && failure.options.status !== 409);
 
 async function submitFailed(
   deps: RunTaskDeps,
@@ -355,12 +371,13 @@ async function submitFailed(
     kind,
     errorCode: failure.options.code,
     errorMessage: failure.message,
+    upstreamStatus: failure.options.status,
     now: deps.clock.now(),
   });
   await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
   if (failure.options.retryAfterMs)
     await deps.health.pause(provider.id, failure.options.retryAfterMs);
-  const openForMs = countsAgainstProvider(kind)
+  const openForMs = countsAgainstProvider(failure)
     ? await deps.health.recordFailure(provider.id, kind, failure.message)
     : 0;
   if (kind === "circuit") {
@@ -370,7 +387,7 @@ async function submitFailed(
   }
 
   const retry = retryPolicyOf(deps);
-  if (kind !== "fail" && attempt.number < retry.maxAttempts) {
+  if (kind !== "fail") {
     // Another provider is tried at once. The same one is tried again only after a backoff, or
     // after its Retry-After, which `pause` holds every worker to; after failover or circuit,
     // never for this task.
@@ -384,6 +401,7 @@ async function submitFailed(
             ),
           }
         : undefined;
+    // submitStep ends the task once the attempts are used up.
     const submitting = { ...task, status: "submitting" as const, attempts: attempt.number };
     return submitStep(deps, submitting, await currentAttempt(deps.db, task.id), backoff);
   }
@@ -393,10 +411,7 @@ async function submitFailed(
     {
       status: "failed",
       errorCode: "upstream_error",
-      errorMessage:
-        kind === "fail"
-          ? `The upstream provider rejected the task: ${failure.message}`
-          : `The upstream providers kept failing: ${failure.message}`,
+      errorMessage: `The upstream provider rejected the task: ${failure.message}`,
     },
     "worker",
   );
@@ -428,7 +443,11 @@ async function pollStep(
   }
   // Status polls count against a provider's request budget like submits (document 001).
   if (provider.limits.requestsPerMinute !== undefined) {
-    const wait = await deps.health.acquireRequest(provider.id, provider.limits.requestsPerMinute);
+    const wait = await deps.health.acquireRequest(
+      provider.id,
+      provider.limits.requestsPerMinute,
+      provider.limits.rateWindowMs,
+    );
     if (wait > 0)
       return { done: false, delayMs: Math.max(wait, nextPollDelay(polls, deps.poll, deps.random)) };
   }
@@ -496,7 +515,7 @@ async function pollStep(
 /**
  * The upstream ended the attempt failed in a way another provider may not (its own outage, a
  * failed generation it refunds): record it on the attempt and try the next provider, keeping the
- * task and its hold. With no attempts left, the task fails and is refunded.
+ * task and its hold. With no attempts or providers left, the task fails and is refunded.
  */
 async function attemptFailedUpstream(
   deps: RunTaskDeps,
@@ -505,10 +524,6 @@ async function attemptFailedUpstream(
   state: Extract<ProviderTaskState, { state: "failed" }>,
 ): Promise<Step> {
   const provider = attempt.provider;
-  if (attempt.number >= retryPolicyOf(deps).maxAttempts) {
-    await end(deps, task, outcomeOf(state)!, "poll", attempt);
-    return done;
-  }
   const recorded = await failAttempt(deps.db, {
     taskId: task.id,
     attempt: { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined },

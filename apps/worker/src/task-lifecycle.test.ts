@@ -116,7 +116,11 @@ describe("a task's journey", () => {
     const taskId = await create({ prompt: "a cat", resolution: "4K" });
     expect(await stack.waitForTask(taskId, ["succeeded", "failed", "expired"])).toBe("failed");
     const res = await stack.request("GET", `/v1/tasks/${taskId}`, { key });
-    expect(res.body).toMatchObject({ id: taskId, status: "failed", error: { code: "upstream_error" } });
+    expect(res.body).toMatchObject({
+      id: taskId,
+      status: "failed",
+      error: { code: "upstream_error" },
+    });
     expect(res.body.error.message).toContain("Generation failed");
     // nanobanana does not take the default aspect ratio (auto): aivideoapi, then kie.
     const history = await stack.request("GET", `/v1/tasks/${taskId}/history`, { key });

@@ -164,6 +164,8 @@ export async function endAttempt(
     kind?: FailureKind;
     errorCode?: string;
     errorMessage?: string;
+    /** The upstream's status, for a refused submission. */
+    upstreamStatus?: number;
     from?: AttemptState[];
     now: Date;
   },
@@ -175,6 +177,7 @@ export async function endAttempt(
       failureKind: args.kind ?? null,
       errorCode: args.errorCode ?? null,
       errorMessage: args.errorMessage ?? null,
+      upstreamStatus: args.upstreamStatus ?? null,
       ...(args.state === "rejected" ? { upstreamCost: 0, upstreamCostMicros: 0 } : {}),
       ...(args.state === "unknown" ? {} : { endedAt: args.now }),
     })
@@ -275,3 +278,12 @@ export async function failAttempt(
     return "applied";
   });
 }
+
+/** Statuses by which an upstream says it is busy (rate limit, active-task limit), not failing. */
+const BUSY_STATUSES = [409, 429];
+
+/** A submission the upstream refused only because it was busy: it does not use up the budget. */
+export const wasBusy = (attempt: Pick<TaskAttempt, "state" | "upstreamStatus">) =>
+  attempt.state === "rejected" &&
+  attempt.upstreamStatus !== null &&
+  BUSY_STATUSES.includes(attempt.upstreamStatus);

@@ -15,6 +15,7 @@ export {
   listAttempts,
   noteNotFound,
   openAttempt,
+  wasBusy,
 } from "./attempts";
 export {
   AccountNotFound,

@@ -100,8 +100,8 @@ export interface ProviderState {
 }
 
 export interface ProviderHealth {
-  /** Takes one request from the provider's per-minute budget: 0 when granted, else ms to wait. */
-  acquireRequest(providerId: string, perMinute: number): Promise<number>;
+  /** Takes one of `limit` requests per window (a minute) from the provider's budget: 0 when granted, else ms to wait. */
+  acquireRequest(providerId: string, limit: number, windowMs?: number): Promise<number>;
   /** Holds one of `max` in-flight slots for the task, for at most `leaseMs`; false when full. */
   claimSlot(providerId: string, taskId: string, max: number, leaseMs: number): Promise<boolean>;
   releaseSlot(providerId: string, taskId: string): Promise<void>;
@@ -123,11 +123,11 @@ export function createProviderHealth(
     redis.eval(script, keys.length, ...keys, ...args);
 
   return {
-    async acquireRequest(providerId, perMinute) {
+    async acquireRequest(providerId, limit, windowMs = 60_000) {
       const wait = await run(
         ACQUIRE_REQUEST,
         [key(providerId, "requests")],
-        [60_000, perMinute, randomUUID()],
+        [windowMs, limit, randomUUID()],
       );
       return Number(wait);
     },

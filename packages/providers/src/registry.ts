@@ -5,6 +5,8 @@ import { z } from "zod";
 export interface ProviderLimits {
   /** Calls per rolling minute to this provider, submits and status polls alike. */
   requestsPerMinute?: number;
+  /** The window `requestsPerMinute` counts over (default 60 s; tests shorten it). */
+  rateWindowMs?: number;
   /** Tasks submitted and not yet ended at this provider at once. */
   maxConcurrent?: number;
 }
@@ -66,6 +68,7 @@ export const providerDeclarationInput = z.strictObject({
   limits: z
     .strictObject({
       requestsPerMinute: z.number().int().positive().optional(),
+      rateWindowMs: z.number().int().min(100).max(3_600_000).optional(),
       maxConcurrent: z.number().int().positive().optional(),
     })
     .optional(),

@@ -1,5 +1,3 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ProviderError, type ProviderTaskState } from "@ripen/core";
 import {
   calculateCostResponse,
@@ -14,10 +12,8 @@ import {
   videoModelIds,
   videoStatusResponse,
 } from "@ripen/dialect-nanobanana";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ProviderFaults } from "../faults";
-import { createSandbox, type Sandbox } from "../sandbox";
-import { defaultNanobananaSettings, type NanobananaSimulatorSettings } from "./nanobanana";
+import { afterEach, describe, expect, it } from "vitest";
+import { sandboxForTests } from "../testing/harness";
 
 /**
  * Contract tests of the Nano Banana simulator (document 001) over real HTTP, mounted in the
@@ -28,43 +24,13 @@ import { defaultNanobananaSettings, type NanobananaSimulatorSettings } from "./n
  */
 const GENERATION_MS = 10_000;
 const INITIAL_CREDITS = 1_000;
-const PROVIDER = "nanobanana";
 let clockMs = Date.parse("2025-06-01T00:00:00Z");
-let server: Server;
-let baseUrl: string;
-let apiUrl: string;
-let sandbox: Sandbox;
-let settings: NanobananaSimulatorSettings;
-let faults: ProviderFaults = {};
-/** Applies `faults` (changed by a test) to the simulated provider. */
-const applyFaults = () => sandbox.setFaults(PROVIDER, faults);
-
-beforeAll(async () => {
-  sandbox = createSandbox({
-    now: () => clockMs,
-    generationMs: GENERATION_MS,
-    initialCredits: INITIAL_CREDITS,
-    providers: [{ id: PROVIDER, dialect: "nanobanana" }],
-    // Nothing random is drawn unless a test asks for a fault.
-    random: () => 0.5,
-  });
-  settings = sandbox.dialectSettings<"nanobanana">(PROVIDER);
-  server = createServer(sandbox.app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  sandbox.setPublicUrl(baseUrl);
-  apiUrl = `${baseUrl}/${PROVIDER}`;
-});
-afterAll(async () => {
-  await sandbox.close();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-beforeEach(() => {
-  Object.assign(settings, defaultNanobananaSettings());
-  faults = {};
-  applyFaults();
-  sandbox.configure({ initialCredits: INITIAL_CREDITS });
+const nanobanana = sandboxForTests("nanobanana", {
+  now: () => clockMs,
+  generationMs: GENERATION_MS,
+  initialCredits: INITIAL_CREDITS,
+  // Nothing random is drawn unless a test asks for a fault.
+  random: () => 0.5,
 });
 afterEach(() => {
   // Every test's tasks end, and every key's rate window empties, before the next test.
@@ -76,7 +42,7 @@ let keys = 0;
 const newKey = (kind = "") => `nb_sk_${kind}test_${++keys}`;
 
 async function call(method: "GET" | "POST", path: string, key: string | null, body?: unknown) {
-  const response = await fetch(`${apiUrl}${path}`, {
+  const response = await fetch(`${nanobanana.apiUrl}${path}`, {
     method,
     headers: {
       ...(key === null ? {} : { authorization: `Bearer ${key}` }),
@@ -147,7 +113,7 @@ describe("the document's examples, answered in the documented shape", () => {
       task_id: data.task_id,
       status: "completed",
       progress: 100,
-      image_url: `${baseUrl}/files/${data.task_id}.png`,
+      image_url: `${nanobanana.baseUrl}/files/${data.task_id}.png`,
       completed_at: new Date(clockMs - GENERATION_MS / 2).toISOString(),
     });
   });
@@ -176,7 +142,7 @@ describe("the document's examples, answered in the documented shape", () => {
       task_id: data.task_id,
       status: "succeeded",
       progress: 100,
-      video_url: `${baseUrl}/files/${data.task_id}.mp4`,
+      video_url: `${nanobanana.baseUrl}/files/${data.task_id}.mp4`,
       completed_at: new Date(clockMs).toISOString(),
     });
   });
@@ -361,8 +327,8 @@ describe("60 requests per minute per API key", () => {
 
   it("the client reads the 429 as retry after the asked delay", async () => {
     const key = newKey();
-    settings.requestsPerMinute = 1;
-    const client = createNanobananaClient({ baseUrl: apiUrl, apiKey: key });
+    nanobanana.settings.requestsPerMinute = 1;
+    const client = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: key });
     const { providerTaskId } = await client.submit({
       taskId: "task_1",
       upstreamModel: "nano-banana",
@@ -398,7 +364,7 @@ describe("the client, driving the simulator end to end", () => {
   }
 
   it("an image task: submit, pending → running → succeeded, every image fetchable", async () => {
-    const client = createNanobananaClient({ baseUrl: apiUrl, apiKey: newKey() });
+    const client = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: newKey() });
     const { providerTaskId } = await client.submit({
       taskId: "task_1",
       upstreamModel: "nano-banana-pro",
@@ -429,7 +395,7 @@ describe("the client, driving the simulator end to end", () => {
   });
 
   it("a video task: its result is an MP4 served as video/mp4", async () => {
-    const client = createNanobananaClient({ baseUrl: apiUrl, apiKey: newKey() });
+    const client = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: newKey() });
     const { providerTaskId } = await client.submit({
       taskId: "task_2",
       upstreamModel: "seedance-2.0",
@@ -447,7 +413,7 @@ describe("the client, driving the simulator end to end", () => {
     const done = states.at(-1)!;
     if (done.state !== "succeeded") throw new Error("not succeeded");
     const [url] = done.output.urls;
-    expect(url).toBe(`${baseUrl}/files/${providerTaskId}.mp4`);
+    expect(url).toBe(`${nanobanana.baseUrl}/files/${providerTaskId}.mp4`);
     const file = await fetch(url!);
     expect(file.status).toBe(200);
     expect(file.headers.get("content-type")).toBe("video/mp4");
@@ -456,10 +422,9 @@ describe("the client, driving the simulator end to end", () => {
   });
 
   it("a failed task reads failed with a message, fails over, and is refunded", async () => {
-    faults = { failureRate: 1 };
-    applyFaults();
+    nanobanana.setFaults({ failureRate: 1 });
     const key = newKey();
-    const client = createNanobananaClient({ baseUrl: apiUrl, apiKey: key });
+    const client = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: key });
     const { providerTaskId } = await client.submit({
       taskId: "task_3",
       upstreamModel: "kling-o3-pro",
@@ -489,7 +454,7 @@ describe("the client, driving the simulator end to end", () => {
   });
 
   it("a task the upstream does not know, or asked at the other endpoint, is not_found", async () => {
-    const client = createNanobananaClient({ baseUrl: apiUrl, apiKey: newKey() });
+    const client = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: newKey() });
     expect(await client.status("clx_nothing", "nano-banana")).toEqual({ state: "not_found" });
     const { providerTaskId } = await client.submit({
       taskId: "task_4",
@@ -499,20 +464,19 @@ describe("the client, driving the simulator end to end", () => {
     });
     expect(await client.status(providerTaskId, "veo-3.1")).toEqual({ state: "not_found" });
     // Another key's task is not found either.
-    const stranger = createNanobananaClient({ baseUrl: apiUrl, apiKey: newKey() });
+    const stranger = createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: newKey() });
     expect(await stranger.status(providerTaskId, "nano-banana")).toEqual({ state: "not_found" });
   });
 });
 
 describe("faults and refusals, in the dialect's envelope", () => {
   const submitWith = (key: string, upstreamModel = "nano-banana") =>
-    createNanobananaClient({ baseUrl: apiUrl, apiKey: key })
+    createNanobananaClient({ baseUrl: nanobanana.apiUrl, apiKey: key })
       .submit({ taskId: "t", upstreamModel, input: { prompt: "p" }, callbackUrl: null })
       .catch((e: unknown) => e as ProviderError);
 
   it("content filtered: 451 CONTENT_FILTERED, nothing charged, the task fails", async () => {
-    faults = { contentFilterRate: 1 };
-    applyFaults();
+    nanobanana.setFaults({ contentFilterRate: 1 });
     const key = newKey();
     const answer = await post("/api/v1/images/generate", key, { prompt: "p" });
     expectError(answer, 451, "CONTENT_FILTERED");
@@ -522,16 +486,14 @@ describe("faults and refusals, in the dialect's envelope", () => {
       status: 451,
       code: "CONTENT_FILTERED",
     });
-    faults = {};
-    applyFaults();
+    nanobanana.setFaults({});
     expect(
       creditsResponse.parse((await get("/api/v1/account/credits", key)).json).data.credits,
     ).toBe(INITIAL_CREDITS);
   });
 
   it("an injected 429 carries Retry-After; an injected 5xx is the documented 500", async () => {
-    faults = { rate429: 1, retryAfterSeconds: 9 };
-    applyFaults();
+    nanobanana.setFaults({ rate429: 1, retryAfterSeconds: 9 });
     const limited = await submitWith(newKey());
     expect((limited as ProviderError).options).toMatchObject({
       kind: "retry",
@@ -539,8 +501,7 @@ describe("faults and refusals, in the dialect's envelope", () => {
       code: "RATE_LIMIT_EXCEEDED",
       retryAfterMs: 9_000,
     });
-    faults = { submitFailureRate: 1 };
-    applyFaults();
+    nanobanana.setFaults({ submitFailureRate: 1 });
     const failed = await submitWith(newKey());
     expect((failed as ProviderError).options).toMatchObject({
       kind: "retry",
@@ -550,7 +511,7 @@ describe("faults and refusals, in the dialect's envelope", () => {
   });
 
   it("insufficient credits: 402, the circuit opens", async () => {
-    sandbox.configure({ initialCredits: 3 });
+    nanobanana.sandbox.configure({ initialCredits: 3 });
     const key = newKey();
     expectError(
       await post("/api/v1/videos/generate", key, { prompt: "p" }),

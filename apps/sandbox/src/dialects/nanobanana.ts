@@ -38,13 +38,15 @@ import { originOf } from "./origin";
 export interface NanobananaSimulatorSettings {
   /** Requests per key per sliding 60 s window, every endpoint counted (document: 60). */
   requestsPerMinute: number;
+  /** The window it counts over (default 60 s; tests shorten it). */
+  windowMs: number;
 }
 
 export const defaultNanobananaSettings = (): NanobananaSimulatorSettings => ({
   requestsPerMinute: 60,
+  windowMs: 60_000,
 });
 
-const WINDOW_MS = 60_000;
 
 /**
  * API keys. The document says keys look like `nb_sk_…`; anything else is 401 UNAUTHORIZED.
@@ -146,10 +148,12 @@ export function createNanobananaSimulator(
   function admit(info: KeyInfo): void {
     const now = kit.now();
     const recent = info.recent;
-    while (recent.length > 0 && recent[0]! <= now - WINDOW_MS) recent.shift();
+    const windowMs = settings.windowMs;
+    while (recent.length > 0 && recent[0]! <= now - windowMs) recent.shift();
     if (recent.length >= settings.requestsPerMinute) {
+      kit.noteFault("rate_limit_refused");
       // The oldest counted request leaves the window at oldest + 60 s (a limit of 0: a window).
-      const waitMs = (recent[0] ?? now) + WINDOW_MS - now;
+      const waitMs = (recent[0] ?? now) + windowMs - now;
       throw rateLimited(waitMs / 1000);
     }
     recent.push(now);

@@ -1,6 +1,3 @@
-import { EventEmitter } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { ProviderError } from "@ripen/core";
 import {
   createRevidClient,
@@ -10,119 +7,44 @@ import {
   parseResultJson,
   queryTaskResponse,
 } from "@ripen/dialect-revid";
-import express from "express";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ProviderFaults } from "../faults";
-import { contentTypes, renderImage } from "../images";
-import { createKit, emptyStats, type KitShared, type SimulatorKit } from "../kit";
-import { createRevidSimulator, defaultRevidSettings, type RevidSimulatorSettings } from "./revid";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { catchCallbacks, kitOf, sandboxForTests } from "../testing/harness";
+
+// Revid's wire format has no balance endpoint: balances are read from the kit the sandbox builds.
+vi.mock("../kit", async (importOriginal) => {
+  const kit = await importOriginal<typeof import("../kit")>();
+  return { ...kit, createKit: vi.fn(kit.createKit) };
+});
 
 /**
- * Contract tests of the revid simulator (document 004) over real HTTP: the document's three
- * request examples answered in the documented shape, `param` and `resultJson` as JSON strings,
- * the callback identical to the query answer, prices, errors either way (as the HTTP status or in
- * an HTTP 200), and the client driving it end to end. States follow a clock the tests move;
- * callbacks are awaited as they arrive, never slept for.
+ * Contract tests of the revid simulator (document 004) over real HTTP, mounted in the sandbox as
+ * it runs (its /files route serves the results): the document's three request examples answered
+ * in the documented shape, `param` and `resultJson` as JSON strings, the callback identical to
+ * the query answer, prices, errors either way (as the HTTP status or in an HTTP 200), and the
+ * client driving it end to end. States follow a clock the tests move; callbacks are awaited as
+ * they arrive, never slept for.
  */
 const GENERATION_MS = 10_000;
 let clockMs = 1_757_584_164_490;
-let server: Server;
-let baseUrl: string;
-let kit: SimulatorKit;
-let shared: KitShared;
-const faults: ProviderFaults = {};
-const settings: RevidSimulatorSettings = defaultRevidSettings();
-const closing = new AbortController();
 
 /** Callbacks the simulator posted (never sent anywhere: the examples name your-domain.com). */
-const callbacks: { url: string; body: unknown }[] = [];
-const callbackArrived = new EventEmitter<{ callback: [] }>();
-const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
-  callbacks.push({ url: String(url), body: JSON.parse(String(init?.body)) });
-  callbackArrived.emit("callback");
-  return new Response("ok");
-}) as typeof fetch;
-
-/** Resolves once `count` callbacks in all have arrived. */
-const callbacksArrived = (count: number) =>
-  new Promise<void>((resolve) => {
-    const check = () => {
-      if (callbacks.length < count) return;
-      callbackArrived.off("callback", check);
-      resolve();
-    };
-    callbackArrived.on("callback", check);
-    check();
-  });
-
-beforeAll(async () => {
-  shared = {
-    settings: {
-      publicUrl: undefined,
-      generationMs: GENERATION_MS,
-      failureRate: 0,
-      callbackLossRate: 0,
-      callbackDuplicateRate: 0,
-      initialCredits: 100,
-    },
-    now: () => clockMs,
-    fetch: fakeFetch,
-    tasks: new Map(),
-    timers: new Set(),
-    closing: closing.signal,
-    lifetime: () => closing.signal,
-    stats: emptyStats(),
-    events: new EventEmitter(),
-    takeQueuedSubmitFault: () => ({}),
-  };
-  let seed = 1;
-  kit = createKit(shared, "revid", faults, () => {
-    seed = (seed * 16_807) % 2_147_483_647;
-    return seed / 2_147_483_647;
-  });
-  const app = express();
-  app.use("/revid", createRevidSimulator(kit, settings));
-  // Result files, as the sandbox serves them: the task's image once it succeeded.
-  app.get("/files/:id/:name", (req, res) => {
-    const task = shared.tasks.get(req.params.id);
-    const media = task?.media;
-    if (!task || media?.kind !== "image" || kit.stateOf(task) !== "succeeded") {
-      res.status(404).end();
-      return;
-    }
-    if (req.params.name !== `0.${media.format}`) {
-      res.status(404).end();
-      return;
-    }
-    res.type(contentTypes[media.format]).send(
-      renderImage({
-        seed: task.id,
-        format: media.format,
-        resolution: media.resolution,
-        aspectRatio: media.aspectRatio as "1:1",
-      }),
-    );
-  });
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  closing.abort();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-beforeEach(() => {
-  Object.assign(settings, defaultRevidSettings());
-  for (const key of Object.keys(faults)) delete faults[key as keyof ProviderFaults];
-  callbacks.length = 0;
+const callbacks = catchCallbacks();
+const revid = sandboxForTests("revid", {
+  now: () => clockMs,
+  generationMs: GENERATION_MS,
+  initialCredits: 100,
+  fetch: callbacks.fetch,
 });
 afterEach(() => {
-  // Every test's tasks end before the next test starts, and none posts a callback into it.
+  callbacks.clear();
+  // Every test's tasks end before the next test starts (the harness cancels their callbacks).
   clockMs += GENERATION_MS * 2;
-  for (const timer of shared.timers) clearTimeout(timer);
-  shared.timers.clear();
 });
+/** A key's balance, as the simulator keeps it. */
+const balanceOf = (key: string) => {
+  const kit = kitOf("revid");
+  return kit.balance(kit.account(key));
+};
 
 let keys = 0;
 /** A fresh API key: its own account and 100 credits. */
@@ -134,7 +56,7 @@ async function call(path: string, key: string | null, body?: unknown) {
     "content-type": "application/x-www-form-urlencoded",
   };
   if (key !== null) headers["x-api-key"] = key;
-  const response = await fetch(`${baseUrl}/revid${path}`, {
+  const response = await fetch(`${revid.apiUrl}${path}`, {
     method: "POST",
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -205,7 +127,7 @@ describe("the document's request examples", () => {
       expect(answer.status).toBe(200);
       const parsed = createTaskResponse.parse(answer.json);
       expect(parsed).toEqual({ code: 200, msg: "success", data: { taskId: expect.any(String) } });
-      expect(kit.balance(kit.account(key))).toBe(100 - price);
+      expect(balanceOf(key)).toBe(100 - price);
     });
   }
 
@@ -213,7 +135,7 @@ describe("the document's request examples", () => {
     const key = newKey();
     const answer = await call("/paid/banana/pro/create", key, nanoBananaProExample);
     expect(createTaskResponse.parse(answer.json).code).toBe(200);
-    expect(kit.balance(kit.account(key))).toBe(75);
+    expect(balanceOf(key)).toBe(75);
   });
 
   it("the query answer: waiting, then success with param and resultJson as JSON strings", async () => {
@@ -252,7 +174,7 @@ describe("the document's request examples", () => {
     });
     expect(parseParam(done.param)).toEqual(parseParam(waiting.data.param));
     expect(parseResultJson(done.resultJson)).toEqual({
-      resultUrls: [`${baseUrl}/files/${taskId}/0.png`],
+      resultUrls: [`${revid.baseUrl}/files/${taskId}.png`],
     });
   });
 
@@ -276,34 +198,33 @@ describe("the document's request examples", () => {
 
 describe("callbacks", () => {
   it("posts a body identical to the query answer to callBackUrl when the task ends", async () => {
-    faults.generationMs = 20;
+    revid.setFaults({ generationMs: 20 });
     const key = newKey();
     const taskId = await createdTaskId(key, nanoBananaExample);
-    await callbacksArrived(1);
-    expect(callbacks).toHaveLength(1);
-    expect(callbacks[0]!.url).toBe("https://your-domain.com/api/callback");
-    const body = queryTaskResponse.parse(callbacks[0]!.body);
+    await callbacks.arrived(1);
+    expect(callbacks.list).toHaveLength(1);
+    expect(callbacks.list[0]!.url).toBe("https://your-domain.com/api/callback");
+    const body = queryTaskResponse.parse(callbacks.list[0]!.body);
     expect(body.data.state).toBe("success");
-    expect(callbacks[0]!.body).toEqual((await query(key, taskId)).json);
-    expect(createRevidClient({ baseUrl, apiKey: key }).parseCallback(body)).toMatchObject({
+    expect(callbacks.list[0]!.body).toEqual((await query(key, taskId)).json);
+    expect(createRevidClient({ baseUrl: revid.apiUrl, apiKey: key }).parseCallback(body)).toMatchObject({
       providerTaskId: taskId,
       state: "succeeded",
-      output: { urls: [`${baseUrl}/files/${taskId}/0.png`] },
+      output: { urls: [`${revid.baseUrl}/files/${taskId}.png`] },
     });
   });
 
   it("posts failures too, and sends nothing without callBackUrl", async () => {
-    faults.generationMs = 20;
-    faults.failureRate = 1;
+    revid.setFaults({ generationMs: 20, failureRate: 1 });
     const key = newKey();
     const { callBackUrl: _, ...withoutCallback } = nanoBananaExample;
     const silent = await createdTaskId(key, withoutCallback);
     const failed = await createdTaskId(key, nanoBananaExample);
-    await callbacksArrived(1);
-    expect(callbacks.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual([
+    await callbacks.arrived(1);
+    expect(callbacks.list.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual([
       failed,
     ]);
-    expect(callbacks[0]!.body).toEqual((await query(key, failed)).json);
+    expect(callbacks.list[0]!.body).toEqual((await query(key, failed)).json);
     clockMs += 20;
     expect(queryTaskResponse.parse((await query(key, silent)).json).data.state).toBe("fail");
   });
@@ -319,11 +240,11 @@ describe("errors", () => {
   });
 
   it("errorsAsHttp200: the same envelope in an HTTP 200, which the client still classifies", async () => {
-    settings.errorsAsHttp200 = true;
+    revid.settings.errorsAsHttp200 = true;
     const answer = await create(null, nanoBananaProExample);
     expect(answer.status).toBe(200);
     expect(errorEnvelope.parse(answer.json).code).toBe(401);
-    const error = await createRevidClient({ baseUrl: `${baseUrl}/revid`, apiKey: "invalid" })
+    const error = await createRevidClient({ baseUrl: revid.apiUrl, apiKey: "invalid" })
       .submit({ taskId: "t", upstreamModel: "nano-banana-pro", input: {}, callbackUrl: null })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
@@ -337,11 +258,11 @@ describe("errors", () => {
       input: { prompt: "a banana", resolution },
     });
     await createdTaskId(key, pro("4K"));
-    expect(kit.balance(kit.account(key))).toBe(65);
+    expect(balanceOf(key)).toBe(65);
     await createdTaskId(key, pro("1K"));
-    expect(kit.balance(kit.account(key))).toBe(40);
+    expect(balanceOf(key)).toBe(40);
     await createdTaskId(key, pro("2K"));
-    expect(kit.balance(kit.account(key))).toBe(15);
+    expect(balanceOf(key)).toBe(15);
     const short = await create(key, pro("1K"));
     expect(short.status).toBe(402);
     expect(errorEnvelope.parse(short.json).code).toBe(402);
@@ -349,15 +270,14 @@ describe("errors", () => {
 
   it("a failed task is refunded; its failCode says whether the content was refused", async () => {
     const key = newKey();
-    faults.failureRate = 1;
+    revid.setFaults({ failureRate: 1 });
     const failed = await createdTaskId(key, nanoBananaExample);
-    faults.failureRate = 0;
-    faults.contentFilterRate = 1;
+    revid.setFaults({ contentFilterRate: 1 });
     const refused = await createdTaskId(key, nanoBananaExample);
-    expect(kit.balance(kit.account(key))).toBe(84);
+    expect(balanceOf(key)).toBe(84);
     clockMs += GENERATION_MS;
-    expect(kit.balance(kit.account(key))).toBe(100);
-    const client = createRevidClient({ baseUrl: `${baseUrl}/revid`, apiKey: key });
+    expect(balanceOf(key)).toBe(100);
+    const client = createRevidClient({ baseUrl: revid.apiUrl, apiKey: key });
     const data = queryTaskResponse.parse((await query(key, failed)).json).data;
     expect(data).toMatchObject({ state: "fail", failCode: "500", resultJson: null });
     expect(await client.status(failed, "google/nano-banana")).toMatchObject({ kind: "failover" });
@@ -381,7 +301,7 @@ describe("errors", () => {
     const unknown = await create(key, { model: "google/veo3", input: { prompt: "a" } });
     expect(unknown.status).toBe(404);
     expect((await query(key, "no-such-task")).status).toBe(404);
-    expect(kit.balance(kit.account(key))).toBe(100);
+    expect(balanceOf(key)).toBe(100);
   });
 
   it("another key's task is not found", async () => {
@@ -391,12 +311,10 @@ describe("errors", () => {
   });
 
   it("injected 429 carries Retry-After, 5xx is the document's 500", async () => {
-    faults.rate429 = 1;
-    faults.retryAfterSeconds = 9;
+    revid.setFaults({ rate429: 1, retryAfterSeconds: 9 });
     const limited = await create(newKey(), nanoBananaExample);
     expect([limited.status, limited.headers.get("retry-after")]).toEqual([429, "9"]);
-    faults.rate429 = 0;
-    faults.rate5xx = 1;
+    revid.setFaults({ rate5xx: 1 });
     const broken = await create(newKey(), nanoBananaExample);
     expect(errorEnvelope.parse(broken.json).code).toBe(500);
   });
@@ -405,7 +323,7 @@ describe("errors", () => {
 describe("the client, end to end", () => {
   it("submits, polls until success, and fetches the image", async () => {
     const key = newKey();
-    const client = createRevidClient({ baseUrl: `${baseUrl}/revid`, apiKey: key });
+    const client = createRevidClient({ baseUrl: revid.apiUrl, apiKey: key });
     const { providerTaskId } = await client.submit({
       taskId: "task_1",
       upstreamModel: "nano-banana-pro",
@@ -416,7 +334,7 @@ describe("the client, end to end", () => {
     clockMs += GENERATION_MS;
     const done = await client.status(providerTaskId, "nano-banana-pro");
     if (done.state !== "succeeded") throw new Error(`not succeeded: ${done.state}`);
-    expect(done.output.urls).toEqual([`${baseUrl}/files/${providerTaskId}/0.jpg`]);
+    expect(done.output.urls).toEqual([`${revid.baseUrl}/files/${providerTaskId}.jpg`]);
     expect(done.output.metadata).toMatchObject({
       model: "nano-banana-pro",
       costTime: GENERATION_MS,
@@ -425,13 +343,13 @@ describe("the client, end to end", () => {
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/jpeg");
     expect((await image.arrayBuffer()).byteLength).toBeGreaterThan(0);
-    expect(kit.balance(kit.account(key))).toBe(65);
+    expect(balanceOf(key)).toBe(65);
   });
 
   it("an unknown task reads as not_found", async () => {
-    const client = createRevidClient({ baseUrl: `${baseUrl}/revid`, apiKey: newKey() });
+    const client = createRevidClient({ baseUrl: revid.apiUrl, apiKey: newKey() });
     expect(await client.status("no-such-task", "nano-banana-pro")).toEqual({ state: "not_found" });
-    settings.errorsAsHttp200 = true;
+    revid.settings.errorsAsHttp200 = true;
     expect(await client.status("no-such-task", "nano-banana-pro")).toEqual({ state: "not_found" });
   });
 });

@@ -1,9 +1,10 @@
 /**
- * A worker in a process of its own, for tests that kill it with SIGKILL mid-operation. Settings
- * come from the environment the test passes; it prints "ready" once it takes jobs.
+ * A worker in a process of its own, for tests that kill it with SIGKILL mid-operation or run
+ * several workers at once. Settings come from the environment the test passes (TEST_PROVIDERS:
+ * the provider declarations as JSON, default the registry's); it prints "ready" once it takes jobs.
  */
 import { createDb } from "@ripen/db";
-import { buildProviders } from "@ripen/providers";
+import { buildProviders, defaultProviders } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
 import { startWorker } from "../worker";
@@ -20,7 +21,11 @@ await startWorker({
   db: db.db,
   connection: redis,
   prefix: setting("QUEUE_PREFIX"),
-  providers: buildProviders({}, setting("SANDBOX_URL")),
+  providers: buildProviders({}, setting("SANDBOX_URL"), {
+    declarations: process.env.TEST_PROVIDERS
+      ? JSON.parse(process.env.TEST_PROVIDERS)
+      : defaultProviders,
+  }),
   logger: pino({ level: "silent" }),
   callbackBaseUrl: setting("CALLBACKS_URL"),
   callbackSecret: setting("CALLBACK_SECRET"),

@@ -50,6 +50,11 @@ export const taskAttempts = pgTable(
     failureKind: failureKindEnum("failure_kind"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
+    /**
+     * The upstream's status for a refused submission (a body code for dialects that answer
+     * errors as HTTP 200). 409 and 429 mean busy: such attempts do not use up the task's budget.
+     */
+    upstreamStatus: integer("upstream_status"),
     /** Consecutive polls that found the upstream task missing. */
     notFoundCount: integer("not_found_count").notNull().default(0),
     result: jsonb("result").$type<AttemptResult>(),
