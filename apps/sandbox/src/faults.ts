@@ -53,9 +53,8 @@ export function parseSandboxFaults(text: string | undefined): SandboxFaults {
   const parsed = sandboxFaults.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(
-      `SANDBOX_FAULTS ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
-    );
+    const where = issue?.path.length ? ` ${issue.path.join(".")}` : "";
+    throw new Error(`SANDBOX_FAULTS${where}: ${issue?.message ?? "invalid"}`);
   }
   return parsed.data;
 }

@@ -304,9 +304,7 @@ export function createKit(
         fault = { type: "content_filtered" };
       }
       if (fault) countFault(fault.type);
-      const hang = !fault && roll(faults.timeoutRate);
-      if (hang) countFault("timeout");
-      return { fault, hang };
+      return { fault, hang: !fault && roll(faults.timeoutRate) };
     },
 
     noteFault: countFault,
@@ -317,6 +315,8 @@ export function createKit(
         await sleep(plan.stallMs, undefined, { signal: shared.closing }).catch(() => {});
       }
       if (!plan.hang) return;
+      // Counted here, once the call was served: one that failed instead was answered at once.
+      countFault("timeout");
       await new Promise<void>((resolve) => {
         if (shared.closing.aborted) resolve();
         else shared.closing.addEventListener("abort", () => resolve(), { once: true });

@@ -1,11 +1,23 @@
+import { execFile } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import express from "express";
 import { decode as decodeJpeg } from "jpeg-js";
 import { PNG } from "pngjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, type SandboxOptions, type StartedSandbox, startSandbox } from "./index";
+import {
+  createSandbox,
+  type ProviderFaults,
+  parseSandboxFaults,
+  type SandboxOptions,
+  type StartedSandbox,
+  startSandbox,
+} from "./index";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PNG_SIGNATURE = "89504e470d0a1a0a";
@@ -91,7 +103,10 @@ type ProviderId = "aivideoapi" | "nanobanana" | "kie" | "revid";
 
 /** A minimal create at one of the default providers, in its dialect. */
 async function createAt(base: string, provider: ProviderId): Promise<Reply> {
-  const request = {
+  const requests: Record<
+    ProviderId,
+    { path: string; headers: Record<string, string>; body: unknown }
+  > = {
     aivideoapi: {
       path: "/v1/images/generations",
       headers: { authorization: "Bearer sk-test" },
@@ -112,7 +127,8 @@ async function createAt(base: string, provider: ProviderId): Promise<Reply> {
       headers: { "x-api-key": "revid-test" },
       body: { model: "google/nano-banana", input: { prompt: "a" } },
     },
-  }[provider];
+  };
+  const request = requests[provider];
   const response = await fetch(`${base}/${provider}${request.path}`, {
     method: "POST",
     headers: { ...request.headers, "content-type": "application/json" },
@@ -718,7 +734,9 @@ describe("restart, stalls and observation", () => {
     // Counted: an injected 429, an unknown model, a task found, a task not found.
     sandbox.failNextSubmits(1, 429);
     await call(url, "POST", "/v1/images/generations", { body });
-    await call(url, "POST", "/v1/images/generations", { body: { ...body, model: "nano-banana-9" } });
+    await call(url, "POST", "/v1/images/generations", {
+      body: { ...body, model: "nano-banana-9" },
+    });
     await call(url, "GET", `/v1/tasks/${taskId}`);
     await call(url, "GET", "/v1/tasks/397ce9f2-c04e-4244-ac33-3af19a7cc297");
     // Neither a create nor a query.
@@ -843,5 +861,359 @@ describe("mounting", () => {
     expect((await call(url, "GET", `/v1/tasks/${after}`)).body.output.urls).toEqual([
       `https://cdn.example/files/${after}.jpg`,
     ]);
+  });
+});
+
+describe("SANDBOX_FAULTS: faults per provider", () => {
+  const body = { model: "nano-banana-2", input: { prompt: "a" } };
+  const post = (url: string) => call(url, "POST", "/v1/images/generations", { body });
+  const UNKNOWN_TASK = "397ce9f2-c04e-4244-ac33-3af19a7cc297";
+
+  it("submitFailureRate 1 fails every create at that provider; the others still serve", async () => {
+    const { url, sandbox } = await start({
+      initialCredits: 100,
+      faults: { aivideoapi: { submitFailureRate: 1 } },
+    });
+    for (let i = 0; i < 3; i++) {
+      expectEnvelope(await post(url), 503, "upstream_error", "upstream_error");
+    }
+    expect(await credits(url)).toBe(100);
+    for (const provider of ["nanobanana", "kie", "revid"] as const) {
+      expect((await createAt(url, provider)).status).toBe(200);
+    }
+    expect(sandbox.stats.byProvider.aivideoapi).toEqual({
+      ...NO_CALLS,
+      submitCalls: 3,
+      faults: { server_error: 3 },
+    });
+    expect(sandbox.stats).toMatchObject({
+      created: 3,
+      submitCalls: 6,
+      faults: { server_error: 3 },
+    });
+    for (const provider of ["nanobanana", "kie", "revid"]) {
+      expect(sandbox.stats.byProvider[provider]).toEqual({
+        ...NO_CALLS,
+        created: 1,
+        submitCalls: 1,
+      });
+    }
+
+    // setFaults moves it at runtime: kie refuses (with its document's 500), aivideoapi serves.
+    sandbox.setFaults("aivideoapi", {});
+    sandbox.setFaults("kie", { submitFailureRate: 1 });
+    await createTask(url, body);
+    const refused = await createAt(url, "kie");
+    expect(refused.status).toBe(500);
+    expect(refused.body).toMatchObject({ code: 500, data: null });
+    expect(sandbox.stats.byProvider.kie!.faults).toEqual({ server_error: 1 });
+  });
+
+  it("setFaults refuses an unknown provider and a rate above 1", () => {
+    const sandbox = createSandbox();
+    expect(() => sandbox.setFaults("nowhere", {})).toThrow(/nowhere/);
+    expect(() => sandbox.setFaults("kie", { rate429: 2 })).toThrow(/rate429/);
+  });
+
+  it("rate429 answers creates and queries 429 with Retry-After", async () => {
+    const { url, sandbox } = await start({
+      faults: { aivideoapi: { rate429: 1, retryAfterSeconds: 7 } },
+    });
+    const limited = await post(url);
+    expectEnvelope(limited, 429, "rate_limit_exceeded", "rate_limit_error");
+    expect(limited.headers.get("retry-after")).toBe("7");
+    const query = await call(url, "GET", `/v1/tasks/${UNKNOWN_TASK}`);
+    expectEnvelope(query, 429, "rate_limit_exceeded", "rate_limit_error");
+    expect(query.headers.get("retry-after")).toBe("7");
+    expect(sandbox.stats.byProvider.aivideoapi).toEqual({
+      ...NO_CALLS,
+      submitCalls: 1,
+      statusCalls: 1,
+      faults: { rate_limited: 2 },
+    });
+    // Retry-After defaults to 1 s; another provider is not limited.
+    sandbox.setFaults("aivideoapi", { rate429: 1 });
+    expect((await post(url)).headers.get("retry-after")).toBe("1");
+    expect((await createAt(url, "revid")).status).toBe(200);
+  });
+
+  it("latencyMs holds every answer of that provider, and only of that one", async () => {
+    const { url } = await start({ faults: { aivideoapi: { latencyMs: [300, 300] } } });
+    const answered: string[] = [];
+    const started = performance.now();
+    const [slow, fast] = await Promise.all([
+      post(url).then((res) => {
+        answered.push("aivideoapi");
+        return { res, elapsed: performance.now() - started };
+      }),
+      createAt(url, "kie").then((res) => {
+        answered.push("kie");
+        return res;
+      }),
+    ]);
+    expect([slow.res.status, fast.status]).toEqual([200, 200]);
+    expect(slow.elapsed).toBeGreaterThanOrEqual(290);
+    expect(answered).toEqual(["kie", "aivideoapi"]);
+    // Queries wait as long.
+    const queried = performance.now();
+    expect((await call(url, "GET", `/v1/tasks/${slow.res.body.data.taskId}`)).status).toBe(200);
+    expect(performance.now() - queried).toBeGreaterThanOrEqual(290);
+  });
+
+  it("timeoutRate 1 never answers a create, yet the task exists and is charged", async () => {
+    const { url, sandbox } = await start({
+      initialCredits: 100,
+      faults: { aivideoapi: { timeoutRate: 1 } },
+    });
+    const created = once(sandbox.events, "created");
+    const unanswered = fetch(`${url}/aivideoapi/v1/images/generations`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-test", "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(200),
+    });
+    await expect(unanswered).rejects.toMatchObject({ name: "TimeoutError" });
+    const [{ taskId, provider }] = await created;
+    expect(provider).toBe("aivideoapi");
+    expect(sandbox.stats).toMatchObject({ created: 1, submitCalls: 1, faults: { timeout: 1 } });
+    const info = await fetch(`${url}/_sandbox/tasks/${taskId}`);
+    expect(info.status).toBe(200);
+    expect(await info.json()).toMatchObject({ id: taskId, provider: "aivideoapi" });
+    // Once the provider answers again, the task is there and was charged.
+    sandbox.setFaults("aivideoapi", {});
+    expect((await call(url, "GET", `/v1/tasks/${taskId}`)).status).toBe(200);
+    expect(await credits(url)).toBe(100 - 16);
+  });
+
+  it("contentFilterRate 1 refuses every create as sensitive content, charging nothing", async () => {
+    const { url, sandbox } = await start({
+      initialCredits: 100,
+      faults: { aivideoapi: { contentFilterRate: 1 } },
+    });
+    const refused = await post(url);
+    // Document 000: a 503 upstream_error "may happen when the input contains sensitive or
+    // prohibited content".
+    expectEnvelope(refused, 503, "upstream_error", "upstream_error");
+    expect(refused.body.error.message).toMatch(/sensitive or prohibited content/);
+    expect(await credits(url)).toBe(100);
+    expect(sandbox.stats.byProvider.aivideoapi).toEqual({
+      ...NO_CALLS,
+      submitCalls: 1,
+      faults: { content_filtered: 1 },
+    });
+  });
+
+  it("a provider's failureRate overrides the sandbox's", async () => {
+    const clock = manualClock();
+    const { url } = await start({
+      now: clock.now,
+      failureRate: 1,
+      faults: { aivideoapi: { failureRate: 0 } },
+    });
+    const taskId = await createTask(url, body);
+    const atKie = await createAt(url, "kie");
+    clock.advance(30);
+    expect((await call(url, "GET", `/v1/tasks/${taskId}`)).body.status).toBe("completed");
+    // Where no provider fault says otherwise, the sandbox's rate applies.
+    const record = await fetch(
+      `${url}/kie/api/v1/jobs/recordInfo?taskId=${atKie.body.data.taskId}`,
+      { headers: { authorization: "Bearer kie-test" } },
+    );
+    expect(((await record.json()) as { data: { state: string } }).data.state).toBe("fail");
+  });
+
+  it("callback loss and duplicates per provider, over the sandbox's settings", async () => {
+    const receiver = await startReceiver();
+    // The sandbox loses every callback, except aivideoapi's, which it sends twice.
+    const { url, sandbox } = await start({
+      callbackLossRate: 1,
+      faults: { aivideoapi: { callbackLossRate: 0, callbackDuplicateRate: 1 } },
+    });
+    const twice = await createTask(url, { ...body, callback_url: receiver.url });
+    const [first, second] = await receiver.next(2);
+    expect(first!.body).toMatchObject({ id: twice, status: "completed" });
+    expect(second!.body).toEqual(first!.body);
+
+    sandbox.setFaults("aivideoapi", { callbackLossRate: 1 });
+    const lost = await createTask(url, { ...body, callback_url: receiver.url });
+    // Same generation time, created later: its callback is due after the lost one's.
+    sandbox.setFaults("aivideoapi", { callbackLossRate: 0 });
+    const marker = await createTask(url, { ...body, callback_url: receiver.url });
+    await receiver.next(3);
+    expect(receiver.deliveries.map((d) => (d.body as { id: string }).id)).toEqual([
+      twice,
+      twice,
+      marker,
+    ]);
+    expect(lost).not.toBe(marker);
+    expect(sandbox.stats).toMatchObject({ created: 3, callbacksSent: 3, callbacksLost: 1 });
+  });
+
+  it("callbackDelayMs holds a callback after its task ended", async () => {
+    const receiver = await startReceiver();
+    const { url, sandbox } = await start({
+      generationMs: 30,
+      faults: { aivideoapi: { callbackDelayMs: [300, 300] } },
+    });
+    const before = performance.now();
+    const delayed = await createTask(url, { ...body, callback_url: receiver.url });
+    sandbox.setFaults("aivideoapi", {});
+    // Created later with the same generation time, yet called back first.
+    const prompt = await createTask(url, { ...body, callback_url: receiver.url });
+    const [first, second] = await receiver.next(2);
+    expect(first!.body).toMatchObject({ id: prompt, status: "completed" });
+    expect(second!.body).toMatchObject({ id: delayed, status: "completed" });
+    expect(second!.at - before).toBeGreaterThanOrEqual(30 + 300 - 5);
+    expect(second!.body).toEqual((await call(url, "GET", `/v1/tasks/${delayed}`)).body);
+  });
+
+  describe("determinism", () => {
+    const faulty = (seed?: number): ProviderFaults => ({
+      ...(seed === undefined ? {} : { seed }),
+      rate429: 0.2,
+      rate5xx: 0.2,
+      submitFailureRate: 0.2,
+      contentFilterRate: 0.2,
+      failureRate: 0.5,
+    });
+
+    /** 40 creates at aivideoapi (with a kie create after each if asked), then a query of each task. */
+    async function run(seed: number | undefined, options: { kieBetween?: boolean } = {}) {
+      const clock = manualClock();
+      const { url, sandbox } = await start({
+        now: clock.now,
+        faults: { aivideoapi: faulty(seed), kie: faulty(seed) },
+      });
+      const creates: number[] = [];
+      const taskIds: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await post(url);
+        creates.push(res.status);
+        if (res.status === 200) taskIds.push(res.body.data.taskId);
+        if (options.kieBetween) await createAt(url, "kie");
+      }
+      clock.advance(30);
+      const outcomes: (string | number)[] = [];
+      for (const taskId of taskIds) {
+        const res = await call(url, "GET", `/v1/tasks/${taskId}`);
+        outcomes.push(res.status === 200 ? res.body.status : res.status);
+      }
+      await sandbox.close();
+      return { creates, outcomes, faults: sandbox.stats.byProvider.aivideoapi!.faults };
+    }
+
+    it("the same seed and calls inject the same faults; another seed, others", async () => {
+      const first = await run(42);
+      const again = await run(42);
+      const other = await run(43);
+      expect(again).toEqual(first);
+      // Every kind of fault was drawn, and tasks both succeeded and failed.
+      expect(Object.keys(first.faults).sort()).toEqual([
+        "content_filtered",
+        "rate_limited",
+        "server_error",
+      ]);
+      expect(first.outcomes).toContain("completed");
+      expect(first.outcomes).toContain("failed");
+      expect(other.faults).not.toEqual(first.faults);
+      expect(other.creates).not.toEqual(first.creates);
+    });
+
+    it("without a seed, each provider's is derived from its id", async () => {
+      expect(await run(undefined)).toEqual(await run(undefined));
+    });
+
+    it("calls at another provider do not move a provider's draws", async () => {
+      expect(await run(42, { kieBetween: true })).toEqual(await run(42));
+    });
+  });
+});
+
+describe("parseSandboxFaults", () => {
+  it("reads an unset or empty value as no faults, a valid one as given", () => {
+    expect(parseSandboxFaults(undefined)).toEqual({});
+    expect(parseSandboxFaults("")).toEqual({});
+    const faults = {
+      kie: { seed: 7, rate429: 0.1, retryAfterSeconds: 3, latencyMs: [10, 20] },
+      aivideoapi: { callbackLossRate: 1, callbackDelayMs: [0, 500], generationMs: 0 },
+    };
+    expect(parseSandboxFaults(JSON.stringify(faults))).toEqual(faults);
+  });
+
+  it("refuses what is wrong, naming it", () => {
+    const errorOf = (text: string) => {
+      try {
+        parseSandboxFaults(text);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${text}`);
+    };
+    expect(errorOf('{"kie": {"rate429": 0.1')).toBe("SANDBOX_FAULTS is not valid JSON");
+    expect(errorOf('{"kie": {"lossRate": 0.1}}')).toMatch(
+      /^SANDBOX_FAULTS kie: Unrecognized key: "lossRate"/,
+    );
+    expect(errorOf('{"kie": {"callbackLossRate": 1.5}}')).toMatch(
+      /^SANDBOX_FAULTS kie\.callbackLossRate: .*<=1/,
+    );
+    expect(errorOf('{"revid": {"rate429": -0.1}}')).toMatch(
+      /^SANDBOX_FAULTS revid\.rate429: .*>=0/,
+    );
+    expect(errorOf('{"kie": {"latencyMs": [500, 10]}}')).toMatch(
+      /^SANDBOX_FAULTS kie\.latencyMs: must be \[min, max\]/,
+    );
+    expect(errorOf('{"kie": 0.5}')).toMatch(/^SANDBOX_FAULTS kie: .*expected object/);
+  });
+});
+
+const execFileAsync = promisify(execFile);
+
+describe("video results", () => {
+  it("serves a real MP4: video/mp4, an ftyp box, one h264 stream", async () => {
+    const clock = manualClock();
+    const { url } = await start({ now: clock.now, generationMs: 1_000 });
+    const key = "nb_sk_test";
+    const created = await fetch(`${url}/nanobanana/api/v1/videos/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "A cat walking in a garden", model_id: "veo-3.1-fast" }),
+    });
+    expect(created.status).toBe(200);
+    const taskId = ((await created.json()) as { data: { task_id: string } }).data.task_id;
+    clock.advance(1_000);
+    const status = await fetch(`${url}/nanobanana/api/v1/videos/status?task_id=${taskId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const { data } = (await status.json()) as { data: { status: string; video_url: string } };
+    expect(data).toMatchObject({ status: "succeeded", video_url: `${url}/files/${taskId}.mp4` });
+
+    const file = await fetchBytes(data.video_url);
+    expect(file.status).toBe(200);
+    expect(file.type).toBe("video/mp4");
+    // An ISO base media file starts with its ftyp box: size, then the type.
+    expect(file.bytes.subarray(4, 8).toString("latin1")).toBe("ftyp");
+    expect(file.bytes.readUInt32BE(0)).toBeGreaterThanOrEqual(16);
+
+    const dir = await mkdtemp(join(tmpdir(), "sandbox-video-"));
+    try {
+      const path = join(dir, "result.mp4");
+      await writeFile(path, file.bytes);
+      const probe = await execFileAsync("ffprobe", [
+        "-v",
+        "error",
+        "-show_entries",
+        "stream=codec_name",
+        "-of",
+        "csv=p=0",
+        path,
+      ]).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return null; // no ffprobe on PATH: that part is skipped
+        throw error;
+      });
+      if (probe === null) console.warn("ffprobe not on PATH: the MP4's codec was not checked");
+      else expect(probe.stdout.trim()).toBe("h264");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

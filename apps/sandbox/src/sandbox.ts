@@ -213,12 +213,20 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const providers = options.providers ?? defaultProviders;
   const faultsOf = new Map<string, ProviderFaults>();
   const dialectSettings = new Map<string, unknown>();
+  const reseed = new Map<string, (seed: number) => void>();
+  const knownProvider = (provider: string) => {
+    if (!faultsOf.has(provider)) throw new RangeError(`no simulated provider '${provider}'`);
+  };
   for (const { id, dialect } of providers) {
     // Mutable in place, so setFaults() reaches the simulator already mounted.
     const faults: ProviderFaults = { ...options.faults?.[id] };
     faultsOf.set(id, faults);
-    const random = options.random ?? seededRandom(faults.seed ?? seedOf(id));
-    const kit = createKit(shared, id, faults, random);
+    // Reseeded by setFaults() when it names a seed, as SANDBOX_FAULTS would have.
+    let draw = options.random ?? seededRandom(faults.seed ?? seedOf(id));
+    reseed.set(id, (seed) => {
+      if (!options.random) draw = seededRandom(seed);
+    });
+    const kit = createKit(shared, id, faults, () => draw());
     stats.byProvider[id] = kit.stats;
     const own = defaultSettingsOf[dialect]();
     dialectSettings.set(id, own);
@@ -294,13 +302,19 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       if (changes.initialCredits !== undefined) settings.initialCredits = changes.initialCredits;
     },
     setFaults(provider, faults) {
-      const current = faultsOf.get(provider);
-      if (!current) throw new RangeError(`no simulated provider '${provider}'`);
-      const parsed = providerFaults.parse(faults);
+      knownProvider(provider);
+      const current = faultsOf.get(provider)!;
+      const parsed = providerFaults.safeParse(faults);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new RangeError(`faults of ${provider}: ${issue?.path.join(".")} ${issue?.message}`);
+      }
       for (const key of Object.keys(current)) delete current[key as keyof ProviderFaults];
-      Object.assign(current, parsed);
+      Object.assign(current, parsed.data);
+      reseed.get(provider)!(parsed.data.seed ?? seedOf(provider));
     },
     failNextSubmits(count, status = 503, provider = "aivideoapi") {
+      knownProvider(provider);
       if (![429, 500, 503].includes(status)) {
         throw new RangeError(`status must be 429, 500 or 503, got ${status}`);
       }
@@ -311,6 +325,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       for (let i = 0; i < count; i++) queueOf(provider).faults.push(fault);
     },
     stallNextSubmits(count, ms, provider = "aivideoapi") {
+      knownProvider(provider);
       if (!(Number.isInteger(count) && count >= 0 && Number.isFinite(ms) && ms >= 0)) {
         throw new RangeError(`count and ms must be non-negative, got ${count} and ${ms}`);
       }

@@ -433,9 +433,9 @@ describe("callbacks (callBackUrl: the Kie family's field, not shown by document 
     // Both end at once, in order: by the time the second task's callback arrives, the first
     // one's would have been sent.
     await callbacks.arrived(1);
-    expect(callbacks.list.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual([
-      heard,
-    ]);
+    expect(callbacks.list.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual(
+      [heard],
+    );
     expect(silent).not.toBe(heard);
   });
 });

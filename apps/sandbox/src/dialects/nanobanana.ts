@@ -47,7 +47,6 @@ export const defaultNanobananaSettings = (): NanobananaSimulatorSettings => ({
   windowMs: 60_000,
 });
 
-
 /**
  * API keys. The document says keys look like `nb_sk_…`; anything else is 401 UNAUTHORIZED.
  * Chosen for the simulator (the document gives no way to tell): a key starting

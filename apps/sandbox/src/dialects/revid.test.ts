@@ -207,7 +207,9 @@ describe("callbacks", () => {
     const body = queryTaskResponse.parse(callbacks.list[0]!.body);
     expect(body.data.state).toBe("success");
     expect(callbacks.list[0]!.body).toEqual((await query(key, taskId)).json);
-    expect(createRevidClient({ baseUrl: revid.apiUrl, apiKey: key }).parseCallback(body)).toMatchObject({
+    expect(
+      createRevidClient({ baseUrl: revid.apiUrl, apiKey: key }).parseCallback(body),
+    ).toMatchObject({
       providerTaskId: taskId,
       state: "succeeded",
       output: { urls: [`${revid.baseUrl}/files/${taskId}.png`] },
@@ -221,9 +223,9 @@ describe("callbacks", () => {
     const silent = await createdTaskId(key, withoutCallback);
     const failed = await createdTaskId(key, nanoBananaExample);
     await callbacks.arrived(1);
-    expect(callbacks.list.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual([
-      failed,
-    ]);
+    expect(callbacks.list.map((c) => (c.body as { data: { taskId: string } }).data.taskId)).toEqual(
+      [failed],
+    );
     expect(callbacks.list[0]!.body).toEqual((await query(key, failed)).json);
     clockMs += 20;
     expect(queryTaskResponse.parse((await query(key, silent)).json).data.state).toBe("fail");
