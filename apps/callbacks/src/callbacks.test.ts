@@ -294,7 +294,7 @@ describe("provider callbacks", () => {
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
   });
 
-  it("refunds on a failed callback and ignores progress callbacks", async () => {
+  it("ends the attempt, not the task, on a failed callback; ignores progress callbacks", async () => {
     const { taskId, providerTaskId } = await runningTask();
     const progress = await post(taskId, {
       id: providerTaskId,
@@ -303,19 +303,34 @@ describe("provider callbacks", () => {
     });
     expect(progress.status).toBe(200);
     expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
-    const failed = await post(taskId, {
+    const failedBody = {
       id: providerTaskId,
       status: "failed",
       model: "nano-banana-2",
       error: { code: "upstream_error", message: "Image generation failed" },
-    });
+    };
+    const failed = await post(taskId, failedBody);
     expect(failed.status).toBe(200);
-    const task = await findTask(stack.db.db, taskId);
-    expect(task?.status).toBe("failed");
+    expect(await failed.json()).toMatchObject({ outcome: "applied" });
+    // The upstream refunds its failure; another provider gets the task, which keeps its hold.
+    expect((await findTask(stack.db.db, taskId))?.status).toBe("running");
+    const [attempt] = await stack.db.db
+      .select()
+      .from(taskAttempts)
+      .where(eq(taskAttempts.taskId, taskId));
+    expect(attempt).toMatchObject({
+      state: "failed",
+      failureKind: "failover",
+      errorCode: "upstream_error",
+      upstreamCost: 0,
+    });
     const kinds = (
       await stack.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId))
     ).map((e) => e.kind);
-    expect(kinds.sort()).toEqual(["hold", "release"]);
+    expect(kinds).toEqual(["hold"]);
+    // Its job was woken to open the next attempt.
+    expect(await stack.taskQueue.queue.getJob(taskId)).toBeDefined();
+    expect(await (await post(taskId, failedBody)).json()).toMatchObject({ outcome: "duplicate" });
   });
 
   it("keeps the ledger invariants", async () => {

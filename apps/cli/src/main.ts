@@ -5,12 +5,21 @@
  */
 import { parseArgs } from "node:util";
 import { loadEnv, sharedEnv } from "@ripen/config";
-import { createAccount, DomainError, getCredits, grantCredits } from "@ripen/core";
+import {
+  createAccount,
+  DomainError,
+  getCredits,
+  grantCredits,
+  marginByProvider,
+} from "@ripen/core";
 import { createDb, type DbHandle, ensureDatabase, migrateDatabase } from "@ripen/db";
 
 const USAGE = `Usage:
   npm run -s ripen -- account create --name NAME [--credits N] [--json]
   npm run -s ripen -- credits grant ACCOUNT_ID N [--json]
+  npm run -s ripen -- report margin [--since ISO_DATE] [--credit-usd 0.005] [--json]
+      per provider: attempts, what the upstream charged (its credits and USD), what clients
+      paid for the tasks it completed, and the margin (a Ripen credit worth --credit-usd)
 
 Uses DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/ripen) and applies
 pending migrations first.`;
@@ -22,6 +31,8 @@ const options = {
   name: { type: "string" },
   credits: { type: "string" },
   json: { type: "boolean", default: false },
+  since: { type: "string" },
+  "credit-usd": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -111,6 +122,41 @@ async function main(argv: string[]): Promise<void> {
       } else {
         console.log(
           `Granted ${credits} credits to ${accountId}: balance ${now.balance}, held ${now.held}, available ${now.available}.`,
+        );
+      }
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+
+  if (group === "report" && command === "margin") {
+    if (rest.length > 0) throw new UsageError(`Unexpected arguments: ${rest.join(" ")}`);
+    const since = values.since === undefined ? new Date(0) : new Date(values.since);
+    if (Number.isNaN(since.getTime()))
+      throw new UsageError(`--since must be a date, got '${values.since}'.`);
+    const creditUsd = values["credit-usd"] === undefined ? 0.005 : Number(values["credit-usd"]);
+    if (!(creditUsd > 0)) throw new UsageError("--credit-usd must be a positive number.");
+    const db = await openDatabase();
+    try {
+      const rows = (await marginByProvider(db.db, since)).map((row) => {
+        const chargedUsd = row.chargedCredits * creditUsd;
+        return { ...row, chargedUsd, marginUsd: chargedUsd - row.upstreamUsd };
+      });
+      if (values.json) {
+        console.log(JSON.stringify(rows));
+      } else {
+        console.table(
+          rows.map((r) => ({
+            provider: r.provider,
+            attempts: r.attempts,
+            succeeded: r.succeeded,
+            "upstream credits": r.upstreamCredits,
+            "upstream $": r.upstreamUsd.toFixed(4),
+            "charged credits": r.chargedCredits,
+            "charged $": r.chargedUsd.toFixed(4),
+            "margin $": r.marginUsd.toFixed(4),
+          })),
         );
       }
     } finally {

@@ -1,3 +1,4 @@
+import { marginByProvider } from "@ripen/core";
 import { terminalTaskStatuses } from "@ripen/db";
 import { defaultProviders, type ProviderDeclaration } from "@ripen/providers";
 import { startTestStack, type TestStack } from "@ripen/testkit";
@@ -55,6 +56,44 @@ describe("failover", () => {
     ]);
     expect(stack.sandbox.stats.byProvider.aivideoapi!.created).toBe(0);
     expect(stack.sandbox.stats.byProvider.kie!.created).toBe(1);
+    // What each upstream charged beside what the client paid: the refused attempt cost nothing.
+    expect(await marginByProvider(stack.db.db, new Date(0))).toEqual([
+      {
+        provider: "aivideoapi",
+        attempts: 1,
+        succeeded: 0,
+        upstreamCredits: 0,
+        upstreamUsd: 0,
+        chargedCredits: 0,
+      },
+      {
+        provider: "kie",
+        attempts: 1,
+        succeeded: 1,
+        upstreamCredits: 16,
+        upstreamUsd: 0.08,
+        chargedCredits: 16,
+      },
+    ]);
+  });
+
+  it("moves on when the upstream's callback says the generation failed", async () => {
+    const { stack, key } = await start();
+    // nano-banana-pro: revid is cheaper (25 of its credits, $0.09) than nanobanana (6, $0.12).
+    stack.sandbox.setFaults("revid", { failureRate: 1 });
+    const { status, attempts } = await createAndFinish(stack, key, {
+      model: "nano-banana-pro",
+      input: { prompt: "a paper boat" },
+    });
+    expect(status).toBe("succeeded");
+    expect(attempts).toMatchObject([
+      { number: 1, provider: "revid", state: "failed", failure_kind: "failover" },
+      { number: 2, provider: "nanobanana", state: "succeeded" },
+    ]);
+    const { rows } = await stack.db.pool.query(
+      "select outcome from provider_callbacks where provider = 'revid'",
+    );
+    expect(rows).toEqual([{ outcome: "applied" }]);
   });
 
   it("skips a provider whose circuit is open without calling it", async () => {

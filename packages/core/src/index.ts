@@ -33,6 +33,7 @@ export {
 export { isIdOf, newId } from "./ids";
 export { type Credits, getCredits, grantCredits, resolveHold } from "./ledger";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
+export { marginByProvider, type ProviderMargin } from "./margin";
 export {
   type AnyModelSpec,
   httpUrl,
