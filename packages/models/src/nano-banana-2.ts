@@ -62,7 +62,7 @@ export const nanoBanana2: ModelSpec<AivideoapiInput, ByResolution> = {
 
 type LiteInput = Omit<AivideoapiInput, "output_format"> & { output_format?: never };
 
-/** Nano Banana 2 Lite (document 002): 1K only, served by aivideoapi alone. */
+/** Nano Banana 2 Lite (document 002): 1K only; aivideoapi, and kie ("served through the Kie jobs API"). */
 export const nanoBanana2Lite: ModelSpec<LiteInput, { "1K": number }> = {
   id: "nano-banana-2-lite",
   kind: "image",
@@ -74,6 +74,11 @@ export const nanoBanana2Lite: ModelSpec<LiteInput, { "1K": number }> = {
   routes: [
     {
       dialect: "aivideoapi",
+      upstreamModel: "nano-banana-2-lite",
+      translate: ({ output_format: _omitted, ...input }) => input,
+    },
+    {
+      dialect: "kie",
       upstreamModel: "nano-banana-2-lite",
       translate: ({ output_format: _omitted, ...input }) => input,
     },

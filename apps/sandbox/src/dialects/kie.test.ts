@@ -175,6 +175,36 @@ describe("document 003's examples", () => {
   });
 });
 
+describe("nano-banana-2-lite, which document 002 says is served through the Kie jobs API", () => {
+  const lite = (input: Record<string, unknown>) => ({ model: "nano-banana-2-lite", input });
+
+  it("takes document 002's editing example, charges its 10 credits, and returns a jpg", async () => {
+    const key = newKey();
+    const before = kit().balance(kit().account(key));
+    const taskId = await createdTaskId(
+      key,
+      lite({
+        prompt: "Transform this product photo into a clean studio advertisement",
+        image_urls: ["https://example.com/product.png"],
+        aspect_ratio: "4:5",
+      }),
+    );
+    expect(kit().balance(kit().account(key))).toBe(before - 10);
+    clockMs += GENERATION_MS;
+    const data = recordInfoResponse.parse((await recordInfo(key, taskId)).json).data;
+    expect(data).toMatchObject({ model: "nano-banana-2-lite", state: "success" });
+    expect(parseResultJson(data)?.resultUrls[0]).toMatch(/\.jpg$/);
+  });
+
+  it.each([
+    ["2K", { prompt: "x", resolution: "2K" }],
+    ["output_format", { prompt: "x", output_format: "png" }],
+    ["11 images", { prompt: "x", image_urls: Array(11).fill("https://example.com/a.png") }],
+  ])("refuses %s with a 422, as document 002 limits it", async (_name, input) => {
+    expectError(await create(newKey(), lite(input)), 422);
+  });
+});
+
 describe("errors, in the document's codes and the {code, msg, data: null} envelope", () => {
   it("answers each documented code the simulator can meet", async () => {
     const key = newKey();

@@ -5,11 +5,13 @@ import {
   documentedModels,
   isKieModel,
   type KieBackend,
+  type KieInput,
   type RecordInfoData,
   type TaskState,
   WireError,
 } from "@ripen/dialect-kie";
 import type { Request, Router } from "express";
+import type { z } from "zod";
 import type { InjectedFault, SimAccount, SimTask, SimulatorKit, TaskFailure } from "../kit";
 import { originOf } from "./origin";
 
@@ -122,7 +124,10 @@ export function createKieSimulator(
       if (plan.fault && plan.fault.type !== "content_filtered") throw wireErrorOf(plan.fault);
 
       if (!isKieModel(request.model)) throw new ModelNotFound(request.model);
-      const input = parseInput(documentedModels[request.model], request.input);
+      const input: KieInput = parseInput(
+        documentedModels[request.model] as z.ZodType<KieInput>,
+        request.input,
+      );
       const cost = documentedCost(request.model, input);
       if (cost === undefined) throw new WireError(422, "This input has no price.");
 
@@ -139,7 +144,8 @@ export function createKieSimulator(
         model: request.model,
         media: {
           kind: "image",
-          format: input.output_format,
+          // Lite takes no output_format; document 002's example result is a jpg.
+          format: "output_format" in input ? input.output_format : "jpg",
           resolution: input.resolution,
           aspectRatio: input.aspect_ratio,
         },

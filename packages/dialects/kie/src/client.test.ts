@@ -401,7 +401,10 @@ describe("JSON strings and prices", () => {
     expect(documentedCost(model, { resolution: "2K" })).toBe(24);
     expect(documentedCost(model, { resolution: "4K" })).toBe(36);
     expect(documentedCost(model, { resolution: "8K" })).toBeUndefined();
-    expect(documentedCost("nano-banana-2-lite", {})).toBeUndefined();
+    // Document 002's price for the lite model it serves through the kie jobs API.
+    expect(documentedCost("nano-banana-2-lite", {})).toBe(10);
+    expect(documentedCost("nano-banana-2-lite", { resolution: "2K" })).toBeUndefined();
+    expect(documentedCost("nano-banana-2", {})).toBeUndefined();
     expect(documentedCost("__proto__", {})).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { oneOf, promptText } from "@ripen/core";
+import { httpUrl, oneOf, promptText } from "@ripen/core";
 import { z } from "zod";
 
 /** Document 003, "Input Parameters": the aspect ratios nano-banana-2-text-to-image accepts. */
@@ -40,15 +40,27 @@ export const nanoBanana2TextToImageInput = z.strictObject({
 export type NanoBanana2TextToImageInput = z.infer<typeof nanoBanana2TextToImageInput>;
 
 /**
- * The dialect's documented models and their input schemas. Document 002 says nano-banana-2-lite
- * is "served through the Kie jobs API", but shows it only on aivideoapi's endpoints under that
- * name; the Kie document (003) lists this one model, so this is all a Kie upstream is asked for.
+ * nano-banana-2-lite, which document 002 says is "served through the Kie jobs API": its fields
+ * and limits are that document's (1K only, up to 10 image URLs, no output_format).
  */
+export const nanoBanana2LiteInput = z.strictObject({
+  prompt: promptText(20_000),
+  aspect_ratio: oneOf(aspectRatios).default("auto"),
+  resolution: oneOf(["1K"], " for nano-banana-2-lite").default("1K"),
+  image_urls: z
+    .array(httpUrl(), { error: "must be an array of URLs" })
+    .max(10, "accepts at most 10 URLs for nano-banana-2-lite")
+    .optional(),
+});
+export type NanoBanana2LiteInput = z.infer<typeof nanoBanana2LiteInput>;
+
+/** The dialect's documented models (documents 003 and 002) and their input schemas. */
 export const documentedModels = {
   "nano-banana-2-text-to-image": nanoBanana2TextToImageInput,
+  "nano-banana-2-lite": nanoBanana2LiteInput,
 } as const;
 export type KieModel = keyof typeof documentedModels;
-export type KieInput = NanoBanana2TextToImageInput;
+export type KieInput = NanoBanana2TextToImageInput | NanoBanana2LiteInput;
 
 export const isKieModel = (model: string): model is KieModel =>
   Object.hasOwn(documentedModels, model);

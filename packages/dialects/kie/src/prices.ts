@@ -7,6 +7,8 @@ import type { DocumentedCost } from "@ripen/core";
 export const documentedPrices: Record<string, Partial<Record<string, number>>> = {
   // not documented: assumed (see ASSUMED above).
   "nano-banana-2-text-to-image": { "1K": 16, "2K": 24, "4K": 36 },
+  // Document 002: 10 credits.
+  "nano-banana-2-lite": { "1K": 10 },
 };
 
 /** The price of a request in the dialect's fields (resolution defaults to 1K, as documented). */

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ModelNotFound, parseInput, TaskNotFound } from "@ripen/core";
 import express from "express";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { documentedModels, isKieModel } from "./models";
 import { createKieRouter, type KieBackend } from "./router";
 import { type CreateTaskRequest, envelope } from "./schemas";
@@ -22,7 +23,7 @@ beforeAll(async () => {
     async createTask(_principal, request) {
       if (request.model === "boom") throw new Error("backend bug");
       if (!isKieModel(request.model)) throw new ModelNotFound(request.model);
-      parseInput(documentedModels[request.model], request.input);
+      parseInput(documentedModels[request.model] as z.ZodType, request.input);
       created.push(request);
       return { taskId: "task_1" };
     },
