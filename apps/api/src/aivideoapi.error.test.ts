@@ -219,6 +219,77 @@ describe("documented validation limits", () => {
   });
 });
 
+describe("the other models' inputs, and the video endpoint", () => {
+  const createVideo = (body: unknown) =>
+    stack.request("POST", "/v1/videos/generations", { key, body });
+  const video = (model: string, input: Record<string, unknown>) => ({
+    model,
+    input: { prompt: "a cat running", ...input },
+  });
+  const invalidVideos: Array<[string, unknown, RegExp]> = [
+    ["a duration veo does not offer", video("veo-3.1", { duration: 7 }), /4, 6, 8/],
+    ["a resolution sora-2 does not offer", video("sora-2", { resolution: "1080p" }), /720p/],
+    ["an aspect ratio wan-2.5 does not offer", video("wan-2.5", { aspect_ratio: "1:1" }), /16:9/],
+    ["audio on a silent model", video("grok-video", { generate_audio: true }), /no audio/],
+    [
+      "audio off on an always-audio model",
+      video("sora-2-pro", { generate_audio: false }),
+      /always/,
+    ],
+    ["a duration as text", video("veo-3.1-fast", { duration: "8" }), /'input.duration'/],
+    ["an image model", { model: "nano-banana-2", input: { prompt: "x" } }, /POST \/v1\/images/],
+    ["an unknown field", video("kling-o3-pro", { fps: 24 }), /'input.fps' is not a recognized/],
+  ];
+  it.each(invalidVideos)("400 invalid_request: %s", async (_name, body, message) => {
+    const before = await taskCount();
+    const res = await createVideo(body);
+    expectError(res, 400, "invalid_request", "invalid_request_error");
+    expect(res.body.error.message).toMatch(message);
+    expect(await taskCount()).toBe(before);
+  });
+
+  it("400 for a video model sent to the image endpoint, naming the right one", async () => {
+    const res = await create({ model: "veo-3.1", input: { prompt: "x" } });
+    expectError(res, 400, "invalid_request", "invalid_request_error");
+    expect(res.body.error.message).toContain("POST /v1/videos/generations");
+  });
+
+  it("404 model_not_found for an unknown video model", async () => {
+    expectError(
+      await createVideo(video("veo-4", {})),
+      404,
+      "model_not_found",
+      "invalid_request_error",
+    );
+  });
+
+  it.each([
+    ["nano-banana", { num_images: 5 }, /1 to 4/],
+    ["nano-banana", { quality: "ultra" }, /standard, hd/],
+    ["nano-banana-edit", {}, /'input.image_urls' is required/],
+    ["nano-banana-pro", { image_urls: urls(9) }, /at most 8/],
+    ["seedream4", { aspect_ratio: "21:9" }, /'input.aspect_ratio'/],
+  ])("400 invalid_request: %s with %j", async (model, input, message) => {
+    const res = await create({ model, input: { prompt: "x", ...input } });
+    expectError(res, 400, "invalid_request", "invalid_request_error");
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  it("prices a video as document 001 does, and holds it", async () => {
+    const res = await createVideo(video("veo-3.1-fast", { duration: 8, generate_audio: true }));
+    expect(res.status).toBe(200);
+    const [task] = await stack.db.db.select().from(tasks).where(eq(tasks.id, res.body.data.taskId));
+    expect(task).toMatchObject({ model: "veo-3.1-fast", price: 30, status: "queued" });
+    expect(task!.input).toEqual({
+      prompt: "a cat running",
+      duration: 8,
+      resolution: "720p",
+      aspect_ratio: "16:9",
+      generate_audio: true,
+    });
+  });
+});
+
 describe("authentication and ownership", () => {
   it("401 invalid_api_key without a key, with a malformed one, or an unknown one", async () => {
     for (const presented of [undefined, "not-a-key", "sk-unknown0000000000000000"]) {

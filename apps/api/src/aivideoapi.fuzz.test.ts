@@ -92,13 +92,11 @@ async function fuzz(target: FuzzTarget): Promise<FuzzRun> {
 const statusesBelow500 = (run: FuzzRun) => Object.keys(run.statuses).map(Number);
 
 describe(`${CASES_PER_ENDPOINT} seeded mutations per endpoint`, () => {
-  it("POST /v1/images/generations: no 5xx, errors in the envelope, a row only when accepted", async () => {
-    const before = await taskCount();
-    const run = await fuzz({
-      method: "POST",
-      path: "/v1/images/generations",
-      headers: { authorization: `Bearer ${key}` },
-      body: {
+  const creates: [string, string, unknown][] = [
+    [
+      "/v1/images/generations",
+      "nano-banana-2",
+      {
         model: "nano-banana-2",
         input: {
           prompt: "A cute cat wearing sunglasses",
@@ -109,19 +107,75 @@ describe(`${CASES_PER_ENDPOINT} seeded mutations per endpoint`, () => {
         },
         callback_url: "https://client.example/hooks/ripen",
       },
+    ],
+    [
+      "/v1/images/generations",
+      "nano-banana-pro",
+      {
+        model: "nano-banana-pro",
+        input: {
+          prompt: "A paper boat",
+          resolution: "4K",
+          aspect_ratio: "4:5",
+          num_images: 2,
+          quality: "hd",
+          image_urls: ["https://example.com/a.png"],
+        },
+      },
+    ],
+    [
+      "/v1/videos/generations",
+      "veo-3.1-fast",
+      {
+        model: "veo-3.1-fast",
+        input: {
+          prompt: "A cat walking in a garden",
+          duration: 8,
+          resolution: "1080p",
+          aspect_ratio: "9:16",
+          generate_audio: true,
+          image_url: "https://example.com/first-frame.png",
+          negative_prompt: "blurry",
+        },
+        callback_url: "https://client.example/hooks/ripen",
+      },
+    ],
+  ];
+  it.each(creates)(
+    "POST %s (%s): no 5xx, errors in the envelope, a row only when accepted",
+    async (path, _model, body) => {
+      const before = await taskCount();
+      const run = await fuzz({
+        method: "POST",
+        path,
+        headers: { authorization: `Bearer ${key}` },
+        body,
+      });
+      expect(run.failures.slice(0, 20)).toEqual([]);
+      expect(Math.max(...statusesBelow500(run))).toBeLessThan(500);
+      // Each accepted create wrote its row and a rejected one wrote none.
+      expect(await taskCount()).toBe(before + run.created.length);
+      const rows = await stack.db.db
+        .select({ n: count() })
+        .from(tasks)
+        .where(inArray(tasks.id, run.created.length ? run.created : ["none"]));
+      expect(rows[0]!.n).toBe(run.created.length);
+      // The mutations reach validation and beyond, not just the front door.
+      expect(run.statuses[200]).toBeGreaterThan(0);
+      expect(run.statuses[400]).toBeGreaterThan(CASES_PER_ENDPOINT / 2);
+    },
+    180_000,
+  );
+
+  it("GET /v1/tasks/:taskId/history: no 5xx, errors in the envelope", async () => {
+    const run = await fuzz({
+      method: "GET",
+      path: `/v1/tasks/${taskId}/history`,
+      headers: { authorization: `Bearer ${key}` },
     });
     expect(run.failures.slice(0, 20)).toEqual([]);
     expect(Math.max(...statusesBelow500(run))).toBeLessThan(500);
-    // Each accepted create wrote its row and a rejected one wrote none.
-    expect(await taskCount()).toBe(before + run.created.length);
-    const rows = await stack.db.db
-      .select({ n: count() })
-      .from(tasks)
-      .where(inArray(tasks.id, run.created.length ? run.created : ["none"]));
-    expect(rows[0]!.n).toBe(run.created.length);
-    // The mutations reach validation and beyond, not just the front door.
     expect(run.statuses[200]).toBeGreaterThan(0);
-    expect(run.statuses[400]).toBeGreaterThan(CASES_PER_ENDPOINT / 2);
   }, 180_000);
 
   it("GET /v1/tasks/:taskId: no 5xx, errors in the envelope", async () => {

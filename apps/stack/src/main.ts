@@ -169,6 +169,7 @@ async function run(): Promise<void> {
   const demo = await ensureDemoAccount(db.db, keyFile);
   const relativeKeyFile = path.relative(process.cwd(), keyFile) || keyFile;
 
+  const idWidth = Math.max(...providers.list.map((p) => p.id.length));
   const lines = [
     "",
     "Ripen is running (all services in one process; Ctrl+C stops it)",
@@ -179,7 +180,7 @@ async function run(): Promise<void> {
       : "  Sandbox    disabled (SANDBOX_ENABLED=false)",
     ...providers.list.map(
       (p, i) =>
-        `  ${i === 0 ? "Providers" : "         "}  ${p.id.padEnd(11)}${p.dialect.padEnd(11)}→ ${p.sandbox ? `sandbox ${sandboxUrl}${sandboxMountOf(p.id)}` : p.baseUrl}`,
+        `  ${i === 0 ? "Providers" : "         "}  ${p.id.padEnd(idWidth)} ${p.dialect.padEnd(11)}→ ${p.sandbox ? `sandbox ${sandboxUrl}${sandboxMountOf(p.id)}` : p.baseUrl}`,
     ),
     `  Worker     concurrency ${env.WORKER_CONCURRENCY}, queue prefix ${env.QUEUE_PREFIX}`,
     `  Postgres   ${redactUrl(postgres.url)}${postgres.embedded ? "   (embedded, data in .data/postgres)" : ""}`,

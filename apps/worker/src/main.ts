@@ -50,7 +50,7 @@ await runService(
     });
 
     // A provider without its URL and key goes to a sandbox on this host (as `npm start` runs it).
-    const sandboxUrl = `http://127.0.0.1:${env.SANDBOX_PORT}`;
+    const sandboxUrl = env.SANDBOX_URL ?? `http://127.0.0.1:${env.SANDBOX_PORT}`;
     const providers = buildProviders(process.env, sandboxUrl, { declarations });
     for (const provider of providers.list) {
       if (provider.sandbox)

@@ -90,6 +90,8 @@ export const workerServiceEnv = workerEnv
   .extend({
     /** The standalone worker's /healthz and /readyz (the stack serves them on the API). */
     WORKER_HEALTH_PORT: port(3002),
+    /** Where providers without a URL and key are simulated; default http://127.0.0.1:{SANDBOX_PORT}. */
+    SANDBOX_URL: httpUrl.optional(),
   });
 
 export const stackEnv = apiEnv

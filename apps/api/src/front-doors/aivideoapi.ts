@@ -3,6 +3,7 @@ import {
   type Clock,
   getCredits,
   getTaskForAccount,
+  InvalidRequest,
   isDatabaseUnavailable,
   isIdOf,
   listAttempts,
@@ -94,10 +95,17 @@ export interface FrontDoorDeps {
 /** The aivideoapi dialect served over Ripen's own accounts, tasks and ledger. */
 export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Principal> {
   async function create(principal: Principal, request: CreateTaskRequest, kind: ModelKind) {
+    const model = getModel(request.model);
+    if (model.kind !== kind) {
+      throw new InvalidRequest(
+        `'model' ${model.id} is ${model.kind === "video" ? "a video" : "an image"} model: create it with POST /v1/${model.kind}s/generations.`,
+        "model",
+      );
+    }
     const task = await deps.tasks.create({
       accountId: principal.accountId,
       apiKeyId: principal.keyId,
-      model: getModel(request.model, kind),
+      model,
       input: request.input,
       callbackUrl: request.callback_url ?? null,
       now: deps.clock.now(),
