@@ -123,11 +123,14 @@ describe("failover", () => {
 
 describe("passing failures", () => {
   it("honours Retry-After: the same provider is not called again before it", async () => {
-    const { stack, key } = await start();
+    // Without kie, aivideoapi alone serves nano-banana-2-lite.
+    const { stack, key } = await start({
+      providers: defaultProviders.filter((p) => p.id !== "kie"),
+    });
     stack.sandbox.failNextSubmits(1, 429); // Retry-After: 1
     const { status, attempts } = await createAndFinish(stack, key, {
       model: "nano-banana-2-lite",
-      input: { prompt: "only aivideoapi serves lite" },
+      input: { prompt: "only aivideoapi serves lite here" },
     });
     expect(status).toBe("succeeded");
     expect(attempts).toMatchObject([

@@ -203,11 +203,8 @@ async function submitStep(
 
   const spec = getModel(task.model);
   const candidates = candidateRoutes(spec, task.input, deps.providers);
-  const { ranked, excluded } = rankRoutes(
-    candidates,
-    await deps.health.states(candidates.map((c) => c.provider.id)),
-    history,
-  );
+  const states = await deps.health.states(candidates.map((c) => c.provider.id));
+  const { ranked, excluded } = rankRoutes(candidates, states, history);
   if (ranked.length === 0) {
     const outcome: TaskOutcome =
       candidates.length === 0
@@ -225,7 +222,6 @@ async function submitStep(
     return done;
   }
 
-  const states = await deps.health.states(ranked.map((c) => c.provider.id));
   const firstUsable = ranked.find((choice) => waitFor(choice, states) === 0);
   if (backoff && (!firstUsable || firstUsable.provider.id === backoff.provider)) {
     return { done: false, delayMs: backoff.delayMs };

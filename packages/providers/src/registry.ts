@@ -30,8 +30,8 @@ export interface ProviderDeclaration {
  * `RIPEN_PROVIDERS`, no code change. Credit values: aivideoapi's document prices 16 credits at
  * $0.08; revid's 25 credits at about $0.09. Kie and nanobanana give no dollar figure: kie is
  * assumed to match aivideoapi (document 002 says that API is served through the kie jobs API),
- * and a nanobanana credit is taken as $0.02, which prices nano-banana-2 (4 of its credits) the
- * same as aivideoapi does (16 at $0.005).
+ * and a nanobanana credit is taken as $0.04, the scale its VEO 3.1 Fast table and its one-credit
+ * nano-banana image imply against those models' public list prices.
  */
 export const defaultProviders: readonly ProviderDeclaration[] = [
   { id: "aivideoapi", dialect: "aivideoapi", priority: 100, creditUsd: 0.005, limits: {} },
@@ -39,7 +39,7 @@ export const defaultProviders: readonly ProviderDeclaration[] = [
     id: "nanobanana",
     dialect: "nanobanana",
     priority: 100,
-    creditUsd: 0.02,
+    creditUsd: 0.04,
     // Document 001 allows 60 per minute per key; 55 leaves room for the clocks of the two sides
     // disagreeing on where a minute starts.
     limits: { requestsPerMinute: 55 },
