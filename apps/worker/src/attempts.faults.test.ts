@@ -2,12 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { findTask } from "@ripen/core";
 import { ledgerEntries, taskAttempts, terminalTaskStatuses } from "@ripen/db";
-import {
-  ledgerViolations,
-  startTestStack,
-  TEST_CALLBACK_SECRET,
-  type TestStack,
-} from "@ripen/testkit";
+import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { killWorker, spawnWorker } from "./testing/worker-process";

@@ -7,7 +7,6 @@ import {
   currentAttempt,
   endAttempt,
   expiredOutcome,
-  type FailureKind,
   failAttempt,
   findTask,
   isActiveStatus,

@@ -1,6 +1,6 @@
 import type { AnyModelSpec, FailureKind, Route } from "@ripen/core";
+import type { Provider, Providers } from "./build";
 import type { ProviderState } from "./health";
-import type { Provider, Providers } from "./index";
 
 /** One way to serve a task: a provider, its route for the model, and the request in its terms. */
 export interface RouteChoice {

@@ -91,7 +91,6 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-  // biome-ignore lint/suspicious/noExplicitAny: a wire answer, checked by the documented schemas
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(`${aivideoapi.apiUrl}${path}`, {
     method,
