@@ -1,4 +1,5 @@
 import { invalidFromZod } from "@ripen/core";
+import { authenticateRequests, bearerToken } from "@ripen/dialect-kit";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { toWireError, WireError } from "./errors";
 import {
@@ -37,31 +38,16 @@ export function createAivideoapiRouter<Principal>(
   options: RouterOptions = {},
 ): Router {
   const router = express.Router();
-  const principals = new WeakMap<Request, Principal>();
-
-  router.use(async (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      const header = req.get("authorization") ?? "";
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match)
-        throw new WireError(
-          "invalid_api_key",
-          "Missing API key. Send 'Authorization: Bearer sk-…'.",
-        );
-      const principal = await backend.authenticate(match[1]!, req);
-      if (principal === null)
-        throw new WireError("invalid_api_key", "API key is invalid, disabled, or deleted.");
-      principals.set(req, principal);
-      next();
-    } catch (error) {
-      next(error);
-    }
+  const principalOf = authenticateRequests(router, {
+    keyOf: (req) => bearerToken(req.get("authorization")),
+    authenticate: (apiKey, req) => backend.authenticate(apiKey, req),
+    missing: () =>
+      new WireError("invalid_api_key", "Missing API key. Send 'Authorization: Bearer sk-…'."),
+    refused: () => new WireError("invalid_api_key", "API key is invalid, disabled, or deleted."),
   });
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: clients that forget the header still get a useful answer.
   router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
-
-  const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
   const createRequestOf = (req: Request): CreateTaskRequest => {
     if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {

@@ -1,5 +1,11 @@
 import { invalidFromZod, isStorableText } from "@ripen/core";
-import { bearerToken, isPlainObject } from "@ripen/dialect-kit";
+import {
+  authenticateRequests,
+  bearerToken,
+  type ErrorsAsHttp200,
+  isPlainObject,
+  readErrorsAsHttp200,
+} from "@ripen/dialect-kit";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { toWireError, WireError } from "./errors";
 import {
@@ -29,7 +35,7 @@ export interface RouterOptions {
    * (default false: the code is the HTTP status too). A function is read on every error, so a
    * simulator can switch it at runtime.
    */
-  errorsAsHttp200?: boolean | (() => boolean);
+  errorsAsHttp200?: ErrorsAsHttp200;
   onUnexpectedError?: (error: unknown, req: Request) => void;
 }
 
@@ -41,31 +47,16 @@ export function createKieRouter<Principal>(
   options: RouterOptions = {},
 ): Router {
   const router = express.Router();
-  const principals = new WeakMap<Request, Principal>();
-  const errorsAsHttp200 = () =>
-    typeof options.errorsAsHttp200 === "function"
-      ? options.errorsAsHttp200()
-      : options.errorsAsHttp200 === true;
-
-  router.use(async (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      const apiKey = bearerToken(req.get("authorization"));
-      if (apiKey === null) {
-        throw new WireError(401, "Missing API key. Send 'Authorization: Bearer YOUR_API_KEY'.");
-      }
-      const principal = await backend.authenticate(apiKey, req);
-      if (principal === null) throw new WireError(401);
-      principals.set(req, principal);
-      next();
-    } catch (error) {
-      next(error);
-    }
+  const principalOf = authenticateRequests(router, {
+    keyOf: (req) => bearerToken(req.get("authorization")),
+    authenticate: (apiKey, req) => backend.authenticate(apiKey, req),
+    missing: () =>
+      new WireError(401, "Missing API key. Send 'Authorization: Bearer YOUR_API_KEY'."),
+    refused: () => new WireError(401),
   });
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: clients that forget the header still get a useful answer.
   router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
-
-  const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
   router.post("/api/v1/jobs/createTask", async (req, res) => {
     if (!isPlainObject(req.body)) throw new WireError(400, "Request body must be a JSON object.");
@@ -95,7 +86,7 @@ export function createKieRouter<Principal>(
     const { code, body, headers, unexpected } = toWireError(error);
     if (unexpected) options.onUnexpectedError?.(error, req);
     res
-      .status(errorsAsHttp200() ? 200 : code)
+      .status(readErrorsAsHttp200(options.errorsAsHttp200) ? 200 : code)
       .set(headers)
       .json(body);
   });

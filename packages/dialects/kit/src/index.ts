@@ -1,4 +1,10 @@
 export {
+  authenticateRequests,
+  type ErrorsAsHttp200,
+  type RequestAuthentication,
+  readErrorsAsHttp200,
+} from "./server";
+export {
   createUpstreamHttp,
   kindOfNetworkError,
   kindOfStatus,

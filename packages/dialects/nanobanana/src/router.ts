@@ -1,5 +1,5 @@
 import { InvalidRequest, invalidFromZod, isStorableText, TaskNotFound } from "@ripen/core";
-import { bearerToken, isPlainObject } from "@ripen/dialect-kit";
+import { authenticateRequests, bearerToken, isPlainObject } from "@ripen/dialect-kit";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { z } from "zod";
 import { toWireError, WireError } from "./errors";
@@ -73,30 +73,17 @@ export function createNanobananaRouter<Principal>(
   options: RouterOptions = {},
 ): Router {
   const router = express.Router();
-  const principals = new WeakMap<Request, Principal>();
-
-  router.use(async (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      const apiKey = bearerToken(req.get("authorization"));
-      if (apiKey === null) {
-        throw new WireError(
-          "UNAUTHORIZED",
-          "Missing API key. Send 'Authorization: Bearer nb_sk_…'.",
-        );
-      }
-      const principal = await backend.authenticate(apiKey, req);
-      if (principal === null) throw new WireError("UNAUTHORIZED", "Invalid API key.");
-      principals.set(req, principal);
-      next();
-    } catch (error) {
-      next(error);
-    }
+  const principalOf = authenticateRequests(router, {
+    keyOf: (req) => bearerToken(req.get("authorization")),
+    authenticate: (apiKey, req) => backend.authenticate(apiKey, req),
+    missing: () =>
+      new WireError("UNAUTHORIZED", "Missing API key. Send 'Authorization: Bearer nb_sk_…'."),
+    refused: () => new WireError("UNAUTHORIZED", "Invalid API key."),
   });
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: clients that forget the header still get a useful answer.
   router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
 
-  const principalOf = (req: Request): Principal => principals.get(req) as Principal;
   const ok = (res: Response, data: unknown) => res.status(200).json({ success: true, data });
 
   router.post("/api/v1/images/generate", async (req, res) => {

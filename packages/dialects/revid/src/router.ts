@@ -1,5 +1,10 @@
 import { invalidFromZod, isStorableText } from "@ripen/core";
-import { isPlainObject } from "@ripen/dialect-kit";
+import {
+  authenticateRequests,
+  type ErrorsAsHttp200,
+  isPlainObject,
+  readErrorsAsHttp200,
+} from "@ripen/dialect-kit";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { toWireError, WireError } from "./errors";
 import {
@@ -35,7 +40,7 @@ export interface RouterOptions {
    * do (default false: the code is the HTTP status too). A function is read on every error, so a
    * simulator can switch it at runtime.
    */
-  errorsAsHttp200?: boolean | (() => boolean);
+  errorsAsHttp200?: ErrorsAsHttp200;
   onUnexpectedError?: (error: unknown, req: Request) => void;
 }
 
@@ -47,25 +52,12 @@ export function createRevidRouter<Principal>(
   options: RouterOptions = {},
 ): Router {
   const router = express.Router();
-  const principals = new WeakMap<Request, Principal>();
-  const errorsAsHttp200 = () =>
-    typeof options.errorsAsHttp200 === "function"
-      ? options.errorsAsHttp200()
-      : options.errorsAsHttp200 === true;
-
-  router.use(async (req: Request, _res: Response, next: NextFunction) => {
-    try {
-      const apiKey = req.get("x-api-key")?.trim();
-      if (!apiKey) throw new WireError(401, "Missing API key. Send 'x-api-key: YOUR_API_KEY'.");
-      const principal = await backend.authenticate(apiKey, req);
-      if (principal === null) throw new WireError(401);
-      principals.set(req, principal);
-      next();
-    } catch (error) {
-      next(error);
-    }
+  const principalOf = authenticateRequests(router, {
+    keyOf: (req) => req.get("x-api-key")?.trim() || null,
+    authenticate: (apiKey, req) => backend.authenticate(apiKey, req),
+    missing: () => new WireError(401, "Missing API key. Send 'x-api-key: YOUR_API_KEY'."),
+    refused: () => new WireError(401),
   });
-  const principalOf = (req: Request): Principal => principals.get(req) as Principal;
 
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: the document's curl examples send no Content-Type at all.
@@ -102,7 +94,7 @@ export function createRevidRouter<Principal>(
     const { status, body, headers, unexpected } = toWireError(error);
     if (unexpected) options.onUnexpectedError?.(error, req);
     res
-      .status(errorsAsHttp200() ? 200 : status)
+      .status(readErrorsAsHttp200(options.errorsAsHttp200) ? 200 : status)
       .set(headers)
       .json(body);
   });
