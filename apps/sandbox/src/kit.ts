@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { InsufficientCredits } from "@ripen/core";
+import { InsufficientCredits, TaskNotFound } from "@ripen/core";
 import type { ProviderFaults } from "./faults";
 
 /**
@@ -68,6 +68,9 @@ export type InjectedFault =
   | { type: "rate_limited"; retryAfterSeconds: number }
   | { type: "content_filtered" };
 
+/** The faults a status call can draw: content is judged only at create. */
+export type StatusFault = Exclude<InjectedFault, { type: "content_filtered" }>;
+
 /** What `begin` decided for one call. */
 export interface CallPlan {
   /** Answer with this instead of serving the call. */
@@ -127,6 +130,16 @@ export interface SimulatorKit {
   /** The task if it exists and belongs to the account. */
   findTask(id: string, account: SimAccount): SimTask | undefined;
   stateOf(task: SimTask): TaskState;
+  /**
+   * Serves a status query: its faults (answered through `errorOf`), the account's task or
+   * TaskNotFound, and the task as `view` shows it.
+   */
+  readTask<T>(
+    taskId: string,
+    account: SimAccount,
+    view: (task: SimTask) => T,
+    errorOf: (fault: StatusFault) => Error,
+  ): Promise<T>;
   /** Progress 0–100 from elapsed time. */
   progressOf(task: SimTask): number;
   /** When the task ended (ms), or null while it runs. */
@@ -392,6 +405,16 @@ export function createKit(
 
     stateOf,
 
+    async readTask(taskId, account, view, errorOf) {
+      const plan = await this.begin("status");
+      if (plan.fault) throw errorOf(plan.fault as StatusFault);
+      const task = this.findTask(taskId, account);
+      if (!task) throw new TaskNotFound(taskId);
+      const answer = view(task);
+      await this.finish(plan);
+      return answer;
+    },
+
     progressOf(task) {
       const state = stateOf(task);
       if (state === "succeeded" || state === "failed") return 100;
@@ -410,3 +433,7 @@ export function createKit(
     },
   };
 }
+
+/** How every simulator reports an error it did not expect (a bug of the sandbox's). */
+export const logUnexpected = (error: unknown, req: { method: string; originalUrl: string }) =>
+  console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error);

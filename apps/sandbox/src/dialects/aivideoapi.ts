@@ -1,4 +1,4 @@
-import { InvalidRequest, ModelNotFound, parseInput, TaskNotFound } from "@ripen/core";
+import { InvalidRequest, ModelNotFound, parseInput } from "@ripen/core";
 import {
   type AivideoapiBackend,
   createAivideoapiRouter,
@@ -10,7 +10,13 @@ import {
   type WireStatus,
 } from "@ripen/dialect-aivideoapi";
 import type { Request, Router } from "express";
-import type { InjectedFault, SimAccount, SimTask, SimulatorKit } from "../kit";
+import {
+  type InjectedFault,
+  logUnexpected,
+  type SimAccount,
+  type SimTask,
+  type SimulatorKit,
+} from "../kit";
 import { originOf } from "./origin";
 
 const wireStatus = {
@@ -110,12 +116,7 @@ export function createAivideoapiSimulator(kit: SimulatorKit): Router {
         return { taskId: task.id };
       }),
 
-    getTask: (principal, taskId) =>
-      served("status", () => {
-        const task = kit.findTask(taskId, principal.account);
-        if (!task) throw new TaskNotFound(taskId);
-        return view(task);
-      }),
+    getTask: (principal, taskId) => kit.readTask(taskId, principal.account, view, wireErrorOf),
 
     getCredits: (principal) =>
       served("other", () => {
@@ -125,7 +126,6 @@ export function createAivideoapiSimulator(kit: SimulatorKit): Router {
   };
 
   return createAivideoapiRouter(backend, {
-    onUnexpectedError: (error, req) =>
-      console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error),
+    onUnexpectedError: logUnexpected,
   });
 }

@@ -1,4 +1,4 @@
-import { ModelNotFound, parseInput, TaskNotFound } from "@ripen/core";
+import { ModelNotFound, parseInput } from "@ripen/core";
 import {
   createKieRouter,
   documentedCost,
@@ -12,7 +12,14 @@ import {
 } from "@ripen/dialect-kie";
 import type { Request, Router } from "express";
 import type { z } from "zod";
-import type { InjectedFault, SimAccount, SimTask, SimulatorKit, TaskFailure } from "../kit";
+import {
+  type InjectedFault,
+  logUnexpected,
+  type SimAccount,
+  type SimTask,
+  type SimulatorKit,
+  type TaskFailure,
+} from "../kit";
 import { originOf } from "./origin";
 
 /** What this simulator does beyond the kit's faults; read on every call, so tests may change it. */
@@ -160,20 +167,11 @@ export function createKieSimulator(
       return { taskId: task.id };
     },
 
-    async getTask(principal, taskId) {
-      const plan = await kit.begin("status");
-      if (plan.fault && plan.fault.type !== "content_filtered") throw wireErrorOf(plan.fault);
-      const task = kit.findTask(taskId, principal.account);
-      if (!task) throw new TaskNotFound(taskId);
-      const record = view(task);
-      await kit.finish(plan);
-      return record;
-    },
+    getTask: (principal, taskId) => kit.readTask(taskId, principal.account, view, wireErrorOf),
   };
 
   return createKieRouter(backend, {
     errorsAsHttp200: () => settings.errorsAsHttp200,
-    onUnexpectedError: (error, req) =>
-      console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error),
+    onUnexpectedError: logUnexpected,
   });
 }

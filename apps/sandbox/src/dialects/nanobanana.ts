@@ -24,13 +24,14 @@ import {
   WireError,
 } from "@ripen/dialect-nanobanana";
 import type { Request, Router } from "express";
-import type {
-  InjectedFault,
-  SimAccount,
-  TaskState as SimState,
-  SimTask,
-  SimulatorKit,
-  TaskFailure,
+import {
+  type InjectedFault,
+  logUnexpected,
+  type SimAccount,
+  type TaskState as SimState,
+  type SimTask,
+  type SimulatorKit,
+  type TaskFailure,
 } from "../kit";
 import { originOf } from "./origin";
 
@@ -320,7 +321,6 @@ export function createNanobananaSimulator(
   };
 
   return createNanobananaRouter(backend, {
-    onUnexpectedError: (error, req) =>
-      console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error),
+    onUnexpectedError: logUnexpected,
   });
 }

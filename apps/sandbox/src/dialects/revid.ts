@@ -1,4 +1,3 @@
-import { TaskNotFound } from "@ripen/core";
 import {
   createRevidRouter,
   documentedCost,
@@ -12,14 +11,15 @@ import {
   WireError,
 } from "@ripen/dialect-revid";
 import type { Request, Router } from "express";
-import type {
-  InjectedFault,
-  Media,
-  SimAccount,
-  TaskState as SimState,
-  SimTask,
-  SimulatorKit,
-  TaskFailure,
+import {
+  type InjectedFault,
+  logUnexpected,
+  type Media,
+  type SimAccount,
+  type TaskState as SimState,
+  type SimTask,
+  type SimulatorKit,
+  type TaskFailure,
 } from "../kit";
 import { originOf } from "./origin";
 
@@ -165,20 +165,11 @@ export function createRevidSimulator(
       return { taskId: task.id };
     },
 
-    async getTask(principal, taskId) {
-      const plan = await kit.begin("status");
-      if (plan.fault && plan.fault.type !== "content_filtered") throw wireErrorOf(plan.fault);
-      const task = kit.findTask(taskId, principal.account);
-      if (!task) throw new TaskNotFound(taskId);
-      const record = view(task);
-      await kit.finish(plan);
-      return record;
-    },
+    getTask: (principal, taskId) => kit.readTask(taskId, principal.account, view, wireErrorOf),
   };
 
   return createRevidRouter(backend, {
     errorsAsHttp200: () => settings.errorsAsHttp200,
-    onUnexpectedError: (error, req) =>
-      console.error(`sandbox: ${req.method} ${req.originalUrl} failed`, error),
+    onUnexpectedError: logUnexpected,
   });
 }
