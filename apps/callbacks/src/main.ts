@@ -2,24 +2,14 @@
  * The provider callback receiver alone, for production: the only service providers reach. It
  * needs the database migrated (the API and worker do that) and no Redis.
  */
-import { callbacksEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
+import { callbacksEnv, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
 import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
-import {
-  buildProviders,
-  providerDeclarationsOrExit,
-  providerEnvChecks,
-  providerEnvShape,
-} from "@ripen/providers";
+import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
 
-const declarations = providerDeclarationsOrExit(process.env);
-const env = loadEnvOrExit(
-  callbacksEnv.extend(providersEnv.shape).extend(providerEnvShape(declarations)),
-  process.env,
-  providerEnvChecks(declarations),
-);
+const { env, declarations } = loadEnvWithProvidersOrExit(callbacksEnv.extend(providersEnv.shape));
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
 await runService("callbacks", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { createApiApp } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
-import { isSet, loadEnvOrExit, stackEnv } from "@ripen/config";
+import { isSet, stackEnv } from "@ripen/config";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
 import {
   ensurePostgres,
@@ -20,25 +20,14 @@ import {
   repoRoot,
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
-import {
-  buildProviders,
-  providerDeclarationsOrExit,
-  providerEnvChecks,
-  providerEnvShape,
-  sandboxMountOf,
-} from "@ripen/providers";
+import { buildProviders, loadEnvWithProvidersOrExit, sandboxMountOf } from "@ripen/providers";
 import { createProducerRedis, createRedis, createTaskQueue, whenReady } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
 
-const declarations = providerDeclarationsOrExit(process.env);
-const env = loadEnvOrExit(
-  stackEnv.extend(providerEnvShape(declarations)),
-  process.env,
-  providerEnvChecks(declarations),
-);
+const { env, declarations } = loadEnvWithProvidersOrExit(stackEnv);
 configurePricesOrExit(env.RIPEN_PRICES);
 // Synchronous, so log lines and the console banner appear in the order they happened.
 const logger = pino(

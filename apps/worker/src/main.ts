@@ -2,7 +2,7 @@
  * The BullMQ workers alone, for production; run as many as the load needs. Applies pending
  * migrations on start; Postgres and Redis must already be running.
  */
-import { loadEnvOrExit, workerServiceEnv } from "@ripen/config";
+import { workerServiceEnv } from "@ripen/config";
 import { createDb, migrateDatabase } from "@ripen/db";
 import {
   checkPostgres,
@@ -13,22 +13,12 @@ import {
   serveHealth,
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
-import {
-  buildProviders,
-  providerDeclarationsOrExit,
-  providerEnvChecks,
-  providerEnvShape,
-} from "@ripen/providers";
+import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
 import { startWorker } from "./worker";
 
-const declarations = providerDeclarationsOrExit(process.env);
-const env = loadEnvOrExit(
-  workerServiceEnv.extend(providerEnvShape(declarations)),
-  process.env,
-  providerEnvChecks(declarations),
-);
+const { env, declarations } = loadEnvWithProvidersOrExit(workerServiceEnv);
 configurePricesOrExit(env.RIPEN_PRICES);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" } });
 // Closing waits for active jobs (each is one short provider call), hence the longer allowance.

@@ -1,5 +1,7 @@
-import { declarationsOrExit } from "./env";
-import { declareProviders } from "./registry";
+import { loadEnvOrExit } from "@ripen/config";
+import type { z } from "zod";
+import { declarationsOrExit, providerEnvChecks, providerEnvShape } from "./env";
+import { declareProviders, type ProviderDeclaration } from "./registry";
 
 export {
   buildProviders,
@@ -12,6 +14,24 @@ export { callsRealUpstream, providerEnvChecks, providerEnvShape } from "./env";
 /** The registry this process's environment declares; a bad `RIPEN_PROVIDERS` exits. */
 export const providerDeclarationsOrExit = (source: Record<string, string | undefined>) =>
   declarationsOrExit(source, declareProviders);
+
+/**
+ * A service's environment with its providers' variables, for an entry point: the registry
+ * `RIPEN_PROVIDERS` declares, then `schema` extended with each provider's `{ID}_BASE_URL` and
+ * `{ID}_API_KEY` and their checks. Any bad value prints and exits.
+ */
+export function loadEnvWithProvidersOrExit<S extends z.ZodObject>(
+  schema: S,
+  source: Record<string, string | undefined> = process.env,
+): { env: z.infer<S>; declarations: ProviderDeclaration[] } {
+  const declarations = providerDeclarationsOrExit(source);
+  const env = loadEnvOrExit(
+    schema.extend(providerEnvShape(declarations)) as unknown as S,
+    source,
+    providerEnvChecks(declarations),
+  );
+  return { env, declarations };
+}
 
 export {
   createProviderHealth,
