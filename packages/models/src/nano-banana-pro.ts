@@ -1,4 +1,6 @@
 import type { ModelSpec } from "@ripen/core";
+// Revid's list (document 004); nanobanana's (document 001) is the same less `auto`.
+import { aspectRatios as ratios } from "@ripen/dialect-revid";
 import { z } from "zod";
 import {
   type ImageFormat,
@@ -15,19 +17,6 @@ import {
   within,
 } from "./fields";
 
-const ratios = [
-  "1:1",
-  "2:3",
-  "3:2",
-  "3:4",
-  "4:3",
-  "4:5",
-  "5:4",
-  "9:16",
-  "16:9",
-  "21:9",
-  "auto",
-] as const;
 /** Document 004: up to 8 input images, prompts of at most 10,000 characters. */
 const MAX_IMAGES = 8;
 const REVID_PROMPT_MAX = 10_000;

@@ -1,4 +1,5 @@
 import type { ModelSpec } from "@ripen/core";
+import { aspectRatios as revidRatios } from "@ripen/dialect-revid";
 import { z } from "zod";
 import {
   type ImageFormat,
@@ -13,20 +14,7 @@ import {
   within,
 } from "./fields";
 
-/** Aspect ratios revid takes (`image_size`, document 004) and the subset document 001 takes. */
-const revidRatios = [
-  "1:1",
-  "2:3",
-  "3:2",
-  "3:4",
-  "4:3",
-  "4:5",
-  "5:4",
-  "9:16",
-  "16:9",
-  "21:9",
-  "auto",
-] as const;
+/** Document 001's ratios for nano-banana, a subset of revid's (`image_size`, document 004). */
 const nanobananaRatios = ["1:1", "3:4", "4:3", "9:16", "16:9"];
 /** Document 004: prompts of at most 10,000 characters. */
 const REVID_PROMPT_MAX = 10_000;
