@@ -5,6 +5,7 @@ import { type HealthCheck, healthRouter } from "@ripen/infra";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
+import { registerExtensions } from "./routes";
 
 export interface ApiAppOptions {
   db: Executor;
@@ -39,9 +40,17 @@ export function createApiApp(options: ApiAppOptions): Express {
     clock: options.clock ?? systemClock,
     logger: options.logger,
   });
+  const clock = options.clock ?? systemClock;
   app.use(
     createAivideoapiRouter(backend, {
       bodyLimit: options.bodyLimit,
+      extensions: (router, principalOf) =>
+        registerExtensions(router, principalOf, {
+          db: options.db,
+          logger: options.logger,
+          clock,
+          enqueue: options.enqueue,
+        }),
       onUnexpectedError: (error, req) =>
         options.logger.error(
           { err: error, method: req.method, url: req.originalUrl },

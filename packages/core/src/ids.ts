@@ -7,6 +7,9 @@ const prefixes = {
   task: "task",
   attempt: "att",
   ledger: "led",
+  /** A client webhook delivery: its Standard Webhooks `webhook-id`. */
+  delivery: "msg",
+  webhookSecret: "whsk",
 } as const;
 
 // ulid's default PRNG draws crypto randomness one byte per character (16 calls per id); this one

@@ -82,3 +82,10 @@ export const openAttemptStates = [
  */
 export const failureKinds = ["retry", "failover", "fail", "circuit", "unknown"] as const;
 export type FailureKind = (typeof failureKinds)[number];
+
+/**
+ * A client webhook: `pending` (a try is due), `succeeded` (a 2xx), `failed` (the schedule ran
+ * out), `gone` (the client answered 410: stop).
+ */
+export const deliveryStates = ["pending", "succeeded", "failed", "gone"] as const;
+export type DeliveryState = (typeof deliveryStates)[number];

@@ -2,6 +2,7 @@ import { pgEnum } from "drizzle-orm/pg-core";
 import {
   attemptStates,
   callbackOutcomes,
+  deliveryStates,
   failureKinds,
   ledgerEntryKinds,
   taskStatuses,
@@ -12,3 +13,4 @@ export const ledgerEntryKindEnum = pgEnum("ledger_entry_kind", ledgerEntryKinds)
 export const callbackOutcomeEnum = pgEnum("callback_outcome", callbackOutcomes);
 export const attemptStateEnum = pgEnum("attempt_state", attemptStates);
 export const failureKindEnum = pgEnum("failure_kind", failureKinds);
+export const deliveryStateEnum = pgEnum("delivery_state", deliveryStates);

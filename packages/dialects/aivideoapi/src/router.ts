@@ -26,16 +26,21 @@ export interface AivideoapiBackend<Principal> {
   getTaskHistory?(principal: Principal, taskId: string): Promise<unknown>;
 }
 
-export interface RouterOptions {
+export interface RouterOptions<Principal = unknown> {
   /** Largest accepted JSON body (body-parser syntax). */
   bodyLimit?: string;
+  /**
+   * Ripen's own endpoints beside the dialect's, registered after authentication and body parsing
+   * and before the dialect's 404, so they share its keys and its error envelope.
+   */
+  extensions?: (router: Router, principalOf: (req: Request) => Principal) => void;
   onUnexpectedError?: (error: unknown, req: Request) => void;
 }
 
 /** Serves the dialect's three endpoints, its auth and its error envelope. */
 export function createAivideoapiRouter<Principal>(
   backend: AivideoapiBackend<Principal>,
-  options: RouterOptions = {},
+  options: RouterOptions<Principal> = {},
 ): Router {
   const router = express.Router();
   const principalOf = authenticateRequests(router, {
@@ -83,6 +88,8 @@ export function createAivideoapiRouter<Principal>(
   router.get("/v1/credits", async (req, res) => {
     res.json({ code: 200, msg: "success", data: await backend.getCredits(principalOf(req)) });
   });
+
+  options.extensions?.(router, principalOf);
 
   router.use((req: Request) => {
     throw new WireError("invalid_request", `No endpoint ${req.method} ${req.originalUrl}.`, 404);

@@ -1,0 +1,26 @@
+import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { accounts } from "./accounts";
+import { tasks } from "./tasks";
+
+/**
+ * An `Idempotency-Key` of a create, scoped to its account: the same key and body within 24 hours
+ * answer the task the first request made; a different body is a conflict.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
+    key: text("key").notNull(),
+    /** SHA-256 of the request (endpoint and body) the key was first used with. */
+    requestHash: text("request_hash").notNull(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
+);
+
+export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;
