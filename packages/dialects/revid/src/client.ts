@@ -70,7 +70,8 @@ function errorOf(answer: UpstreamAnswer): ProviderError | null {
     `revid ${answer.status}${bodyError ? ` code ${code}` : ""}: ${message}`,
     {
       kind: kindOfCode(code),
-      status: answer.status,
+      // The code that decided, as kie does: a 429 inside an HTTP 200 is still a 429 (busy).
+      status: code,
       code: bodyError ? String(code) : undefined,
       retryAfterMs: retryAfterMs(answer.headers),
     },
