@@ -2,10 +2,13 @@ import { type Clock, createTaskWriter, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
+import type { UrlPolicy } from "@ripen/net";
+import type { TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
 import { registerExtensions } from "./routes";
+import type { TaskEventStreams } from "./task-event-streams";
 
 export interface ApiAppOptions {
   db: Executor;
@@ -15,6 +18,17 @@ export interface ApiAppOptions {
   /** What `/readyz` checks (e.g. Postgres, Redis); `/healthz` answers regardless. */
   readiness?: Record<string, HealthCheck>;
   bodyLimit?: string;
+  /** Serves `GET /v1/tasks/{id}/events` (live status); its owner closes it before the server. */
+  taskEvents?: TaskEventStreams;
+  /** Tells live-status streams that a task changed, after a transition the API commits. */
+  notifier?: TaskNotifier;
+  /** Adds a client callback's job after commit (a redelivery, a cancel); else the sweep does. */
+  enqueueDelivery?(deliveryId: string): Promise<void>;
+  /**
+   * Which user URLs (`callback_url`, input image URLs) a create may name. Default
+   * `{ allowLoopback: false }`: loopback, private, link-local and metadata hosts are a 400.
+   */
+  userUrls?: UrlPolicy;
 }
 
 /**
@@ -39,6 +53,7 @@ export function createApiApp(options: ApiAppOptions): Express {
     enqueue: options.enqueue,
     clock: options.clock ?? systemClock,
     logger: options.logger,
+    userUrls: options.userUrls ?? { allowLoopback: false },
   });
   const clock = options.clock ?? systemClock;
   app.use(
@@ -50,6 +65,9 @@ export function createApiApp(options: ApiAppOptions): Express {
           logger: options.logger,
           clock,
           enqueue: options.enqueue,
+          taskEvents: options.taskEvents,
+          notifier: options.notifier,
+          enqueueDelivery: options.enqueueDelivery,
         }),
       onUnexpectedError: (error, req) =>
         options.logger.error(

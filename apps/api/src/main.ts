@@ -13,9 +13,19 @@ import {
   runService,
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
-import { createProducerRedis, createTaskQueue, whenReady } from "@ripen/queue";
+import { userUrlPolicyOf } from "@ripen/net";
+import {
+  createDeliveryQueue,
+  createProducerRedis,
+  createRedis,
+  createTaskEventSubscriber,
+  createTaskNotifier,
+  createTaskQueue,
+  whenReady,
+} from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
+import { createTaskEventStreams } from "./task-event-streams";
 
 const env = loadEnvOrExit(apiEnv.extend(providersEnv.shape));
 configurePricesOrExit(env.RIPEN_PRICES);
@@ -38,16 +48,46 @@ await runService("api", logger, async (resources) => {
   const taskQueue = createTaskQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   if (!(await whenReady(redis))) logger.warn("redis not ready; creates are left to the sweep");
   resources.add("task queue", taskQueue.close);
+  // Redeliveries (and a cancel's callback) add their job here; the sweep covers a failed add.
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+  resources.add("delivery queue", deliveryQueue.close);
+
+  // Live status: one subscriber connection for every SSE stream of this process. It waits out
+  // Redis outages (ioredis subscribes again on reconnect); meanwhile streams re-read Postgres.
+  const subscriberRedis = createRedis(env.REDIS_URL, { connectionName: "ripen-api-task-events" });
+  subscriberRedis.on("error", (error) => logger.warn({ err: error.message }, "redis (subscriber)"));
+  resources.add("redis subscriber connection", async () => {
+    await subscriberRedis.quit();
+  });
+  const onHintError = (error: unknown, taskId: string) =>
+    logger.warn({ err: (error as Error).message, taskId }, "live status: redis");
+  const taskEvents = createTaskEventStreams({
+    db: db.db,
+    subscriber: createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
+      onError: onHintError,
+    }),
+    logger,
+  });
 
   const app = createApiApp({
     db: db.db,
     enqueue: taskQueue.enqueue,
+    userUrls: userUrlPolicyOf(env, logger),
+    enqueueDelivery: deliveryQueue.enqueue,
+    taskEvents,
+    notifier: createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError }),
     logger,
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
   });
   // Every interface: in a container the port is published from outside.
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });
-  resources.add("api server", server.close);
+  // Open streams end first (clients reconnect elsewhere with Last-Event-ID), or closing the
+  // server would wait for them.
+  resources.add("api server", async () => {
+    const closed = server.close();
+    await taskEvents.close();
+    await closed;
+  });
   logger.info({ port: env.API_PORT }, "api listening");
 });

@@ -2,6 +2,7 @@ import { type Clock, isDatabaseUnavailable, systemClock } from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import type { Providers } from "@ripen/providers";
+import type { TaskNotifier } from "@ripen/queue";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { receiveCallback } from "./receive-callback";
@@ -12,6 +13,10 @@ export interface CallbacksAppOptions {
   secret: string;
   /** Runs a task's job now, when a callback makes its next attempt due. */
   wake?(taskId: string): Promise<void>;
+  /** Tells live-status streams a callback ended a task; without it they learn by re-reading. */
+  notifier?: TaskNotifier;
+  /** Adds a client callback's job after commit; without it the worker's sweep adds it. */
+  enqueueDelivery?(deliveryId: string): Promise<void>;
   logger: Logger;
   clock?: Clock;
   /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
@@ -29,6 +34,8 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     clock: options.clock ?? systemClock,
     logger: options.logger,
     wake: options.wake,
+    notifier: options.notifier,
+    enqueueDelivery: options.enqueueDelivery,
   };
 
   app.use(

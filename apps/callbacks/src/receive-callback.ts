@@ -2,6 +2,8 @@ import {
   type Clock,
   completeTask,
   DomainError,
+  type EnqueueDelivery,
+  enqueueDeliveryOf,
   failAttempt,
   findAttempt,
   findTask,
@@ -14,6 +16,7 @@ import {
 } from "@ripen/core";
 import { type CallbackOutcome, type Database, type Executor, providerCallbacks } from "@ripen/db";
 import type { Providers } from "@ripen/providers";
+import type { TaskNotifier } from "@ripen/queue";
 
 export interface CallbackInput {
   provider: string;
@@ -38,6 +41,13 @@ export interface ReceiveCallbackDeps {
   logger: LifecycleLogger;
   /** Runs the task's job now (its next attempt is due); the sweep covers it if this fails. */
   wake?(taskId: string): Promise<void>;
+  /** Tells live-status streams the task ended (a hint, after commit; never fails the callback). */
+  notifier?: TaskNotifier;
+  /**
+   * Adds the job of the client callback an ending wrote, after commit. Optional (this service
+   * may run without Redis): the worker's sweep re-adds a pending delivery's job once it is due.
+   */
+  enqueueDelivery?: EnqueueDelivery;
 }
 
 /** Every string in a parsed JSON value can be stored by Postgres (keys included). */
@@ -120,7 +130,8 @@ export async function receiveCallback(
     await record(deps.db, "ignored");
     return { status: 200, outcome: "ignored", message: "Progress noted." };
   }
-  return deps.db.transaction(async (tx) => {
+  let deliveryId: string | null = null;
+  const answer = await deps.db.transaction(async (tx) => {
     const result = await completeTask(tx, {
       taskId: task.id,
       outcome,
@@ -134,6 +145,7 @@ export async function receiveCallback(
         ? ("late" as const)
         : ("duplicate" as const);
     await record(tx, recorded);
+    deliveryId = result.deliveryId;
     if (result.applied && result.task) logTaskEnded(deps.logger, result.task, "callback");
     const messages: Record<"applied" | "late" | "duplicate", string> = {
       applied: "Task completed.",
@@ -142,6 +154,10 @@ export async function receiveCallback(
     };
     return { status: 200 as const, outcome: recorded, message: messages[recorded] };
   });
+  if (answer.outcome === "applied") await deps.notifier?.taskChanged(task.id);
+  // After the commit, never inside it: the job must find the row.
+  await enqueueDeliveryOf({ deliveryId }, deps.enqueueDelivery, deps.logger);
+  return answer;
 }
 
 /**

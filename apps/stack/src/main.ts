@@ -4,7 +4,7 @@
  * the worker and the API. Production runs each app's own main instead.
  */
 import path from "node:path";
-import { createApiApp } from "@ripen/api";
+import { createApiApp, createTaskEventStreams } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
@@ -20,8 +20,17 @@ import {
   repoRoot,
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
+import { userUrlPolicyOf } from "@ripen/net";
 import { buildProviders, loadEnvWithProvidersOrExit, sandboxMountOf } from "@ripen/providers";
-import { createProducerRedis, createRedis, createTaskQueue, whenReady } from "@ripen/queue";
+import {
+  createDeliveryQueue,
+  createProducerRedis,
+  createRedis,
+  createTaskEventSubscriber,
+  createTaskNotifier,
+  createTaskQueue,
+  whenReady,
+} from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
@@ -55,6 +64,17 @@ try {
 
 async function run(): Promise<void> {
   const log = (message: string) => logger.info(message);
+  // Unset, user URLs may be loopback here: the walkthrough receives its own callbacks on
+  // 127.0.0.1. Private, link-local and metadata addresses stay refused.
+  const userUrls = userUrlPolicyOf(
+    {
+      ...env,
+      USER_URLS_ALLOW_LOOPBACK: isSet("USER_URLS_ALLOW_LOOPBACK")
+        ? env.USER_URLS_ALLOW_LOOPBACK
+        : true,
+    },
+    logger,
+  );
 
   // Fallbacks only for what the operator left unset: a URL they set and mistyped must fail
   // start-up, not quietly get an empty embedded database (and a new demo key).
@@ -107,6 +127,20 @@ async function run(): Promise<void> {
   }
   const taskQueue = createTaskQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
   resources.add("task queue", taskQueue.close);
+  const deliveryQueue = createDeliveryQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
+  resources.add("delivery queue", deliveryQueue.close);
+  // Live status: committers publish hints on the fail-fast connection; the API listens on one
+  // subscriber connection of its own (a subscribed connection can do nothing else).
+  const onHintError = (error: unknown, taskId: string) =>
+    logger.warn({ err: (error as Error).message, taskId }, "live status: redis");
+  const notifier = createTaskNotifier(apiRedis, env.QUEUE_PREFIX, { onError: onHintError });
+  const subscriberRedis = createRedis(redisService.url, {
+    connectionName: "ripen-api-task-events",
+  });
+  subscriberRedis.on("error", (error) => logger.warn({ err: error.message }, "redis (subscriber)"));
+  resources.add("redis subscriber connection", async () => {
+    await subscriberRedis.quit();
+  });
 
   const callbacks = await listen(
     createCallbacksApp({
@@ -115,6 +149,8 @@ async function run(): Promise<void> {
       secret: env.CALLBACK_SECRET,
       logger,
       wake: taskQueue.wake,
+      enqueueDelivery: deliveryQueue.enqueue,
+      notifier,
       readiness: { postgres: postgresCheck(db.pool) },
     }),
     { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
@@ -139,21 +175,39 @@ async function run(): Promise<void> {
     },
     sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
     concurrency: env.WORKER_CONCURRENCY,
+    // The local stack receives its own callbacks (the walkthrough's listener on 127.0.0.1).
+    deliveries: { concurrency: env.DELIVERY_CONCURRENCY, allowLoopback: userUrls.allowLoopback },
   });
   resources.add("worker", worker.close);
 
   if (!(await whenReady(apiRedis))) logger.warn("redis not ready; creates are left to the sweep");
+  const taskEvents = createTaskEventStreams({
+    db: db.db,
+    subscriber: createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
+      onError: onHintError,
+    }),
+    logger,
+  });
   const api = await listen(
     createApiApp({
       db: db.db,
       enqueue: taskQueue.enqueue,
+      userUrls,
+      enqueueDelivery: deliveryQueue.enqueue,
+      taskEvents,
+      notifier,
       logger,
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
     }),
     { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
   );
-  resources.add("api server", api.close);
+  // Open streams end first, or closing the server would wait for them.
+  resources.add("api server", async () => {
+    const closed = api.close();
+    await taskEvents.close();
+    await closed;
+  });
 
   const demo = await ensureDemoAccount(db.db, keyFile);
   const relativeKeyFile = path.relative(process.cwd(), keyFile) || keyFile;

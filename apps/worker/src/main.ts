@@ -13,6 +13,7 @@ import {
   serveHealth,
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
+import { userUrlPolicyOf } from "@ripen/net";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
 import pino from "pino";
@@ -62,6 +63,11 @@ await runService(
       },
       sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
       concurrency: env.WORKER_CONCURRENCY,
+      // Client callbacks: loopback only with USER_URLS_ALLOW_LOOPBACK (see @ripen/net).
+      deliveries: {
+        concurrency: env.DELIVERY_CONCURRENCY,
+        allowLoopback: userUrlPolicyOf(env, logger).allowLoopback,
+      },
     });
     resources.add("worker", worker.close);
 

@@ -5,7 +5,9 @@ import {
   clearNotFound,
   completeTask,
   currentAttempt,
+  type EnqueueDelivery,
   endAttempt,
+  enqueueDeliveryOf,
   expiredOutcome,
   failAttempt,
   findTask,
@@ -33,7 +35,7 @@ import {
   rankRoutes,
   waitFor,
 } from "@ripen/providers";
-import type { JobPayload } from "@ripen/queue";
+import type { JobPayload, TaskNotifier } from "@ripen/queue";
 import { DelayedError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { nextPollDelay, type PollPolicy } from "./poll-delay";
@@ -63,6 +65,10 @@ export interface RunTaskDeps {
   /** Polls in a row that must find the upstream task missing before it counts as lost (2). */
   notFoundConfirmations?: number;
   random?: () => number;
+  /** Tells live-status streams a transition committed (a hint; it never fails the work). */
+  notifier?: TaskNotifier;
+  /** Adds the job of the client callback an ending wrote; the sweep covers a failed add. */
+  enqueueDelivery?: EnqueueDelivery;
 }
 
 /** What a step decided: the task is settled (or not ours), or the job sleeps this long. */
@@ -128,6 +134,8 @@ async function end(
       ? { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined }
       : undefined,
   });
+  if (result.applied) await deps.notifier?.taskChanged(task.id);
+  await enqueueDeliveryOf(result, deps.enqueueDelivery, deps.logger);
   if (task.provider) await deps.health.releaseSlot(task.provider, task.id).catch(() => {});
   if (result.applied && result.task) logTaskEnded(deps.logger, result.task, source);
 }
@@ -245,6 +253,7 @@ async function submitStep(
     callbackSecret: deps.callbackSecret,
     now: deps.clock.now(),
   });
+  if (task.status !== "submitting") await deps.notifier?.taskChanged(task.id);
   if (!attempt) {
     await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
     return done;
@@ -274,6 +283,7 @@ async function submitStep(
   await deps.health.recordSuccess(provider.id);
 
   const running = await acceptAttempt(deps.db, { attempt, providerTaskId, now: deps.clock.now() });
+  if (running) await deps.notifier?.taskChanged(task.id);
   deps.logger.info(
     {
       event: "task.submitted",
@@ -285,8 +295,11 @@ async function submitStep(
     },
     "task submitted",
   );
-  // Not running: a callback settled it first, or it was canceled meanwhile.
-  return running ? { done: false, delayMs: deps.poll.baseMs, firstPoll: true } : done;
+  if (running) return { done: false, delayMs: deps.poll.baseMs, firstPoll: true };
+  // Not running: a callback settled it first, or it was canceled meanwhile. This job ends here,
+  // so it frees the slot now (no later run of it will find the task ended and free it).
+  await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+  return done;
 }
 
 /**

@@ -1,13 +1,15 @@
 import {
   type Clock,
+  claimOverdueDeliveries,
   claimOverdueWakes,
   completeTask,
+  enqueueDeliveryOf,
   expiredOutcome,
   listOverdueTasks,
   logTaskEnded,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
-import type { TaskQueue } from "@ripen/queue";
+import type { DeliveryQueue, TaskNotifier, TaskQueue } from "@ripen/queue";
 import type { Logger } from "pino";
 
 export interface SweepDeps {
@@ -21,6 +23,10 @@ export interface SweepDeps {
   pageSize?: number;
   /** Tasks one sweep checks at most (20,000); the rest wait for the next sweep, oldest first. */
   maxPerSweep?: number;
+  /** Tells live-status streams a task expired (a hint; it never fails the sweep). */
+  notifier?: TaskNotifier;
+  /** Client callbacks: the sweep adds the jobs of expiries and re-adds pending ones lost. */
+  deliveryQueue?: DeliveryQueue;
 }
 
 export interface SweepResult {
@@ -31,6 +37,16 @@ export interface SweepResult {
   /** Overdue tasks whose job was still there (waiting in a backlog, or running). */
   live: number;
   /** Tasks this sweep could not handle; they are tried again by the next one. */
+  failed: number;
+  /** Client callbacks whose next try was overdue: present only when the sweep found some. */
+  deliveries?: DeliverySweepResult;
+}
+
+export interface DeliverySweepResult {
+  /** Pending deliveries whose job was gone (Redis restarted empty, say), added again. */
+  requeued: number;
+  /** Overdue deliveries whose job was still there (waiting in a backlog, or running). */
+  live: number;
   failed: number;
 }
 
@@ -79,6 +95,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
           source: "deadline",
           now,
         });
+        if (ended.applied) await deps.notifier?.taskChanged(taskId);
+        await enqueueDeliveryOf(ended, deps.deliveryQueue?.enqueue, deps.logger);
         if (ended.applied && ended.task) {
           result.expired++;
           logTaskEnded(deps.logger, ended.task, "deadline");
@@ -115,6 +133,67 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     if (claimed.length < pageSize) break;
   }
 
-  if (result.expired || result.requeued || result.failed) deps.logger.info(result, "sweep");
+  if (deps.deliveryQueue) {
+    const deliveries = await sweepDeliveries(deps, deps.deliveryQueue, now);
+    if (deliveries.requeued || deliveries.live || deliveries.failed) result.deliveries = deliveries;
+  }
+
+  if (result.expired || result.requeued || result.failed || result.deliveries) {
+    deps.logger.info(result, "sweep");
+  }
+  return result;
+}
+
+/**
+ * The deliveries table is an outbox too: a pending delivery whose next try is more than
+ * `graceMs` overdue and whose job is gone (a crash between commit and add, a Redis that lost its
+ * data, a callbacks service without Redis, a job that ran out of BullMQ attempts) gets its job
+ * again. Claimed oldest first, as tasks are; the job reads its schedule from the delivery's log,
+ * so a re-added job that is early simply parks until its try is due.
+ */
+async function sweepDeliveries(
+  deps: SweepDeps,
+  queue: DeliveryQueue,
+  now: Date,
+): Promise<DeliverySweepResult> {
+  const pageSize = deps.pageSize ?? 500;
+  const maxPerSweep = deps.maxPerSweep ?? 20_000;
+  const result: DeliverySweepResult = { requeued: 0, live: 0, failed: 0 };
+  const before = new Date(now.getTime() - deps.graceMs);
+  const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
+  for (let seen = 0; seen < maxPerSweep; ) {
+    const claimed = await claimOverdueDeliveries(deps.db, { before, recheckAt, limit: pageSize });
+    await eachIsolated(
+      claimed,
+      async (delivery) => {
+        const state = await queue.queue.getJobState(delivery.id);
+        if (liveStates.has(state)) {
+          result.live++;
+          return;
+        }
+        await queue.enqueue(delivery.id);
+        result.requeued++;
+        deps.logger.info(
+          {
+            event: "delivery.requeued",
+            taskId: delivery.taskId,
+            accountId: delivery.accountId,
+            deliveryId: delivery.id,
+            jobState: state,
+          },
+          "delivery requeued",
+        );
+      },
+      (delivery, error) => {
+        result.failed++;
+        deps.logger.error(
+          { deliveryId: delivery.id, taskId: delivery.taskId, err: error },
+          "sweep could not re-add a delivery",
+        );
+      },
+    );
+    seen += claimed.length;
+    if (claimed.length < pageSize) break;
+  }
   return result;
 }

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
+import { createUserUrlFetch } from "@ripen/net";
 import {
   createProviderHealth,
   type HealthPolicy,
@@ -7,7 +8,9 @@ import {
   type Providers,
 } from "@ripen/providers";
 import {
+  createDeliveryQueue,
   createQueue,
+  createTaskNotifier,
   createTaskQueue,
   type JobName,
   type JobPayload,
@@ -18,6 +21,7 @@ import {
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { createDeliver, type DeliverDeps } from "./deliver";
 import type { PollPolicy } from "./poll-delay";
 import { createRunTask, type RetryPolicy } from "./run-task";
 import { type SweepResult, sweep } from "./sweep";
@@ -45,6 +49,23 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   clock?: Clock;
   random?: () => number;
+  /** Client callbacks (`delivery.send` jobs, on their own queue). */
+  deliveries?: {
+    /**
+     * Whether a callback URL may reach loopback (127.0.0.0/8, ::1, localhost): off in
+     * production; the local stack and tests receive their own callbacks there. Private,
+     * link-local and metadata addresses are refused whatever this says.
+     */
+    allowLoopback?: boolean;
+    /** How client URLs are called; by default `createUserUrlFetch` (`@ripen/net`) with the above. */
+    fetch?: DeliverDeps["fetch"];
+    /** Deliveries one worker process sends at once (50): a hung endpoint holds one for 15 s. */
+    concurrency?: number;
+    /** One try's timeout (15 s). */
+    timeoutMs?: number;
+    /** The wait before each try of a round (immediately, 5 s, 5 min, …, 10 h). */
+    schedule?: readonly number[];
+  };
 }
 
 export interface RipenWorker {
@@ -71,12 +92,24 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const ctx = { connection: options.connection, prefix: options.prefix };
   const taskQueue = createTaskQueue(ctx);
   const maintenanceQueue = createQueue(ctx, queueNames.maintenance);
+  const deliveryQueue = createDeliveryQueue(ctx);
+  const ownFetch = options.deliveries?.fetch
+    ? undefined
+    : createUserUrlFetch({ allowLoopback: options.deliveries?.allowLoopback ?? false });
+  const userUrlFetch = options.deliveries?.fetch ?? ownFetch!;
+  // Live-status hints after each committed transition (SSE streams in any API process).
+  const notifier = createTaskNotifier(options.connection, options.prefix, {
+    onError: (error, taskId) =>
+      options.logger.warn({ err: (error as Error).message, taskId }, "live-status hint not sent"),
+  });
   const sweepDeps = {
     db: options.db,
     taskQueue,
     clock,
     logger: options.logger,
     graceMs: options.sweep.graceMs,
+    notifier,
+    deliveryQueue,
   };
 
   const health = createProviderHealth(options.connection, options.prefix, options.health);
@@ -92,6 +125,16 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       callbackBaseUrl: options.callbackBaseUrl,
       callbackSecret: options.callbackSecret,
       random: options.random,
+      notifier,
+      enqueueDelivery: deliveryQueue.enqueue,
+    }),
+    "delivery.send": createDeliver({
+      db: options.db,
+      clock,
+      logger: options.logger,
+      fetch: userUrlFetch,
+      timeoutMs: options.deliveries?.timeoutMs,
+      schedule: options.deliveries?.schedule,
     }),
     "maintenance.sweep": () => sweep(sweepDeps),
   };
@@ -99,6 +142,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const concurrencyOf: Record<QueueName, number> = {
     tasks: options.concurrency ?? 50,
     maintenance: 1,
+    deliveries: options.deliveries?.concurrency ?? 50,
   };
   const workers = Object.values(queueNames).map((queueName) => {
     const worker = new Worker(
@@ -176,7 +220,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       clearInterval(watchdogTimer);
       options.connection.off("ready", onReady);
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([taskQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([taskQueue.close(), maintenanceQueue.close(), deliveryQueue.close()]);
+      await ownFetch?.close();
     },
   };
 }

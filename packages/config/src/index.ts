@@ -26,6 +26,15 @@ export const sharedEnv = z.object({
   /** Braces make it a Redis Cluster hash tag, so every key of a queue lands on one slot. */
   QUEUE_PREFIX: z.string().min(1).default("{ripen}"),
   CALLBACK_SECRET: z.string().min(16).default(DEV_CALLBACK_SECRET),
+  /**
+   * Whether user URLs (callback URLs, input image URLs) may be loopback (127.0.0.0/8, ::1,
+   * localhost). Off by default; `npm start` turns it on when unset, so the walkthrough can
+   * receive its own callbacks. Private, link-local and metadata ranges are refused regardless.
+   */
+  USER_URLS_ALLOW_LOOPBACK: z
+    .enum(["true", "false"], { error: 'must be "true" or "false"' })
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export const apiEnv = sharedEnv.extend({
@@ -55,6 +64,8 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   /** Base URL the providers can reach apps/callbacks at. */
   PUBLIC_CALLBACK_URL: httpUrl.default("http://127.0.0.1:3001"),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  /** Client callbacks one worker sends at once (their own queue; a hung endpoint holds one ≤ 15 s). */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),
   POLL_MAX_MS: positiveMs(30_000),
   /** Upstream submissions a task may make in all (retries of refused submits, lost tasks). */

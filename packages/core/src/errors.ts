@@ -58,6 +58,53 @@ export class InsufficientCredits extends DomainError {
   }
 }
 
+/** The request contradicts the current state of what it names (HTTP's 409). */
+export abstract class Conflict extends DomainError {}
+
+/** A cancel of a task that has already ended (succeeded, failed, canceled or expired). */
+export class TaskAlreadyEnded extends Conflict {
+  readonly code = "task_already_ended";
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+  ) {
+    super(
+      `Task '${taskId}' has already ended (${status}); only a task that has not ended can be canceled.`,
+    );
+  }
+}
+
+/** An `Idempotency-Key` already used, within its lifetime, for a different request. */
+export class IdempotencyKeyReused extends Conflict {
+  readonly code = "idempotency_key_reused";
+  constructor(readonly key: string) {
+    super(
+      `The Idempotency-Key '${key}' was already used with a different request (endpoint or body) in the last 24 hours. Use a new key for a new request.`,
+    );
+  }
+}
+
+/** A task that has no client callback delivery (it was created without a `callback_url`). */
+export class DeliveryNotFound extends DomainError {
+  readonly code = "delivery_not_found";
+  constructor(readonly taskId: string) {
+    super(`Task '${taskId}' has no callback delivery (it was created without a callback_url).`);
+  }
+}
+
+/** A redelivery asked for while the task's delivery is still being tried on its schedule. */
+export class DeliveryPending extends Conflict {
+  readonly code = "delivery_pending";
+  constructor(
+    readonly deliveryId: string,
+    readonly nextTryAt: Date | null,
+  ) {
+    super(
+      `Delivery '${deliveryId}' is still pending${nextTryAt ? ` (next try at ${nextTryAt.toISOString()})` : ""}; it can be redelivered once it has succeeded, failed or been refused.`,
+    );
+  }
+}
+
 /**
  * An upstream provider call failed. `kind` steers the worker: retry later (after `retryAfterMs`
  * when the provider asked), fail over, fail the task, open the circuit (our key or account is the

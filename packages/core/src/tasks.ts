@@ -14,7 +14,14 @@ import {
   withTransaction,
 } from "@ripen/db";
 import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from "drizzle-orm";
-import { AccountNotFound, IllegalTransition, InsufficientCredits, TaskNotFound } from "./errors";
+import { writeDelivery } from "./deliveries";
+import {
+  AccountNotFound,
+  IllegalTransition,
+  InsufficientCredits,
+  InvalidRequest,
+  TaskNotFound,
+} from "./errors";
 import { newId } from "./ids";
 import { getCredits, resolveHold } from "./ledger";
 import { type AnyModelSpec, normalizeInput, priceOf } from "./models";
@@ -63,7 +70,32 @@ export interface CreateTaskArgs {
   model: AnyModelSpec;
   input: unknown;
   callbackUrl?: string | null;
+  /**
+   * The client's own deadline (`timeout_seconds`, a Ripen extension): whole seconds, at least
+   * `MIN_TIMEOUT_SECONDS`, shorter than the model's own. Unset, the model's deadline applies.
+   */
+  timeoutSeconds?: number;
   now?: Date;
+}
+
+/** The shortest per-request deadline a create may ask for. */
+export const MIN_TIMEOUT_SECONDS = 10;
+
+/** When the task must have ended: the model's deadline, or the client's shorter one. */
+function deadlineOf(spec: AnyModelSpec, timeoutSeconds: number | undefined, now: Date): Date {
+  if (timeoutSeconds === undefined) return new Date(now.getTime() + spec.deadlineMs);
+  const limitSeconds = Math.ceil(spec.deadlineMs / 1000);
+  if (
+    !Number.isSafeInteger(timeoutSeconds) ||
+    timeoutSeconds < MIN_TIMEOUT_SECONDS ||
+    timeoutSeconds >= limitSeconds
+  ) {
+    throw new InvalidRequest(
+      `'timeout_seconds' must be a whole number of seconds from ${MIN_TIMEOUT_SECONDS} to ${limitSeconds - 1}: it must be shorter than ${spec.id}'s own deadline of ${limitSeconds} seconds.`,
+      "timeout_seconds",
+    );
+  }
+  return new Date(now.getTime() + timeoutSeconds * 1000);
 }
 
 /**
@@ -105,7 +137,7 @@ export function prepareTask(args: CreateTaskArgs): PreparedTask {
     input,
     price: priceOf(spec, input),
     callbackUrl: args.callbackUrl ?? null,
-    deadlineAt: new Date(now.getTime() + spec.deadlineMs),
+    deadlineAt: deadlineOf(spec, args.timeoutSeconds, now),
     ledgerId: newId("ledger", now.getTime()),
     createdAt: now,
   };
@@ -121,21 +153,51 @@ export async function createTask(db: Executor, args: CreateTaskArgs): Promise<Cr
  * a missing account is AccountNotFound.
  */
 export async function writeTask(db: Executor, task: PreparedTask): Promise<CreatedTask> {
-  let written: CreatedTask[];
+  const written = await refusalsAsDomainErrors(db, task, () => writeTasks(db, [task]));
+  if (!written[0]) throw new AccountNotFound(task.accountId);
+  return written[0];
+}
+
+/** Postgres's refusals of a create (a CHECK, a foreign key) as the domain's errors. */
+async function refusalsAsDomainErrors<T>(
+  db: Executor,
+  task: PreparedTask,
+  write: () => Promise<T>,
+): Promise<T> {
   try {
-    written = await writeTasks(db, [task]);
+    return await write();
   } catch (error) {
     const constraint = (error as { constraint?: string }).constraint;
     if (constraint === "accounts_available_nonnegative") {
       const credits = await getCredits(db, task.accountId);
       throw new InsufficientCredits(task.price, credits.available);
     }
-    // A missing account fails the tasks → accounts foreign key.
-    if (constraint === "tasks_account_id_accounts_id_fk") throw new AccountNotFound(task.accountId);
+    // A missing account fails the tasks → accounts (or idempotency_keys → accounts) foreign key.
+    if (
+      constraint === "tasks_account_id_accounts_id_fk" ||
+      constraint === "idempotency_keys_account_id_accounts_id_fk"
+    ) {
+      throw new AccountNotFound(task.accountId);
+    }
     throw error;
   }
-  if (!written[0]) throw new AccountNotFound(task.accountId);
-  return written[0];
+}
+
+/** The parameters $1…$10 of a create statement: parallel arrays, one element per task. */
+function createValues(prepared: PreparedTask[]): unknown[] {
+  const column = <K extends keyof PreparedTask>(key: K) => prepared.map((t) => t[key]);
+  return [
+    column("id"),
+    column("accountId"),
+    column("apiKeyId"),
+    column("model"),
+    prepared.map((t) => JSON.stringify(t.input)),
+    column("price"),
+    column("callbackUrl"),
+    column("deadlineAt"),
+    column("ledgerId"),
+    column("createdAt"),
+  ];
 }
 
 /**
@@ -143,41 +205,64 @@ export async function writeTask(db: Executor, task: PreparedTask): Promise<Creat
  * (a CHECK, a foreign key) is thrown as it is.
  */
 export async function writeTasks(db: Executor, prepared: PreparedTask[]): Promise<CreatedTask[]> {
-  const column = <K extends keyof PreparedTask>(key: K) => prepared.map((t) => t[key]);
   const result = await pgClientOf(db).query({
     // Named: each connection plans it once, not per request (this is the hottest statement).
     name: "ripen_create_tasks",
     text: CREATE_TASKS_SQL,
-    values: [
-      column("id"),
-      column("accountId"),
-      column("apiKeyId"),
-      column("model"),
-      prepared.map((t) => JSON.stringify(t.input)),
-      column("price"),
-      column("callbackUrl"),
-      column("deadlineAt"),
-      column("ledgerId"),
-      column("createdAt"),
-    ],
+    values: createValues(prepared),
   });
   return result.rows.map((row) => toTask(row) as CreatedTask);
 }
 
+/** An `Idempotency-Key` a create claims for its account (see `createTaskOnce`). */
+export interface IdempotencyClaim {
+  key: string;
+  /** SHA-256 of the endpoint and the canonical body. */
+  requestHash: string;
+  /** A row of the key created before this has lapsed: it is replaced, the key used anew. */
+  expiredBefore: Date;
+}
+
 /**
- * Inserts tasks with their holds' ledger rows and first events, then adds the holds to their
- * accounts, in one statement. Accounts are locked in id order, so statements running at once (in
- * one process or several) cannot deadlock. An account short of credit fails the CHECK
- * `accounts_available_nonnegative`, and the whole statement rolls back. Parameters are parallel
- * arrays, one element per task.
+ * Claims the account's idempotency key for this task and writes the task with its hold, in one
+ * statement: the key row is inserted first, and everything else is written only if that insert
+ * claimed the key. Another create holding the key uncommitted makes the insert wait for it (the
+ * primary key's lock), then find it taken. Returns null when the key belonged to someone else (a
+ * live row, committed): nothing was written and the caller reads that row. Because the claim
+ * comes before the account row is locked, two creates with one key never wait on each other in
+ * opposite orders.
  */
-const CREATE_TASKS_SQL = `
-  with input as (
+export async function writeClaimedTask(
+  db: Executor,
+  task: PreparedTask,
+  claim: IdempotencyClaim,
+): Promise<CreatedTask | null> {
+  const result = await refusalsAsDomainErrors(db, task, () =>
+    pgClientOf(db).query({
+      name: "ripen_create_claimed_task",
+      text: CREATE_CLAIMED_TASK_SQL,
+      values: [...createValues([task]), claim.key, claim.requestHash, claim.expiredBefore],
+    }),
+  );
+  const row = result.rows[0];
+  return row ? (toTask(row) as CreatedTask) : null;
+}
+
+/** The rows to create, one per task, from the parallel arrays $1…$10. */
+const CREATE_INPUT_SQL = `
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
       $6::integer[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[])
       as t(id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
-        ledger_id, created_at)
-  ), task as (
+        ledger_id, created_at)`;
+
+/**
+ * Inserts tasks with their holds' ledger rows and first events, then adds the holds to their
+ * accounts, all from the CTE `input`. Accounts are locked in id order, so statements running at
+ * once (in one process or several) cannot deadlock. An account short of credit fails the CHECK
+ * `accounts_available_nonnegative`, and the whole statement rolls back.
+ */
+const CREATE_WRITES_SQL = `
+  task as (
     insert into tasks (id, account_id, api_key_id, model, input, price, callback_url,
       deadline_at, next_wake_at, created_at, updated_at)
     select id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
@@ -201,7 +286,32 @@ const CREATE_TASKS_SQL = `
     from sums join locked on locked.id = sums.account_id
     where a.id = sums.account_id
     returning a.id
-  )
+  )`;
+
+const CREATE_TASKS_SQL = `
+  with input as (${CREATE_INPUT_SQL}
+  ), ${CREATE_WRITES_SQL}
+  select * from task`;
+
+/**
+ * One task ($1…$10 of one element each) behind the claim of its idempotency key ($11, request
+ * hash $12; a row created before $13 has lapsed and is taken over). Every write reads `input`,
+ * which is empty unless `claimed` inserted (or took over) the key row, so the claim is the first
+ * lock this statement takes. The key row references the task inserted after it: foreign keys are
+ * checked at the end of the statement.
+ */
+const CREATE_CLAIMED_TASK_SQL = `
+  with claimed as (
+    insert into idempotency_keys (account_id, key, request_hash, task_id, created_at)
+    values (($2::text[])[1], $11::text, $12::text, ($1::text[])[1], ($10::timestamptz[])[1])
+    on conflict (account_id, key) do update
+      set request_hash = excluded.request_hash, task_id = excluded.task_id,
+        created_at = excluded.created_at
+      where idempotency_keys.created_at < $13::timestamptz
+    returning task_id
+  ), input as (${CREATE_INPUT_SQL}
+    where exists (select 1 from claimed)
+  ), ${CREATE_WRITES_SQL}
   select * from task`;
 
 type TaskChanges = Partial<
@@ -302,6 +412,11 @@ export interface CompleteTaskResult {
    */
   attemptOutcome: "applied" | "duplicate" | "late" | null;
   task: Task | null;
+  /**
+   * The client callback this ending wrote (the task has a `callback_url`), committed with it.
+   * The caller adds its job once the transaction has committed: `enqueueDeliveryOf`.
+   */
+  deliveryId: string | null;
 }
 
 /**
@@ -346,7 +461,7 @@ export async function completeTask(
     }
     if (!moved) {
       const [task] = await tx.select().from(tasks).where(eq(tasks.id, args.taskId));
-      return { applied: false, attemptOutcome, task: task ?? null };
+      return { applied: false, attemptOutcome, task: task ?? null, deliveryId: null };
     }
     await resolveHold(tx, {
       taskId: moved.task.id,
@@ -362,7 +477,9 @@ export async function completeTask(
           inArray(taskAttempts.state, ["sending", "accepted", "unknown"]),
         ),
       );
-    return { applied: true, attemptOutcome, task: moved.task };
+    // The outbox: the client's callback exists if and only if this ending commits.
+    const deliveryId = await writeDelivery(tx, moved.task, now);
+    return { applied: true, attemptOutcome, task: moved.task, deliveryId };
   });
 }
 

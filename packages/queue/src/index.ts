@@ -2,7 +2,22 @@ import { type JobsOptions, Queue } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { z } from "zod";
 
-export const queueNames = { tasks: "tasks", maintenance: "maintenance" } as const;
+export {
+  createTaskEventSubscriber,
+  createTaskNotifier,
+  type TaskEventSubscriber,
+  type TaskEventSubscriberOptions,
+  type TaskNotifier,
+  type TaskNotifierOptions,
+  taskEventsChannel,
+} from "./task-events";
+
+export const queueNames = {
+  tasks: "tasks",
+  maintenance: "maintenance",
+  /** Client callbacks, apart: a slow or dead client endpoint never holds up task work. */
+  deliveries: "deliveries",
+} as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
 interface JobDefinition {
@@ -24,6 +39,23 @@ export const jobCatalog = {
   "task.run": {
     queue: queueNames.tasks,
     schema: z.object({ taskId: z.string(), polls: z.number().int().min(0).default(0) }),
+    options: {
+      attempts: 5,
+      backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: { age: 24 * 3600, count: 1_000 },
+    },
+  },
+  /**
+   * Sends one client callback (a `deliveries` row), then parks itself in the delayed set until
+   * its next try is due, as a step job, until it succeeds, is refused (410) or runs out of its
+   * schedule. jobId = delivery id, so Redis holds one job per pending delivery. The schedule lives
+   * in Postgres (the delivery's log); BullMQ's attempts only cover a run that threw, and the sweep
+   * re-adds a pending delivery whose job is gone.
+   */
+  "delivery.send": {
+    queue: queueNames.deliveries,
+    schema: z.object({ deliveryId: z.string() }),
     options: {
       attempts: 5,
       backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
@@ -139,6 +171,57 @@ export function createTaskQueue(
       if (!job) return this.enqueue(taskId);
       if (await job.isDelayed()) await job.promote().catch(() => {});
     },
+    close: () => queue.close(),
+  };
+}
+
+/** Adds `promise`'s race against a timer: rejects after `timeoutMs` whatever Redis does. */
+async function withinTimeout(promise: Promise<unknown>, timeoutMs: number, what: string) {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    promise.catch(() => {});
+  }
+}
+
+export interface DeliveryQueue {
+  queue: Queue;
+  /**
+   * Adds the delivery's `delivery.send` job (jobId = delivery id), replacing a finished one
+   * BullMQ still keeps under that id (a redelivery, a job that ran out of attempts); a live job
+   * is left as it is. Rejects within `enqueueTimeoutMs` whatever Redis does: the delivery is
+   * committed and pending, so the sweep re-adds what this could not.
+   */
+  enqueue(deliveryId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The producer side of `delivery.send`: after a task's ending commits, a redelivery, the sweep. */
+export function createDeliveryQueue(
+  ctx: QueueContext,
+  options: { enqueueTimeoutMs?: number } = {},
+): DeliveryQueue {
+  const queue = createQueue(ctx, queueNames.deliveries);
+  const definition = jobCatalog["delivery.send"];
+  const timeoutMs = options.enqueueTimeoutMs ?? 500;
+  async function add(deliveryId: string): Promise<void> {
+    const payload: JobPayload<"delivery.send"> = definition.schema.parse({ deliveryId });
+    const state = await queue.getJobState(deliveryId);
+    // A finished job keeps its id and would make the add a no-op.
+    if (state === "completed" || state === "failed") await queue.remove(deliveryId);
+    await queue.add("delivery.send", payload, { ...definition.options, jobId: deliveryId });
+  }
+  return {
+    queue,
+    enqueue: (deliveryId) => withinTimeout(add(deliveryId), timeoutMs, "delivery enqueue"),
     close: () => queue.close(),
   };
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createApiApp } from "@ripen/api";
+import {
+  type ApiAppOptions,
+  createApiApp,
+  createTaskEventStreams,
+  type TaskEventStreams,
+} from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { createAccount } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
@@ -12,9 +17,14 @@ import {
   type Providers,
 } from "@ripen/providers";
 import {
+  createDeliveryQueue,
   createProducerRedis,
   createRedis,
+  createTaskEventSubscriber,
+  createTaskNotifier,
   createTaskQueue,
+  type DeliveryQueue,
+  type TaskNotifier,
   type TaskQueue,
   whenReady,
 } from "@ripen/queue";
@@ -49,8 +59,21 @@ export interface TestStackOptions {
   providers?: readonly ProviderDeclaration[];
   /** When provider circuits open; by default as in production. */
   health?: HealthPolicy;
-  /** Passed to the worker (BullMQ lock and stalled-job timings, concurrency). */
-  workerOptions?: Pick<WorkerOptions, "lockDurationMs" | "stalledIntervalMs" | "concurrency">;
+  /**
+   * Passed to the worker (BullMQ lock and stalled-job timings, concurrency, client callbacks:
+   * loopback is allowed by default, the tests' client endpoints listen on 127.0.0.1).
+   */
+  workerOptions?: Pick<
+    WorkerOptions,
+    "lockDurationMs" | "stalledIntervalMs" | "concurrency" | "deliveries"
+  >;
+  /** Live status's timers (production defaults: heartbeat 15 s, re-read 5 s). */
+  taskEvents?: { heartbeatMs?: number; recheckMs?: number };
+  /**
+   * Which user URLs the API accepts at create. Loopback is allowed by default: the tests' client
+   * endpoints listen on 127.0.0.1. SSRF tests pass `{ allowLoopback: false }`.
+   */
+  userUrls?: ApiAppOptions["userUrls"];
 }
 
 export interface TestStack {
@@ -60,6 +83,13 @@ export interface TestStack {
   redis: Redis;
   /** The API's connection (fails fast while Redis is away), as in production. */
   producerRedis: Redis;
+  /** The API's live-status subscriber connection, named `subscriberName` in CLIENT LIST. */
+  subscriberRedis: Redis;
+  subscriberName: string;
+  /** The API's live-status streams (`GET /v1/tasks/{id}/events`). */
+  taskEvents: TaskEventStreams;
+  /** Publishes live-status hints as the callbacks receiver and the API do. */
+  notifier: TaskNotifier;
   prefix: string;
   clock: TestClock;
   sandbox: Sandbox;
@@ -68,6 +98,8 @@ export interface TestStack {
   callbacksUrl: string;
   providers: Providers;
   taskQueue: TaskQueue;
+  /** Client callbacks' jobs, on the API's connection (redeliveries, callback endings add here). */
+  deliveryQueue: DeliveryQueue;
   worker: RipenWorker | null;
   /** Starts a worker as the stack would (when started with `worker: false`, or a second one). */
   startWorker(): Promise<RipenWorker>;
@@ -123,11 +155,31 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     timeoutMs: options.providerTimeoutMs,
   });
   const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
+  const deliveryQueue = createDeliveryQueue({ connection: producerRedis, prefix });
   await whenReady(producerRedis);
+  const notifier = createTaskNotifier(producerRedis, prefix);
+  const subscriberName = `api-task-events:${prefix}`;
+  const subscriberRedis = createRedis(redisUrl, { connectionName: subscriberName });
+  subscriberRedis.on("error", () => {});
+  const taskEvents = createTaskEventStreams({
+    db: db.db,
+    subscriber: createTaskEventSubscriber(subscriberRedis, prefix),
+    logger,
+    ...options.taskEvents,
+  });
 
   const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
-    createApiApp({ db: db.db, enqueue: (id) => taskQueue.enqueue(id), logger, clock }),
+    createApiApp({
+      db: db.db,
+      enqueue: (id) => taskQueue.enqueue(id),
+      enqueueDelivery: (id) => deliveryQueue.enqueue(id),
+      logger,
+      clock,
+      taskEvents,
+      notifier,
+      userUrls: options.userUrls ?? { allowLoopback: true },
+    }),
     { ...onLoopback, name: "API" },
   );
   const callbacks = await listen(
@@ -138,6 +190,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       logger,
       clock,
       wake: (id) => taskQueue.wake(id),
+      enqueueDelivery: (id) => deliveryQueue.enqueue(id),
+      notifier,
     }),
     { ...onLoopback, name: "Callbacks" },
   );
@@ -158,6 +212,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       health: options.health,
       concurrency: 20,
       ...options.workerOptions,
+      deliveries: { allowLoopback: true, ...options.workerOptions?.deliveries },
     });
     workers.push(started);
     return started;
@@ -169,6 +224,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     redisUrl,
     redis,
     producerRedis,
+    subscriberRedis,
+    subscriberName,
+    taskEvents,
+    notifier,
     prefix,
     clock,
     sandbox: sandboxServer.sandbox,
@@ -177,6 +236,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     callbacksUrl: callbacks.url,
     providers,
     taskQueue,
+    deliveryQueue,
     worker,
     startWorker: startStackWorker,
     async createAccount(credits) {
@@ -202,9 +262,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await taskQueue.close();
+      await deliveryQueue.close();
       await deleteKeys(redis, `${prefix}:*`).catch(() => {});
+      // Streams a test left open end first, or closing the API would wait for them.
+      await taskEvents.close();
       await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);
-      await Promise.all([redis.quit(), producerRedis.quit()]).catch(() => {});
+      await Promise.all([redis.quit(), producerRedis.quit(), subscriberRedis.quit()]).catch(
+        () => {},
+      );
       let violations: InvariantViolation[] = [];
       try {
         violations = await ledgerViolations(db.db);

@@ -1,13 +1,20 @@
 import {
   authenticateApiKey,
   type Clock,
+  type CreatedTask,
+  createTaskOnce,
   getCredits,
   getTaskForAccount,
   InvalidRequest,
+  idempotencyRequestHash,
   isDatabaseUnavailable,
   isIdOf,
   listAttempts,
+  nativeTaskView,
+  nativeWireStatusOf,
   type Principal,
+  parseIdempotencyKey,
+  prepareTask,
   ServiceUnavailable,
   TaskNotFound,
   type TaskWriter,
@@ -16,44 +23,26 @@ import {
 import { type Executor, type ModelKind, type Task, type TaskStatus, taskEvents } from "@ripen/db";
 import type {
   AivideoapiBackend,
+  CreateTaskOptions,
   CreateTaskRequest,
   TaskResponse,
   WireStatus,
 } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
+import type { UrlPolicy } from "@ripen/net";
 import { asc, eq } from "drizzle-orm";
 import type { Logger } from "pino";
+import { checkCreateUrls } from "./user-urls";
 
-const wireStatusOf: Record<TaskStatus, WireStatus> = {
-  queued: "pending",
-  submitting: "pending",
-  running: "processing",
-  succeeded: "completed",
-  failed: "failed",
-  canceled: "failed",
-  expired: "failed",
-};
+const wireStatusOf: Record<TaskStatus, WireStatus> = nativeWireStatusOf;
 
-const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
-
-/** Ripen's task in the dialect's vocabulary; expired and canceled read as failed with their own code. */
+/**
+ * Ripen's task in the dialect's vocabulary; expired and canceled read as failed with their own
+ * code. Core's `nativeTaskView`, the very function that writes a client callback's body, so the
+ * query answer and the callback cannot differ; typed here against the dialect's schema.
+ */
 export function toAivideoapiTask(task: Task): TaskResponse {
-  const view: TaskResponse = {
-    id: task.id,
-    status: wireStatusOf[task.status],
-    model: task.model,
-    created_at: unixSeconds(task.createdAt),
-  };
-  if (task.status === "succeeded" && task.output) {
-    if (task.completedAt) view.completed_at = unixSeconds(task.completedAt);
-    view.output = { urls: task.output.urls, metadata: task.output.metadata };
-  } else if (view.status === "failed") {
-    view.error = {
-      code: task.errorCode ?? "upstream_error",
-      message: task.errorMessage ?? "Generation failed",
-    };
-  }
-  return view;
+  return nativeTaskView(task);
 }
 
 /** Postgres being down is the client's 503, not our 500: the request can simply be retried. */
@@ -72,9 +61,10 @@ function unavailableWhenDatabaseIsDown<P>(
   };
   return {
     authenticate: (apiKey, req) => backend.authenticate(apiKey, req).catch(translate),
-    createTask: (principal, request) => backend.createTask(principal, request).catch(translate),
-    createVideoTask: (principal, request) =>
-      backend.createVideoTask!(principal, request).catch(translate),
+    createTask: (principal, request, options) =>
+      backend.createTask(principal, request, options).catch(translate),
+    createVideoTask: (principal, request, options) =>
+      backend.createVideoTask!(principal, request, options).catch(translate),
     getTaskHistory: (principal, taskId) =>
       backend.getTaskHistory!(principal, taskId).catch(translate),
     getTask: (principal, taskId) => backend.getTask(principal, taskId).catch(translate),
@@ -90,11 +80,18 @@ export interface FrontDoorDeps {
   enqueue(taskId: string): Promise<void>;
   clock: Clock;
   logger: Logger;
+  /** Which user URLs a create may name (the SSRF guard's submit-time check). */
+  userUrls: UrlPolicy;
 }
 
 /** The aivideoapi dialect served over Ripen's own accounts, tasks and ledger. */
 export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Principal> {
-  async function create(principal: Principal, request: CreateTaskRequest, kind: ModelKind) {
+  async function create(
+    principal: Principal,
+    request: CreateTaskRequest,
+    kind: ModelKind,
+    options: CreateTaskOptions = {},
+  ) {
     const model = getModel(request.model);
     if (model.kind !== kind) {
       throw new InvalidRequest(
@@ -102,14 +99,37 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
         "model",
       );
     }
-    const task = await deps.tasks.create({
+    checkCreateUrls(request.callback_url, request.input, deps.userUrls);
+    const idempotencyKey = parseIdempotencyKey(options.idempotencyKey);
+    const args = {
       accountId: principal.accountId,
       apiKeyId: principal.keyId,
       model,
       input: request.input,
       callbackUrl: request.callback_url ?? null,
+      timeoutSeconds: request.timeout_seconds,
       now: deps.clock.now(),
-    });
+    };
+    let task: CreatedTask;
+    if (idempotencyKey === undefined) {
+      task = await deps.tasks.create(args);
+    } else {
+      // Keyed creates bypass group commit: each is one statement that claims the key with the
+      // task (see createTaskOnce). Invalid requests fail before the key is looked at.
+      const once = await createTaskOnce(deps.db, prepareTask(args), {
+        key: idempotencyKey,
+        requestHash: idempotencyRequestHash(`POST /v1/${kind}s/generations`, request),
+        now: args.now,
+      });
+      task = once.task;
+      if (once.replayed) {
+        deps.logger.info(
+          { event: "task.replayed", ...taskFields(task), idempotencyKey },
+          "idempotent create answered with the task its key made",
+        );
+        return { taskId: task.id };
+      }
+    }
     deps.logger.info(
       { event: "task.created", ...taskFields(task), kind, price: task.price },
       "task created",
@@ -125,8 +145,8 @@ export function aivideoapiFrontDoor(deps: FrontDoorDeps): AivideoapiBackend<Prin
 
   const backend: AivideoapiBackend<Principal> = {
     authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
-    createTask: (principal, request) => create(principal, request, "image"),
-    createVideoTask: (principal, request) => create(principal, request, "video"),
+    createTask: (principal, request, options) => create(principal, request, "image", options),
+    createVideoTask: (principal, request, options) => create(principal, request, "video", options),
 
     async getTask(principal, taskId) {
       // Anything newId could not have made cannot exist: answered without a query.

@@ -1,7 +1,14 @@
 import type { Clock, Principal } from "@ripen/core";
 import type { Executor } from "@ripen/db";
+import type { TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
+import type { TaskEventStreams } from "../task-event-streams";
+import { registerV1TasksCancel } from "./v1_tasks_cancel";
+import { registerV1TasksDeliveries } from "./v1_tasks_deliveries";
+import { registerV1TasksEvents } from "./v1_tasks_events";
+import { registerV1TasksList } from "./v1_tasks_list";
+import { registerV1WebhookSecret } from "./v1_webhook_secret";
 
 /** What Ripen's own endpoints (beside the aivideoapi dialect's) are built from. */
 export interface ExtensionDeps {
@@ -10,6 +17,15 @@ export interface ExtensionDeps {
   clock: Clock;
   /** Adds a task's job (after commit). */
   enqueue(taskId: string): Promise<void>;
+  /** Live status (`GET /v1/tasks/{id}/events`); without it the endpoint is not served. */
+  taskEvents?: TaskEventStreams;
+  /** Tells live-status streams (in any API process) that a task changed; call after commit. */
+  notifier?: TaskNotifier;
+  /**
+   * Adds a client callback's job (after commit): a redelivery, a cancel's callback. Optional:
+   * without it the worker's sweep adds the job once the delivery is overdue.
+   */
+  enqueueDelivery?(deliveryId: string): Promise<void>;
 }
 
 /**
@@ -22,7 +38,9 @@ export function registerExtensions(
   principalOf: (req: Request) => Principal,
   deps: ExtensionDeps,
 ): void {
-  void router;
-  void principalOf;
-  void deps;
+  registerV1TasksEvents(router, principalOf, deps);
+  registerV1TasksCancel(router, principalOf, deps);
+  registerV1TasksList(router, principalOf, deps);
+  registerV1TasksDeliveries(router, principalOf, deps);
+  registerV1WebhookSecret(router, principalOf, deps);
 }

@@ -90,6 +90,13 @@ export function createAivideoapiSimulator(kit: SimulatorKit): Router {
 
     createTask: (principal, request) =>
       served("submit", () => {
+        // Ripen's own extension of the shared wire schema; the documents have no such field.
+        if (request.timeout_seconds !== undefined) {
+          throw new InvalidRequest(
+            "'timeout_seconds' is not a recognized field.",
+            "timeout_seconds",
+          );
+        }
         if (!Object.hasOwn(documentedModels, request.model)) {
           throw new ModelNotFound(request.model);
         }

@@ -23,7 +23,7 @@ export const deliveries = pgTable(
     url: text("url").notNull(),
     body: text("body").notNull(),
     state: deliveryStateEnum("state").notNull().default("pending"),
-    /** Tries made so far (across redeliveries). */
+    /** Tries of the current round (a redelivery starts a new round at 0); the log numbers them all. */
     tries: integer("tries").notNull().default(0),
     /** When the next try is due while pending; the sweep re-adds the job of an overdue one. */
     nextTryAt: timestamp("next_try_at", { withTimezone: true }),

@@ -56,6 +56,10 @@ const expectedKind: Record<WireErrorCode, FailureKind> = {
   internal_error: "retry",
   upstream_error: "retry",
   service_unavailable: "retry",
+  task_already_ended: "fail",
+  idempotency_key_reused: "fail",
+  delivery_not_found: "fail",
+  delivery_pending: "fail",
 };
 
 describe("every documented error of a submit, classified", () => {

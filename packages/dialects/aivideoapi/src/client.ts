@@ -37,6 +37,14 @@ export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   upstream_error: "retry",
   // Not in the documents: what a Ripen upstream answers while its database is away.
   service_unavailable: "retry",
+  // Not in the documents: Ripen's own 409s (a cancel of an ended task, an Idempotency-Key reused
+  // with another body). Ripen the client sends neither, so neither answers a submit or a poll of
+  // its; should one arrive, resending the same request cannot change the answer.
+  task_already_ended: "fail",
+  idempotency_key_reused: "fail",
+  // Ripen's own answers to a redelivery (no delivery, one still pending): never to a submit.
+  delivery_not_found: "fail",
+  delivery_pending: "fail",
 };
 
 /** Ripen as a client of the aivideoapi dialect, bound to one provider. */

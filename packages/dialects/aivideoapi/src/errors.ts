@@ -20,6 +20,14 @@ export const errorReference = {
   upstream_error: { status: 503, type: "upstream_error" },
   /** Not in the documents, which describe 503 generically: a dependency of ours is down. */
   service_unavailable: { status: 503, type: "api_error" },
+  /** Ripen's (the documents have no 409): a cancel of a task that has already ended. */
+  task_already_ended: { status: 409, type: "invalid_request_error" },
+  /** Ripen's: an Idempotency-Key reused with another request within 24 hours (as Stripe's). */
+  idempotency_key_reused: { status: 409, type: "idempotency_error" },
+  /** Ripen's: a redelivery of a task that has no callback delivery. */
+  delivery_not_found: { status: 404, type: "invalid_request_error" },
+  /** Ripen's: a redelivery while the task's delivery is still being tried. */
+  delivery_pending: { status: 409, type: "invalid_request_error" },
 } as const;
 export type WireErrorCode = keyof typeof errorReference;
 
@@ -44,6 +52,10 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["model_not_found", "model_not_found"],
   ["task_not_found", "task_not_found"],
   ["service_unavailable", "service_unavailable"],
+  ["task_already_ended", "task_already_ended"],
+  ["idempotency_key_reused", "idempotency_key_reused"],
+  ["delivery_not_found", "delivery_not_found"],
+  ["delivery_pending", "delivery_pending"],
 ]);
 
 /** Seconds a client is asked to wait before retrying a 503 service_unavailable. */

@@ -19,7 +19,12 @@ export {
   resolutions,
 } from "./models";
 export { documentedCost, documentedPrices } from "./prices";
-export { type AivideoapiBackend, createAivideoapiRouter, type RouterOptions } from "./router";
+export {
+  type AivideoapiBackend,
+  type CreateTaskOptions,
+  createAivideoapiRouter,
+  type RouterOptions,
+} from "./router";
 export {
   type CreateTaskRequest,
   type CreateTaskResponse,

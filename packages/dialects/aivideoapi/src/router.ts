@@ -13,16 +13,30 @@ import {
  * What a server of this dialect needs. Ripen's front door and the sandbox both implement it, so
  * the wire format lives only in this package. Methods throw core DomainErrors or WireErrors.
  */
+/** What a create carries beside its body. */
+export interface CreateTaskOptions {
+  /** The `Idempotency-Key` header as sent, unchecked; the backend decides what it accepts. */
+  idempotencyKey?: string;
+}
+
 export interface AivideoapiBackend<Principal> {
   authenticate(apiKey: string, req: Request): Promise<Principal | null>;
-  createTask(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  createTask(
+    principal: Principal,
+    request: CreateTaskRequest,
+    options?: CreateTaskOptions,
+  ): Promise<{ taskId: string }>;
   getTask(principal: Principal, taskId: string): Promise<TaskResponse>;
   getCredits(principal: Principal): Promise<CreditsResponse["data"]>;
   /**
    * Ripen's own extensions, served only when the backend has them (the sandbox, faithful to the
    * documents, does not): video generation in the same envelope as images, and a task's history.
    */
-  createVideoTask?(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  createVideoTask?(
+    principal: Principal,
+    request: CreateTaskRequest,
+    options?: CreateTaskOptions,
+  ): Promise<{ taskId: string }>;
   getTaskHistory?(principal: Principal, taskId: string): Promise<unknown>;
 }
 
@@ -62,16 +76,27 @@ export function createAivideoapiRouter<Principal>(
     if (!parsed.success) throw invalidFromZod(parsed.error);
     return parsed.data;
   };
+  const createOptionsOf = (req: Request): CreateTaskOptions => ({
+    idempotencyKey: req.get("idempotency-key"),
+  });
 
   router.post("/v1/images/generations", async (req, res) => {
-    const { taskId } = await backend.createTask(principalOf(req), createRequestOf(req));
+    const { taskId } = await backend.createTask(
+      principalOf(req),
+      createRequestOf(req),
+      createOptionsOf(req),
+    );
     res.status(200).json({ code: 200, msg: "success", data: { taskId } });
   });
   const createVideoTask = backend.createVideoTask?.bind(backend);
   const getTaskHistory = backend.getTaskHistory?.bind(backend);
   if (createVideoTask) {
     router.post("/v1/videos/generations", async (req, res) => {
-      const { taskId } = await createVideoTask(principalOf(req), createRequestOf(req));
+      const { taskId } = await createVideoTask(
+        principalOf(req),
+        createRequestOf(req),
+        createOptionsOf(req),
+      );
       res.status(200).json({ code: 200, msg: "success", data: { taskId } });
     });
   }

@@ -9,6 +9,15 @@ export const createTaskRequest = z.strictObject({
   model: z.string({ error: "must be a string" }).min(1, "must not be empty"),
   input: plainObject(),
   callback_url: httpUrl().optional(),
+  /**
+   * Not in the documents: Ripen's per-request deadline, in seconds (at least 10, and shorter
+   * than the model's own deadline, which the backend checks). Past it the task ends expired and
+   * is refunded.
+   */
+  timeout_seconds: z
+    .int({ error: "must be a whole number of seconds" })
+    .min(10, "must be at least 10 seconds")
+    .optional(),
 });
 export type CreateTaskRequest = z.infer<typeof createTaskRequest>;
 

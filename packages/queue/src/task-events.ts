@@ -1,0 +1,147 @@
+import type { Redis } from "ioredis";
+
+/**
+ * Live status rides on Redis pub/sub, one channel per task. A message is only a hint ("this
+ * task has new `task_events` rows"): streams read the rows themselves from Postgres, so a lost
+ * or duplicated message is harmless. Per task rather than one channel for all, so an API process
+ * hears only the tasks its clients watch. The prefix is the queue's (a Cluster hash tag).
+ */
+export const taskEventsChannel = (prefix: string, taskId: string): string =>
+  `${prefix}:task-events:${taskId}`;
+
+export interface TaskNotifier {
+  /**
+   * Publishes the task's hint. Call it after the transition's transaction has committed. Never
+   * rejects and settles within the notifier's timeout: a failed hint must not fail task work.
+   */
+  taskChanged(taskId: string): Promise<void>;
+}
+
+export interface TaskNotifierOptions {
+  /** Told of each hint that could not be published (Redis away, slow, refusing). */
+  onError?(error: unknown, taskId: string): void;
+  /** Longest a publish may hold its caller (1,000 ms); it is left to finish on its own. */
+  timeoutMs?: number;
+}
+
+/**
+ * The publishing side, for whoever commits transitions (worker, callbacks, sweep, API). While
+ * the connection is not ready the hint is dropped rather than queued: nothing grows during a
+ * Redis outage, and the streams' periodic re-read covers what they missed.
+ */
+export function createTaskNotifier(
+  redis: Redis,
+  prefix: string,
+  options: TaskNotifierOptions = {},
+): TaskNotifier {
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const report = (error: unknown, taskId: string) => {
+    try {
+      options.onError?.(error, taskId);
+    } catch {
+      // A logger that throws must not fail the caller either.
+    }
+  };
+  return {
+    async taskChanged(taskId) {
+      if (redis.status !== "ready") {
+        report(new Error(`redis is ${redis.status}; live-status hint dropped`), taskId);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const published = redis.publish(taskEventsChannel(prefix, taskId), taskId);
+      try {
+        await Promise.race([
+          published,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`publish did not finish in ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } catch (error) {
+        report(error, taskId);
+      } finally {
+        clearTimeout(timer);
+        published.catch(() => {});
+      }
+    },
+  };
+}
+
+export interface TaskEventSubscriber {
+  /**
+   * Calls `onHint` for each message on the task's channel until the returned function is called.
+   * Watchers of one task share one SUBSCRIBE; `subscribed` settles once Redis confirmed it (or
+   * could not: it never rejects).
+   */
+  watch(taskId: string, onHint: () => void): { subscribed: Promise<void>; stop(): Promise<void> };
+  /** Channels subscribed now (one per watched task), for metrics and tests. */
+  readonly channels: number;
+}
+
+export interface TaskEventSubscriberOptions {
+  onError?(error: unknown, taskId: string): void;
+}
+
+/**
+ * The listening side: one subscriber connection per API process, fanned out to every stream
+ * (the connection is in subscriber mode and can be used for nothing else). SUBSCRIBE and
+ * UNSUBSCRIBE are sent in order on that one connection, so watching, stopping and watching again
+ * cannot leave a channel in the wrong state; ioredis subscribes again after a reconnect.
+ */
+export function createTaskEventSubscriber(
+  redis: Redis,
+  prefix: string,
+  options: TaskEventSubscriberOptions = {},
+): TaskEventSubscriber {
+  const listeners = new Map<string, Set<() => void>>();
+  const report = (error: unknown, taskId: string) => {
+    try {
+      options.onError?.(error, taskId);
+    } catch {}
+  };
+  redis.on("message", (channel: string) => {
+    const watching = listeners.get(channel);
+    if (!watching) return;
+    for (const onHint of watching) onHint();
+  });
+
+  return {
+    watch(taskId, onHint) {
+      const channel = taskEventsChannel(prefix, taskId);
+      let watching = listeners.get(channel);
+      let subscribed: Promise<void> = Promise.resolve();
+      if (!watching) {
+        watching = new Set();
+        listeners.set(channel, watching);
+        subscribed = redis.subscribe(channel).then(
+          () => {},
+          (error) => report(error, taskId),
+        );
+      }
+      watching.add(onHint);
+      let stopped = false;
+      return {
+        subscribed,
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          const current = listeners.get(channel);
+          if (!current) return;
+          current.delete(onHint);
+          if (current.size > 0) return;
+          listeners.delete(channel);
+          await redis.unsubscribe(channel).then(
+            () => {},
+            (error) => report(error, taskId),
+          );
+        },
+      };
+    },
+    get channels() {
+      return listeners.size;
+    },
+  };
+}
