@@ -10,6 +10,9 @@ const prefixes = {
   /** A client webhook delivery: its Standard Webhooks `webhook-id`. */
   delivery: "msg",
   webhookSecret: "whsk",
+  batch: "batch",
+  schedule: "sched",
+  scheduleRun: "run",
 } as const;
 
 // ulid's default PRNG draws crypto randomness one byte per character (16 calls per id); this one

@@ -89,3 +89,13 @@ export type FailureKind = (typeof failureKinds)[number];
  */
 export const deliveryStates = ["pending", "succeeded", "failed", "gone"] as const;
 export type DeliveryState = (typeof deliveryStates)[number];
+
+export const batchStates = ["running", "ended", "canceled"] as const;
+export type BatchState = (typeof batchStates)[number];
+
+export const scheduleStates = ["active", "paused"] as const;
+export type ScheduleState = (typeof scheduleStates)[number];
+
+/** `created`: its batch was accepted; `failed`: it could not be (see its error). */
+export const scheduleRunStates = ["created", "failed"] as const;
+export type ScheduleRunState = (typeof scheduleRunStates)[number];

@@ -18,6 +18,8 @@ export const deliveries = pgTable(
       .notNull()
       .references(() => accounts.id),
     taskId: text("task_id").references(() => tasks.id),
+    /** For a batch's callback (`batch.completed`), the batch; `task_id` is then null. */
+    batchId: text("batch_id"),
     /** `task.completed` or `task.failed` (the dialect's `X-Event`). */
     event: text("event").notNull(),
     url: text("url").notNull(),

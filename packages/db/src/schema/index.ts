@@ -1,5 +1,6 @@
 export * from "./accounts";
 export * from "./api-keys";
+export * from "./batches";
 export * from "./constants";
 export * from "./deliveries";
 export * from "./delivery-attempts";
@@ -7,6 +8,8 @@ export * from "./enums";
 export * from "./idempotency-keys";
 export * from "./ledger-entries";
 export * from "./provider-callbacks";
+export * from "./schedule-runs";
+export * from "./schedules";
 export * from "./task-attempts";
 export * from "./task-events";
 export * from "./tasks";

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { apiKeys } from "./api-keys";
+import { batches } from "./batches";
 import { timestamps } from "./columns";
 import { taskStatusEnum } from "./enums";
 
@@ -37,6 +38,8 @@ export const tasks = pgTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     callbackUrl: text("callback_url"),
+    /** The batch this task is an item of, if any. */
+    batchId: text("batch_id").references(() => batches.id),
     deadlineAt: timestamp("deadline_at", { withTimezone: true }).notNull(),
     /** When the task's job is next expected to run; null once the task has ended. */
     nextWakeAt: timestamp("next_wake_at", { withTimezone: true }),
@@ -46,6 +49,7 @@ export const tasks = pgTable(
   },
   (t) => [
     index("tasks_account_created_idx").on(t.accountId, t.createdAt),
+    index("tasks_batch_idx").on(t.batchId, t.id).where(sql`${t.batchId} is not null`),
     index("tasks_wake_idx")
       .on(t.nextWakeAt)
       .where(sql`${t.status} in ('queued', 'submitting', 'running')`),
