@@ -3,12 +3,14 @@ import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import type { UrlPolicy } from "@ripen/net";
-import type { TaskNotifier } from "@ripen/queue";
+import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
 import { registerExtensions } from "./routes";
 import type { TaskEventStreams } from "./task-event-streams";
+
+type ApiScheduleQueue = Pick<ScheduleQueue, "upsert" | "remove">;
 
 export interface ApiAppOptions {
   db: Executor;
@@ -18,6 +20,12 @@ export interface ApiAppOptions {
   /** What `/readyz` checks (e.g. Postgres, Redis); `/healthz` answers regardless. */
   readiness?: Record<string, HealthCheck>;
   bodyLimit?: string;
+  /** The body limit of `POST /v1/batches` and schedules (64mb: 10,000 creates). */
+  batchBodyLimit?: string;
+  /** Adds a batch's items' jobs in bulk at the batch priority; else one `enqueue` each. */
+  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  /** The schedules' job schedulers (`createScheduleQueue`); without it `/v1/schedules` is not served. */
+  schedules?: ApiScheduleQueue;
   /** Serves `GET /v1/tasks/{id}/events` (live status); its owner closes it before the server. */
   taskEvents?: TaskEventStreams;
   /** Tells live-status streams that a task changed, after a transition the API commits. */
@@ -59,6 +67,11 @@ export function createApiApp(options: ApiAppOptions): Express {
   app.use(
     createAivideoapiRouter(backend, {
       bodyLimit: options.bodyLimit,
+      // A batch of up to 10,000 creates, or a schedule's template of one.
+      largeBody: {
+        limit: options.batchBodyLimit ?? "64mb",
+        matches: (req) => req.path === "/v1/batches" || req.path.startsWith("/v1/schedules"),
+      },
       extensions: (router, principalOf) =>
         registerExtensions(router, principalOf, {
           db: options.db,
@@ -68,6 +81,9 @@ export function createApiApp(options: ApiAppOptions): Express {
           taskEvents: options.taskEvents,
           notifier: options.notifier,
           enqueueDelivery: options.enqueueDelivery,
+          enqueueBatch: options.enqueueBatch,
+          userUrls: options.userUrls ?? { allowLoopback: false },
+          schedules: options.schedules,
         }),
       onUnexpectedError: (error, req) =>
         options.logger.error(

@@ -18,6 +18,7 @@ import {
   createDeliveryQueue,
   createProducerRedis,
   createRedis,
+  createScheduleQueue,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
@@ -51,6 +52,9 @@ await runService("api", logger, async (resources) => {
   // Redeliveries (and a cancel's callback) add their job here; the sweep covers a failed add.
   const deliveryQueue = createDeliveryQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
   resources.add("delivery queue", deliveryQueue.close);
+  // Schedules' job schedulers change with their schedule, in its transaction (else a 503).
+  const scheduleQueue = createScheduleQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
+  resources.add("schedule queue", scheduleQueue.close);
 
   // Live status: one subscriber connection for every SSE stream of this process. It waits out
   // Redis outages (ioredis subscribes again on reconnect); meanwhile streams re-read Postgres.
@@ -72,8 +76,10 @@ await runService("api", logger, async (resources) => {
   const app = createApiApp({
     db: db.db,
     enqueue: taskQueue.enqueue,
+    enqueueBatch: taskQueue.enqueueBulk,
     userUrls: userUrlPolicyOf(env, logger),
     enqueueDelivery: deliveryQueue.enqueue,
+    schedules: scheduleQueue,
     taskEvents,
     notifier: createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError }),
     logger,

@@ -131,6 +131,7 @@ export async function receiveCallback(
     return { status: 200, outcome: "ignored", message: "Progress noted." };
   }
   let deliveryId: string | null = null;
+  let batchDeliveryId: string | null = null;
   const answer = await deps.db.transaction(async (tx) => {
     const result = await completeTask(tx, {
       taskId: task.id,
@@ -146,6 +147,7 @@ export async function receiveCallback(
         : ("duplicate" as const);
     await record(tx, recorded);
     deliveryId = result.deliveryId;
+    batchDeliveryId = result.batchDeliveryId ?? null;
     if (result.applied && result.task) logTaskEnded(deps.logger, result.task, "callback");
     const messages: Record<"applied" | "late" | "duplicate", string> = {
       applied: "Task completed.",
@@ -156,7 +158,7 @@ export async function receiveCallback(
   });
   if (answer.outcome === "applied") await deps.notifier?.taskChanged(task.id);
   // After the commit, never inside it: the job must find the row.
-  await enqueueDeliveryOf({ deliveryId }, deps.enqueueDelivery, deps.logger);
+  await enqueueDeliveryOf({ deliveryId, batchDeliveryId }, deps.enqueueDelivery, deps.logger);
   return answer;
 }
 

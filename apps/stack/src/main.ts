@@ -26,6 +26,7 @@ import {
   createDeliveryQueue,
   createProducerRedis,
   createRedis,
+  createScheduleQueue,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
@@ -129,6 +130,8 @@ async function run(): Promise<void> {
   resources.add("task queue", taskQueue.close);
   const deliveryQueue = createDeliveryQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
   resources.add("delivery queue", deliveryQueue.close);
+  const scheduleQueue = createScheduleQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX });
+  resources.add("schedule queue", scheduleQueue.close);
   // Live status: committers publish hints on the fail-fast connection; the API listens on one
   // subscriber connection of its own (a subscribed connection can do nothing else).
   const onHintError = (error: unknown, taskId: string) =>
@@ -192,8 +195,10 @@ async function run(): Promise<void> {
     createApiApp({
       db: db.db,
       enqueue: taskQueue.enqueue,
+      enqueueBatch: taskQueue.enqueueBulk,
       userUrls,
       enqueueDelivery: deliveryQueue.enqueue,
+      schedules: scheduleQueue,
       taskEvents,
       notifier,
       logger,

@@ -37,7 +37,9 @@ export const DELIVERY_TIMEOUT_MS = 15_000;
 
 /** Headers every try sends: the dialect's own and Standard Webhooks', all signed together. */
 export function deliveryHeaders(
-  delivery: Pick<Delivery, "id" | "event" | "taskId" | "body">,
+  delivery: Pick<Delivery, "id" | "event" | "taskId" | "body"> & {
+    batchId?: string | null;
+  },
   secrets: readonly string[],
   at: Date,
 ): Record<string, string> {
@@ -51,6 +53,8 @@ export function deliveryHeaders(
     "user-agent": "Ripen-Webhooks/1",
     "x-event": delivery.event,
     "x-task-id": delivery.taskId ?? "",
+    // A batch's callback (`batch.completed`) names its batch; it has no task.
+    ...(delivery.batchId ? { "x-batch-id": delivery.batchId } : {}),
     "x-timestamp": seconds,
     "webhook-id": delivery.id,
     "webhook-timestamp": seconds,
@@ -106,7 +110,9 @@ function describeFailure(error: unknown, timeoutMs: number): string {
  */
 export async function sendDelivery(
   deps: Pick<DeliverDeps, "fetch" | "timeoutMs">,
-  delivery: Pick<Delivery, "id" | "event" | "taskId" | "body" | "url">,
+  delivery: Pick<Delivery, "id" | "event" | "taskId" | "body" | "url"> & {
+    batchId?: string | null;
+  },
   secrets: readonly string[],
   at: Date,
 ): Promise<TryResult> {
@@ -157,6 +163,7 @@ export function createDeliver(deps: DeliverDeps) {
     if (delivery?.state !== "pending") return;
     const fields = {
       taskId: delivery.taskId,
+      ...(delivery.batchId ? { batchId: delivery.batchId } : {}),
       accountId: delivery.accountId,
       deliveryId: delivery.id,
     };

@@ -35,7 +35,7 @@ import {
   rankRoutes,
   waitFor,
 } from "@ripen/providers";
-import type { JobPayload, TaskNotifier } from "@ripen/queue";
+import { BATCH_POLL_PRIORITY, type JobPayload, type TaskNotifier } from "@ripen/queue";
 import { DelayedError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { nextPollDelay, type PollPolicy } from "./poll-delay";
@@ -113,6 +113,11 @@ export function createRunTask(deps: RunTaskDeps) {
     );
     await setNextWake(deps.db, task.id, new Date(deps.clock.now().getTime() + delay));
     await job.updateData({ ...job.data, polls: step.firstPoll ? 0 : job.data.polls + 1 });
+    // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
+    // kept through the delayed set); an interactive job (priority 0) is left as it is.
+    if (job.priority > BATCH_POLL_PRIORITY) {
+      await job.changePriority({ priority: BATCH_POLL_PRIORITY });
+    }
     await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();
   };

@@ -3,6 +3,7 @@ import {
   claimOverdueDeliveries,
   claimOverdueWakes,
   completeTask,
+  endIdleBatches,
   enqueueDeliveryOf,
   expiredOutcome,
   listOverdueTasks,
@@ -131,6 +132,12 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     );
     seen += claimed.length;
     if (claimed.length < pageSize) break;
+  }
+
+  // Batches whose last two items ended at once, each seeing the other still active.
+  for (const ended of await endIdleBatches(deps.db, { now, limit: pageSize })) {
+    deps.logger.info({ event: "batch.ended", batchId: ended.batchId }, "batch ended (sweep)");
+    await enqueueDeliveryOf(ended, deps.deliveryQueue?.enqueue, deps.logger);
   }
 
   if (deps.deliveryQueue) {

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
+import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
 import {
   createProviderHealth,
@@ -10,6 +11,7 @@ import {
 import {
   createDeliveryQueue,
   createQueue,
+  createScheduleQueue,
   createTaskNotifier,
   createTaskQueue,
   type JobName,
@@ -24,6 +26,7 @@ import type { Logger } from "pino";
 import { createDeliver, type DeliverDeps } from "./deliver";
 import type { PollPolicy } from "./poll-delay";
 import { createRunTask, type RetryPolicy } from "./run-task";
+import { createScheduleFire, rebuildSchedules, type ScheduleFireDeps } from "./schedule-fire";
 import { type SweepResult, sweep } from "./sweep";
 
 export interface WorkerOptions {
@@ -66,6 +69,8 @@ export interface WorkerOptions {
     /** The wait before each try of a round (immediately, 5 s, 5 min, …, 10 h). */
     schedule?: readonly number[];
   };
+  /** Schedules' firings: how late one may be handled and still count as on time (30 s). */
+  schedules?: { catchUpGraceMs?: number };
 }
 
 export interface RipenWorker {
@@ -75,6 +80,11 @@ export interface RipenWorker {
   sweepNow(): Promise<SweepResult>;
   /** Recreates the sweep's schedule if Redis lost it; true when it had to. */
   ensureSweepSchedule(): Promise<boolean>;
+  /**
+   * Recreates the job scheduler of every active schedule Redis lacks and catches each owed one
+   * up once (done at start and when the watchdog finds Redis emptied).
+   */
+  rebuildSchedules(): Promise<{ schedules: number; caughtUp: number }>;
   close(): Promise<void>;
 }
 
@@ -93,6 +103,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const taskQueue = createTaskQueue(ctx);
   const maintenanceQueue = createQueue(ctx, queueNames.maintenance);
   const deliveryQueue = createDeliveryQueue(ctx);
+  const scheduleQueue = createScheduleQueue(ctx);
   const ownFetch = options.deliveries?.fetch
     ? undefined
     : createUserUrlFetch({ allowLoopback: options.deliveries?.allowLoopback ?? false });
@@ -110,6 +121,18 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     graceMs: options.sweep.graceMs,
     notifier,
     deliveryQueue,
+  };
+
+  const scheduleDeps: ScheduleFireDeps = {
+    db: options.db,
+    clock,
+    logger: options.logger,
+    taskQueue,
+    enqueueDelivery: deliveryQueue.enqueue,
+    schedules: scheduleQueue,
+    // Templates were checked at submit (URLs included); each run re-checks models and inputs.
+    resolveModel: getModel,
+    catchUpGraceMs: options.schedules?.catchUpGraceMs,
   };
 
   const health = createProviderHealth(options.connection, options.prefix, options.health);
@@ -137,12 +160,14 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       schedule: options.deliveries?.schedule,
     }),
     "maintenance.sweep": () => sweep(sweepDeps),
+    "schedule.fire": createScheduleFire(scheduleDeps),
   };
 
   const concurrencyOf: Record<QueueName, number> = {
     tasks: options.concurrency ?? 50,
     maintenance: 1,
     deliveries: options.deliveries?.concurrency ?? 50,
+    schedules: 10,
   };
   const workers = Object.values(queueNames).map((queueName) => {
     const worker = new Worker(
@@ -196,6 +221,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
           "the sweep's schedule was missing from Redis; recreated it, sweeping now",
         );
         await sweep(sweepDeps);
+        // Redis was emptied: the schedules' job schedulers went with the sweep's.
+        await rebuildSchedules(scheduleDeps);
       }
     } catch (error) {
       options.logger.warn({ err: (error as Error).message }, "sweep schedule check failed");
@@ -205,6 +232,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   }
 
   await upsertSweepSchedule();
+  await rebuildSchedules(scheduleDeps);
   // One timer per process, not per task: checks that Redis still holds the schedule.
   const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
   watchdogTimer.unref();
@@ -216,11 +244,17 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     health,
     sweepNow: () => sweep(sweepDeps),
     ensureSweepSchedule,
+    rebuildSchedules: () => rebuildSchedules(scheduleDeps),
     async close() {
       clearInterval(watchdogTimer);
       options.connection.off("ready", onReady);
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([taskQueue.close(), maintenanceQueue.close(), deliveryQueue.close()]);
+      await Promise.all([
+        taskQueue.close(),
+        maintenanceQueue.close(),
+        deliveryQueue.close(),
+        scheduleQueue.close(),
+      ]);
       await ownFetch?.close();
     },
   };

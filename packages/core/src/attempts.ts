@@ -129,14 +129,8 @@ export async function acceptAttempt(
   args: { attempt: TaskAttempt; providerTaskId: string; now: Date },
 ): Promise<boolean> {
   return withTransaction(db, async (tx) => {
-    await tx
-      .update(taskAttempts)
-      .set({
-        providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.providerTaskId})`,
-        acceptedAt: args.now,
-        state: sql`case when ${taskAttempts.state} in ('sending', 'unknown') then 'accepted'::attempt_state else ${taskAttempts.state} end`,
-      })
-      .where(eq(taskAttempts.id, args.attempt.id));
+    // The task first, then its attempt: the order every ending (completeTask) locks them in, so
+    // an accept and a callback settling the same attempt cannot deadlock.
     const moved = await transitionTask(tx, {
       taskId: args.attempt.taskId,
       from: ["submitting"],
@@ -147,6 +141,14 @@ export async function acceptAttempt(
       detail: { attempt: args.attempt.number, providerTaskId: args.providerTaskId },
       now: args.now,
     });
+    await tx
+      .update(taskAttempts)
+      .set({
+        providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.providerTaskId})`,
+        acceptedAt: args.now,
+        state: sql`case when ${taskAttempts.state} in ('sending', 'unknown') then 'accepted'::attempt_state else ${taskAttempts.state} end`,
+      })
+      .where(eq(taskAttempts.id, args.attempt.id));
     return moved !== null;
   });
 }

@@ -83,18 +83,22 @@ export type EnqueueDelivery = (deliveryId: string) => Promise<void>;
  * inside the transaction: a job that ran before the commit would find no row.
  */
 export async function enqueueDeliveryOf(
-  result: { deliveryId: string | null },
+  result: { deliveryId: string | null; batchDeliveryId?: string | null },
   enqueue: EnqueueDelivery | undefined,
   logger: Pick<LifecycleLogger, "warn">,
 ): Promise<void> {
-  if (!result.deliveryId || !enqueue) return;
-  try {
-    await enqueue(result.deliveryId);
-  } catch (error) {
-    logger.warn(
-      { deliveryId: result.deliveryId, err: (error as Error)?.message ?? error },
-      "delivery enqueue failed; left to the sweep",
-    );
+  if (!enqueue) return;
+  // A task's callback, and its batch's when this ending ended the batch.
+  for (const deliveryId of [result.deliveryId, result.batchDeliveryId]) {
+    if (!deliveryId) continue;
+    try {
+      await enqueue(deliveryId);
+    } catch (error) {
+      logger.warn(
+        { deliveryId, err: (error as Error)?.message ?? error },
+        "delivery enqueue failed; left to the sweep",
+      );
+    }
   }
 }
 

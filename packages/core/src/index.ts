@@ -17,6 +17,30 @@ export {
   openAttempt,
   wasBusy,
 } from "./attempts";
+export {
+  BATCH_COMPLETED_EVENT,
+  BATCH_MAX_ITEMS,
+  BatchInvalid,
+  type BatchItemError,
+  type BatchListPosition,
+  BatchNotFound,
+  type BatchRequestItem,
+  type BatchSummary,
+  type BatchView,
+  batchItems,
+  batchView,
+  type CreateBatchArgs,
+  type CreatedBatch,
+  cancelBatch,
+  createBatch,
+  endBatchIfDone,
+  endIdleBatches,
+  getBatchForAccount,
+  getBatchSummary,
+  listBatches,
+  summarizeBatch,
+  writeBatchDelivery,
+} from "./batches";
 export { canceledOutcome, cancelTask } from "./cancel";
 export {
   claimOverdueDeliveries,
@@ -88,6 +112,27 @@ export {
   URL_MAX_CHARS,
 } from "./models";
 export * from "./provider";
+export {
+  createSchedule,
+  findSchedule,
+  getScheduleForAccount,
+  listActiveSchedules,
+  listScheduleRuns,
+  listSchedules,
+  ScheduleNotFound,
+  type ScheduleTemplate,
+  type StartedRun,
+  scheduleBaseline,
+  scheduleCallbackUrlOf,
+  scheduleRunKey,
+  scheduleRunView,
+  scheduleTemplateOf,
+  scheduleView,
+  startScheduleRun,
+  type TemplateChecks,
+  updateSchedule,
+  validateScheduleTemplate,
+} from "./schedules";
 export {
   type ListTasksArgs,
   listTasks,

@@ -16,6 +16,8 @@ export interface ListTasksArgs {
   statuses?: readonly TaskStatus[];
   /** Any of these models; all when unset. */
   models?: readonly string[];
+  /** Only the items of this batch. */
+  batchId?: string;
   /** Created at or after. */
   createdFrom?: Date;
   /** Created strictly before. */
@@ -41,6 +43,7 @@ export async function listTasks(db: Executor, args: ListTasksArgs): Promise<Task
   const conditions: SQL[] = [eq(tasks.accountId, args.accountId)];
   if (args.statuses?.length) conditions.push(inArray(tasks.status, [...args.statuses]));
   if (args.models?.length) conditions.push(inArray(tasks.model, [...args.models]));
+  if (args.batchId) conditions.push(eq(tasks.batchId, args.batchId));
   if (args.createdFrom) conditions.push(gte(tasks.createdAt, args.createdFrom));
   if (args.createdBefore) conditions.push(lt(tasks.createdAt, args.createdBefore));
   if (args.after) {

@@ -14,6 +14,7 @@ import {
   withTransaction,
 } from "@ripen/db";
 import { and, eq, getTableColumns, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { endBatchIfDone } from "./batch-end";
 import { writeDelivery } from "./deliveries";
 import {
   AccountNotFound,
@@ -417,6 +418,8 @@ export interface CompleteTaskResult {
    * The caller adds its job once the transaction has committed: `enqueueDeliveryOf`.
    */
   deliveryId: string | null;
+  /** The batch callback written when this ending ended its batch; enqueued the same way. */
+  batchDeliveryId?: string | null;
 }
 
 /**
@@ -479,7 +482,11 @@ export async function completeTask(
       );
     // The outbox: the client's callback exists if and only if this ending commits.
     const deliveryId = await writeDelivery(tx, moved.task, now);
-    return { applied: true, attemptOutcome, task: moved.task, deliveryId };
+    // The last item of a batch to end ends the batch (and writes its callback).
+    const batchDeliveryId = moved.task.batchId
+      ? await endBatchIfDone(tx, moved.task.batchId, now)
+      : null;
+    return { applied: true, attemptOutcome, task: moved.task, deliveryId, batchDeliveryId };
   });
 }
 

@@ -3,6 +3,12 @@ import { Redis, type RedisOptions } from "ioredis";
 import { z } from "zod";
 
 export {
+  type CronProblem,
+  cronProblem,
+  latestFireAtOrBefore,
+  nextFireAfter,
+} from "./cron";
+export {
   createTaskEventSubscriber,
   createTaskNotifier,
   type TaskEventSubscriber,
@@ -17,6 +23,8 @@ export const queueNames = {
   maintenance: "maintenance",
   /** Client callbacks, apart: a slow or dead client endpoint never holds up task work. */
   deliveries: "deliveries",
+  /** Schedules' firings (one BullMQ job scheduler per active schedule). */
+  schedules: "schedules",
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 
@@ -59,6 +67,22 @@ export const jobCatalog = {
     options: {
       attempts: 5,
       backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: { age: 24 * 3600, count: 1_000 },
+    },
+  },
+  /**
+   * One firing of a schedule, added by its BullMQ job scheduler (scheduler id = schedule id); the
+   * fire time it is for is the job's `opts.prevMillis`. The run it starts is keyed in Postgres
+   * (`schedule_runs.run_key`), so a second run of the job, or of the same firing elsewhere, starts
+   * nothing; BullMQ's attempts cover a run that threw (Postgres unreachable).
+   */
+  "schedule.fire": {
+    queue: queueNames.schedules,
+    schema: z.object({ scheduleId: z.string() }),
+    options: {
+      attempts: 5,
+      backoff: { type: "exponential", delay: 2_000, jitter: 0.5 },
       removeOnComplete: true,
       removeOnFail: { age: 24 * 3600, count: 1_000 },
     },
@@ -128,12 +152,35 @@ export function createQueue(ctx: QueueContext, name: QueueName): Queue {
   return queue;
 }
 
+/** Jobs per `addBulk` call when a batch is enqueued. */
+export const BULK_ENQUEUE_CHUNK = 1_000;
+
+/**
+ * The BullMQ priority of a batch's items. Single creates have none (0), and BullMQ takes every
+ * job of its wait list (no priority) before any prioritized one, so an interactive create never
+ * waits behind a batch, whatever its size or account. Among batches, smaller ones go first
+ * (2 + log2 of the size: a 10-item batch at 5 overtakes a 10,000-item one at 15). A batch item's
+ * polls, once it is submitted, run at `BATCH_POLL_PRIORITY`, ahead of items not yet submitted,
+ * so a started item is never left unpolled behind the rest of its batch.
+ */
+export function batchPriority(size: number): number {
+  return 2 + Math.ceil(Math.log2(Math.max(1, size)));
+}
+
+/** The priority of a submitted batch item's polls (see `batchPriority`). */
+export const BATCH_POLL_PRIORITY = 1;
+
 export interface TaskQueue {
   queue: Queue;
   /** Adds the task's job; rejects within `enqueueTimeoutMs` whatever Redis does. */
   enqueue(taskId: string): Promise<void>;
   /** Runs the task's job now: a delayed one is promoted, a missing one added. */
   wake(taskId: string): Promise<void>;
+  /**
+   * Adds the jobs of a batch's items with `addBulk`, `BULK_ENQUEUE_CHUNK` at a time, at the
+   * batch's priority (`batchPriority`): behind every single create. jobId = task id, as `enqueue`.
+   */
+  enqueueBulk(taskIds: readonly string[], options: { priority: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -164,6 +211,17 @@ export function createTaskQueue(
       } finally {
         clearTimeout(timer);
         added.catch(() => {});
+      }
+    },
+    async enqueueBulk(taskIds, { priority }) {
+      for (let i = 0; i < taskIds.length; i += BULK_ENQUEUE_CHUNK) {
+        await queue.addBulk(
+          taskIds.slice(i, i + BULK_ENQUEUE_CHUNK).map((taskId) => ({
+            name: "task.run" as const,
+            data: definition.schema.parse({ taskId }),
+            opts: { ...definition.options, jobId: taskId, priority },
+          })),
+        );
       }
     },
     async wake(taskId) {
@@ -222,6 +280,65 @@ export function createDeliveryQueue(
   return {
     queue,
     enqueue: (deliveryId) => withinTimeout(add(deliveryId), timeoutMs, "delivery enqueue"),
+    close: () => queue.close(),
+  };
+}
+
+/** The fields of a schedule its BullMQ job scheduler is built from. */
+export interface SchedulerSpec {
+  id: string;
+  cron: string;
+  timezone: string;
+}
+
+export interface ScheduleQueue {
+  queue: Queue;
+  /** Creates or replaces the schedule's job scheduler (scheduler id = schedule id). */
+  upsert(schedule: SchedulerSpec): Promise<void>;
+  /** Removes the schedule's job scheduler, if any (pause, delete). */
+  remove(scheduleId: string): Promise<void>;
+  /** Whether Redis holds the schedule's job scheduler. */
+  has(scheduleId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The producer side of `schedule.fire`: one BullMQ job scheduler per active schedule, on the
+ * `schedules` queue. Postgres holds the schedule; this is only its trigger, rebuilt from there
+ * whenever Redis has lost it. Each call rejects within `timeoutMs` whatever Redis does.
+ */
+export function createScheduleQueue(
+  ctx: QueueContext,
+  options: { timeoutMs?: number } = {},
+): ScheduleQueue {
+  const queue = createQueue(ctx, queueNames.schedules);
+  const definition = jobCatalog["schedule.fire"];
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  const within = <T>(promise: Promise<T>, what: string): Promise<T> => {
+    const result = withinTimeout(promise, timeoutMs, what);
+    return result.then(() => promise);
+  };
+  return {
+    queue,
+    async upsert(schedule) {
+      const payload: JobPayload<"schedule.fire"> = definition.schema.parse({
+        scheduleId: schedule.id,
+      });
+      await within(
+        queue.upsertJobScheduler(
+          schedule.id,
+          { pattern: schedule.cron, tz: schedule.timezone },
+          { name: "schedule.fire", data: payload, opts: definition.options },
+        ),
+        "schedule upsert",
+      );
+    },
+    async remove(scheduleId) {
+      await within(queue.removeJobScheduler(scheduleId), "schedule removal");
+    },
+    async has(scheduleId) {
+      return Boolean(await within(queue.getJobScheduler(scheduleId), "schedule lookup"));
+    },
     close: () => queue.close(),
   };
 }

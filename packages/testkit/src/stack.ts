@@ -20,10 +20,12 @@ import {
   createDeliveryQueue,
   createProducerRedis,
   createRedis,
+  createScheduleQueue,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
   type DeliveryQueue,
+  type ScheduleQueue,
   type TaskNotifier,
   type TaskQueue,
   whenReady,
@@ -100,6 +102,8 @@ export interface TestStack {
   taskQueue: TaskQueue;
   /** Client callbacks' jobs, on the API's connection (redeliveries, callback endings add here). */
   deliveryQueue: DeliveryQueue;
+  /** Schedules' job schedulers, on the API's connection. */
+  scheduleQueue: ScheduleQueue;
   worker: RipenWorker | null;
   /** Starts a worker as the stack would (when started with `worker: false`, or a second one). */
   startWorker(): Promise<RipenWorker>;
@@ -156,6 +160,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   const taskQueue = createTaskQueue({ connection: producerRedis, prefix });
   const deliveryQueue = createDeliveryQueue({ connection: producerRedis, prefix });
+  const scheduleQueue = createScheduleQueue({ connection: producerRedis, prefix });
   await whenReady(producerRedis);
   const notifier = createTaskNotifier(producerRedis, prefix);
   const subscriberName = `api-task-events:${prefix}`;
@@ -173,7 +178,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     createApiApp({
       db: db.db,
       enqueue: (id) => taskQueue.enqueue(id),
+      enqueueBatch: (ids, opts) => taskQueue.enqueueBulk(ids, opts),
       enqueueDelivery: (id) => deliveryQueue.enqueue(id),
+      schedules: scheduleQueue,
       logger,
       clock,
       taskEvents,
@@ -237,6 +244,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     providers,
     taskQueue,
     deliveryQueue,
+    scheduleQueue,
     worker,
     startWorker: startStackWorker,
     async createAccount(credits) {
@@ -263,6 +271,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await Promise.all(workers.map((w) => w.close()));
       await taskQueue.close();
       await deliveryQueue.close();
+      await scheduleQueue.close();
       await deleteKeys(redis, `${prefix}:*`).catch(() => {});
       // Streams a test left open end first, or closing the API would wait for them.
       await taskEvents.close();

@@ -1,9 +1,12 @@
 import type { Clock, Principal } from "@ripen/core";
 import type { Executor } from "@ripen/db";
-import type { TaskNotifier } from "@ripen/queue";
+import type { UrlPolicy } from "@ripen/net";
+import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
 import type { TaskEventStreams } from "../task-event-streams";
+import { registerV1Batches } from "./v1_batches";
+import { registerV1Schedules } from "./v1_schedules";
 import { registerV1TasksCancel } from "./v1_tasks_cancel";
 import { registerV1TasksDeliveries } from "./v1_tasks_deliveries";
 import { registerV1TasksEvents } from "./v1_tasks_events";
@@ -26,6 +29,15 @@ export interface ExtensionDeps {
    * without it the worker's sweep adds the job once the delivery is overdue.
    */
   enqueueDelivery?(deliveryId: string): Promise<void>;
+  /** Adds a batch's items' jobs in bulk at the batch's priority (after commit). */
+  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  /** Which user URLs a create may name (the SSRF guard's submit-time check). */
+  userUrls?: UrlPolicy;
+  /**
+   * The schedules' BullMQ job schedulers (created, changed, removed with each schedule); without
+   * it the schedule endpoints are not served.
+   */
+  schedules?: Pick<ScheduleQueue, "upsert" | "remove">;
 }
 
 /**
@@ -43,4 +55,7 @@ export function registerExtensions(
   registerV1TasksList(router, principalOf, deps);
   registerV1TasksDeliveries(router, principalOf, deps);
   registerV1WebhookSecret(router, principalOf, deps);
+  registerV1Batches(router, principalOf, deps);
+  if (deps.schedules)
+    registerV1Schedules(router, principalOf, { ...deps, schedules: deps.schedules });
 }

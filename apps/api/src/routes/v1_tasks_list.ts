@@ -40,6 +40,7 @@ const knownParams = new Set([
   "created_before",
   "limit",
   "cursor",
+  "batch_id",
 ]);
 
 /** A client's value in a message: quoted, and cut short if long. */
@@ -137,7 +138,7 @@ export function decodeCursor(cursor: string): TaskListPosition {
 /**
  * `GET /v1/tasks`: the caller's tasks, newest first, a page at a time. Filters: `status`, `model`
  * (each one value or several, comma-separated), `created_after` (at or after) and
- * `created_before` (strictly before), `limit` (1–100, 20). `next_cursor` fetches the next page
+ * `created_before` (strictly before), `batch_id` (the items of one batch), `limit` (1–100, 20). `next_cursor` fetches the next page
  * (send the same filters with it) and is null on the last. Any other parameter is a 400 naming it.
  */
 export function registerV1TasksList(
@@ -171,8 +172,13 @@ export function registerV1TasksList(
         throw new InvalidRequest(`'model' ${shown(model)} is not a model Ripen serves.`, "model");
       }
     }
+    const batchId = singleParam(query, "batch_id");
+    if (batchId !== undefined && !isIdOf("batch", batchId)) {
+      throw new InvalidRequest(`'batch_id' ${shown(batchId)} is not a batch id.`, "batch_id");
+    }
     const cursor = singleParam(query, "cursor");
     const args = {
+      batchId,
       accountId: principal.accountId,
       statuses,
       models,

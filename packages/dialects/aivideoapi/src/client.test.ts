@@ -60,6 +60,8 @@ const expectedKind: Record<WireErrorCode, FailureKind> = {
   idempotency_key_reused: "fail",
   delivery_not_found: "fail",
   delivery_pending: "fail",
+  batch_not_found: "fail",
+  schedule_not_found: "fail",
 };
 
 describe("every documented error of a submit, classified", () => {

@@ -45,6 +45,10 @@ export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   // Ripen's own answers to a redelivery (no delivery, one still pending): never to a submit.
   delivery_not_found: "fail",
   delivery_pending: "fail",
+  // Ripen's own answer to a batch read: never to a submit.
+  batch_not_found: "fail",
+  // Ripen's own answer to a schedule read: never to a submit.
+  schedule_not_found: "fail",
 };
 
 /** Ripen as a client of the aivideoapi dialect, bound to one provider. */

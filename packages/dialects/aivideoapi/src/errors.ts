@@ -28,6 +28,10 @@ export const errorReference = {
   delivery_not_found: { status: 404, type: "invalid_request_error" },
   /** Ripen's: a redelivery while the task's delivery is still being tried. */
   delivery_pending: { status: 409, type: "invalid_request_error" },
+  /** Ripen's: a batch id that does not exist (or is another account's). */
+  batch_not_found: { status: 404, type: "invalid_request_error" },
+  /** Ripen's: a schedule id that does not exist (deleted, or another account's). */
+  schedule_not_found: { status: 404, type: "invalid_request_error" },
 } as const;
 export type WireErrorCode = keyof typeof errorReference;
 
@@ -56,6 +60,8 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["idempotency_key_reused", "idempotency_key_reused"],
   ["delivery_not_found", "delivery_not_found"],
   ["delivery_pending", "delivery_pending"],
+  ["batch_not_found", "batch_not_found"],
+  ["schedule_not_found", "schedule_not_found"],
 ]);
 
 /** Seconds a client is asked to wait before retrying a 503 service_unavailable. */
@@ -74,12 +80,19 @@ export function toWireError(error: unknown): {
   if (error instanceof WireError) wire = error;
   else if (domainCode) wire = new WireError(domainCode, (error as Error).message);
   else if (isClientHttpError(error)) wire = clientHttpWireError(error);
+  // A batch's refused items, by index (`BatchInvalid`): listed beside code, message and type.
+  const itemErrors = domainCode ? (error as { errors?: unknown }).errors : undefined;
   const unexpected = !wire;
   wire ??= new WireError("internal_error", "An unexpected error occurred. Please try again.");
   return {
     status: wire.status,
     body: {
-      error: { code: wire.code, message: wire.message, type: errorReference[wire.code].type },
+      error: {
+        code: wire.code,
+        message: wire.message,
+        type: errorReference[wire.code].type,
+        ...(Array.isArray(itemErrors) ? { errors: itemErrors } : {}),
+      },
     },
     headers:
       wire.code === "service_unavailable"

@@ -48,6 +48,11 @@ export interface RouterOptions<Principal = unknown> {
    * and before the dialect's 404, so they share its keys and its error envelope.
    */
   extensions?: (router: Router, principalOf: (req: Request) => Principal) => void;
+  /**
+   * A larger body limit for the requests `matches` picks (a batch of up to 10,000 creates, a
+   * schedule's template); still read only after authentication.
+   */
+  largeBody?: { limit: string; matches(req: Request): boolean };
   onUnexpectedError?: (error: unknown, req: Request) => void;
 }
 
@@ -66,7 +71,13 @@ export function createAivideoapiRouter<Principal>(
   });
   // Parsed after authentication, so an anonymous caller cannot make us read a large body.
   // Any content type is read as JSON: clients that forget the header still get a useful answer.
-  router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
+  const json = express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false });
+  const { largeBody } = options;
+  const largeJson =
+    largeBody && express.json({ limit: largeBody.limit, type: () => true, strict: false });
+  router.use((req, res, next) =>
+    largeJson && largeBody?.matches(req) ? largeJson(req, res, next) : json(req, res, next),
+  );
 
   const createRequestOf = (req: Request): CreateTaskRequest => {
     if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {

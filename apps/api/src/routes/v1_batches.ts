@@ -1,0 +1,411 @@
+import {
+  BatchNotFound,
+  type BatchSummary,
+  batchItems,
+  batchView,
+  type Clock,
+  cancelBatch,
+  createBatch,
+  type EnqueueDelivery,
+  enqueueDeliveryOf,
+  getBatchForAccount,
+  getBatchSummary,
+  InvalidRequest,
+  isIdOf,
+  listBatches,
+  type Principal,
+} from "@ripen/core";
+import type { Batch, Executor, Task } from "@ripen/db";
+import { getModel } from "@ripen/models";
+import type { UrlPolicy } from "@ripen/net";
+import { batchPriority, type TaskNotifier } from "@ripen/queue";
+import type { Request, Response, Router } from "express";
+import type { Logger } from "pino";
+import { checkCreateUrls } from "../front-doors/user-urls";
+import { orUnavailable } from "./database-down";
+
+export interface BatchRouteDeps {
+  db: Executor;
+  logger: Logger;
+  clock: Clock;
+  enqueue(taskId: string): Promise<void>;
+  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  enqueueDelivery?: EnqueueDelivery;
+  notifier?: TaskNotifier;
+  userUrls?: UrlPolicy;
+}
+
+const createParams = new Set(["requests", "partial", "callback_url"]);
+
+export const BATCH_LIST_LIMIT_DEFAULT = 20;
+export const BATCH_LIST_LIMIT_MAX = 100;
+
+function batchIdOf(req: Request): string {
+  const batchId = req.params.batchId as string;
+  // Anything newId could not have made cannot exist: answered without a query.
+  if (!isIdOf("batch", batchId)) throw new BatchNotFound(batchId);
+  return batchId;
+}
+
+/** The cursor of `GET /v1/batches`: base64url of `[created_at ISO, batch id]`, opaque to clients. */
+function encodeBatchCursor(position: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString(
+    "base64url",
+  );
+}
+
+function decodeBatchCursor(cursor: string): { createdAt: Date; id: string } {
+  const invalid = () =>
+    new InvalidRequest(
+      "'cursor' is not a cursor this endpoint gave (pass next_cursor exactly as received).",
+      "cursor",
+    );
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    typeof decoded[0] !== "string" ||
+    !Number.isFinite(Date.parse(decoded[0])) ||
+    typeof decoded[1] !== "string" ||
+    !isIdOf("batch", decoded[1])
+  ) {
+    throw invalid();
+  }
+  return { createdAt: new Date(decoded[0]), id: decoded[1] };
+}
+
+const unixSeconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
+
+/** A batch in a list: its row only (counts and credits are read per batch, at its own URL). */
+function batchListView(batch: Batch) {
+  return {
+    id: batch.id,
+    object: "batch" as const,
+    state: batch.state,
+    total: batch.total,
+    callback_url: batch.callbackUrl,
+    schedule_run_id: batch.scheduleRunId,
+    created_at: unixSeconds(batch.createdAt),
+    ended_at: unixSeconds(batch.endedAt),
+  };
+}
+
+/** One line of a batch's results: the item's index (submission order), id, status, output. */
+export interface BatchResultLine {
+  index: number;
+  task_id: string;
+  model: string;
+  /** Ripen's status: queued, submitting, running, succeeded, failed, canceled or expired. */
+  status: Task["status"];
+  price: number;
+  output_urls: string[];
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export function resultLineOf(index: number, task: Task): BatchResultLine {
+  return {
+    index,
+    task_id: task.id,
+    model: task.model,
+    status: task.status,
+    price: task.price,
+    output_urls: task.status === "succeeded" ? (task.output?.urls ?? []) : [],
+    error_code: task.errorCode,
+    error_message: task.errorMessage,
+  };
+}
+
+export const CSV_COLUMNS = [
+  "index",
+  "task_id",
+  "model",
+  "status",
+  "price",
+  "output_urls",
+  "error_code",
+  "error_message",
+] as const;
+
+/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled. */
+export function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A results line as a CSV record (output URLs separated by spaces), CRLF-terminated. */
+export function csvLine(line: BatchResultLine): string {
+  return `${[
+    line.index,
+    line.task_id,
+    line.model,
+    line.status,
+    line.price,
+    line.output_urls.join(" "),
+    line.error_code,
+    line.error_message,
+  ]
+    .map(csvField)
+    .join(",")}\r\n`;
+}
+
+/** Writes `chunk`, waiting for the socket to drain when its buffer is full (backpressure). */
+async function write(res: Response, chunk: string): Promise<void> {
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      res.off("drain", onDrain);
+      res.off("close", onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error("the client closed the connection"));
+    };
+    res.on("drain", onDrain);
+    res.on("close", onClose);
+  });
+}
+
+/** A create's summary, known without reading it back: every item queued, every hold open. */
+function createdSummary(batch: Batch, price: number): BatchSummary {
+  return {
+    id: batch.id,
+    state: batch.state,
+    total: batch.total,
+    counts: {
+      queued: batch.total,
+      submitting: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      canceled: 0,
+      expired: 0,
+    },
+    progress: 0,
+    active: batch.total,
+    succeeded: 0,
+    failed: 0,
+    credits: { held: price, captured: 0, released: 0, total: price },
+    callbackUrl: batch.callbackUrl,
+    scheduleRunId: batch.scheduleRunId,
+    createdAt: batch.createdAt,
+    endedAt: null,
+    elapsedMs: 0,
+  };
+}
+
+/**
+ * Batches: `POST /v1/batches` (up to 10,000 native create bodies, accepted in one transaction,
+ * enqueued in bulk at a priority behind single creates), `GET /v1/batches` (newest first),
+ * `GET /v1/batches/{id}` (counts, credits, progress, timing), `GET /v1/batches/{id}/results`
+ * (JSONL or CSV, streamed in submission order) and `POST /v1/batches/{id}/cancel`. Its items are
+ * ordinary tasks: `GET /v1/tasks?batch_id=` lists them, `POST /v1/tasks/{id}/cancel` cancels one.
+ */
+export function registerV1Batches(
+  router: Router,
+  principalOf: (req: Request) => Principal,
+  deps: BatchRouteDeps,
+): void {
+  const userUrls = deps.userUrls ?? { allowLoopback: false };
+
+  router.post("/v1/batches", async (req, res) => {
+    const principal = principalOf(req);
+    const body = req.body as unknown;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new InvalidRequest("Request body must be a JSON object.");
+    }
+    const fields = body as Record<string, unknown>;
+    const unknown = Object.keys(fields).find((name) => !createParams.has(name));
+    if (unknown !== undefined) {
+      throw new InvalidRequest(
+        `'${unknown.slice(0, 64)}' is not a batch field (use requests, partial, callback_url).`,
+        unknown.slice(0, 64),
+      );
+    }
+    if (!Array.isArray(fields.requests)) {
+      throw new InvalidRequest("'requests' must be an array of create bodies.", "requests");
+    }
+    if (fields.partial !== undefined && typeof fields.partial !== "boolean") {
+      throw new InvalidRequest("'partial' must be true or false.", "partial");
+    }
+    if (
+      fields.callback_url !== undefined &&
+      fields.callback_url !== null &&
+      typeof fields.callback_url !== "string"
+    ) {
+      throw new InvalidRequest("'callback_url' must be a string.", "callback_url");
+    }
+    const startedAt = performance.now();
+    const created = await orUnavailable(() =>
+      createBatch(deps.db, {
+        accountId: principal.accountId,
+        apiKeyId: principal.keyId,
+        requests: fields.requests as unknown[],
+        partial: fields.partial === true,
+        callbackUrl: (fields.callback_url as string | null | undefined) ?? null,
+        now: deps.clock.now(),
+        resolveModel: getModel,
+        checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
+      }),
+    );
+    const acceptMs = Math.round(performance.now() - startedAt);
+    const { batch, taskIds, rejected } = created;
+    const price = created.price;
+    deps.logger.info(
+      {
+        event: "batch.created",
+        batchId: batch.id,
+        accountId: batch.accountId,
+        items: taskIds.length,
+        rejected: rejected.length,
+        price,
+        acceptMs,
+      },
+      "batch created",
+    );
+    // After commit. A failure is recovered by the sweep (each item's next_wake_at).
+    try {
+      const priority = batchPriority(taskIds.length);
+      if (deps.enqueueBatch) await deps.enqueueBatch(taskIds, { priority });
+      else for (const taskId of taskIds) await deps.enqueue(taskId);
+    } catch (error) {
+      deps.logger.warn(
+        { err: (error as Error)?.message ?? error, batchId: batch.id },
+        "batch enqueue failed; left to the sweep",
+      );
+    }
+    res.json({
+      code: 200,
+      msg: "success",
+      data: { ...batchView(createdSummary(batch, price)), rejected },
+    });
+  });
+
+  router.get("/v1/batches", async (req, res) => {
+    const principal = principalOf(req);
+    const query = req.query as Record<string, unknown>;
+    const unknown = Object.keys(query).find((name) => name !== "limit" && name !== "cursor");
+    if (unknown !== undefined) {
+      throw new InvalidRequest(
+        `'${unknown.slice(0, 64)}' is not a recognized parameter (use limit, cursor).`,
+        unknown.slice(0, 64),
+      );
+    }
+    let limit = BATCH_LIST_LIMIT_DEFAULT;
+    if (query.limit !== undefined) {
+      limit = typeof query.limit === "string" && /^\d{1,3}$/.test(query.limit) ? +query.limit : 0;
+      if (!(limit >= 1 && limit <= BATCH_LIST_LIMIT_MAX)) {
+        throw new InvalidRequest(
+          `'limit' must be a whole number from 1 to ${BATCH_LIST_LIMIT_MAX}.`,
+          "limit",
+        );
+      }
+    }
+    if (query.cursor !== undefined && typeof query.cursor !== "string") {
+      throw new InvalidRequest("'cursor' must be given once.", "cursor");
+    }
+    const after = query.cursor === undefined ? undefined : decodeBatchCursor(query.cursor);
+    const page = await orUnavailable(() =>
+      listBatches(deps.db, { accountId: principal.accountId, limit, after }),
+    );
+    res.json({
+      code: 200,
+      msg: "success",
+      data: {
+        batches: page.batches.map(batchListView),
+        next_cursor: page.next ? encodeBatchCursor(page.next) : null,
+      },
+    });
+  });
+
+  router.get("/v1/batches/:batchId", async (req, res) => {
+    const principal = principalOf(req);
+    const batchId = batchIdOf(req);
+    const summary = await orUnavailable(() =>
+      getBatchSummary(deps.db, principal.accountId, batchId, deps.clock.now()),
+    );
+    res.json({ code: 200, msg: "success", data: batchView(summary) });
+  });
+
+  router.get("/v1/batches/:batchId/results", async (req, res) => {
+    const principal = principalOf(req);
+    const batchId = batchIdOf(req);
+    const format = req.query.format ?? "jsonl";
+    if (format !== "jsonl" && format !== "csv") {
+      throw new InvalidRequest("'format' must be jsonl or csv.", "format");
+    }
+    const batch = await orUnavailable(() =>
+      getBatchForAccount(deps.db, principal.accountId, batchId),
+    );
+    res.status(200);
+    res.setHeader(
+      "content-type",
+      format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+    );
+    res.setHeader(
+      "content-disposition",
+      `attachment; filename="${batch.id}.${format === "csv" ? "csv" : "jsonl"}"`,
+    );
+    // Written as it is read, a keyset page of 1,000 items at a time: never the whole batch.
+    try {
+      if (format === "csv") await write(res, `${CSV_COLUMNS.join(",")}\r\n`);
+      let index = 0;
+      for await (const page of batchItems(deps.db, batch.id, 1_000)) {
+        let chunk = "";
+        for (const task of page) {
+          const line = resultLineOf(index++, task);
+          chunk += format === "csv" ? csvLine(line) : `${JSON.stringify(line)}\n`;
+        }
+        await write(res, chunk);
+      }
+      res.end();
+    } catch (error) {
+      // Headers are gone: a failure can only cut the stream short, which the client sees.
+      deps.logger.warn(
+        { err: (error as Error)?.message ?? error, batchId: batch.id },
+        "batch results stream stopped",
+      );
+      res.destroy();
+    }
+  });
+
+  router.post("/v1/batches/:batchId/cancel", async (req, res) => {
+    const principal = principalOf(req);
+    const batchId = batchIdOf(req);
+    const result = await orUnavailable(() =>
+      cancelBatch(deps.db, { accountId: principal.accountId, batchId, now: deps.clock.now() }),
+    );
+    deps.logger.info(
+      {
+        event: "batch.canceled",
+        batchId,
+        accountId: principal.accountId,
+        canceled: result.canceled.length,
+      },
+      "batch canceled",
+    );
+    // After commit: the items' and the batch's callbacks, and live-status hints.
+    for (const deliveryId of result.deliveryIds) {
+      await enqueueDeliveryOf({ deliveryId }, deps.enqueueDelivery, deps.logger);
+    }
+    if (deps.notifier) {
+      for (let i = 0; i < result.canceled.length; i += 500) {
+        await Promise.all(
+          result.canceled.slice(i, i + 500).map((id) => deps.notifier!.taskChanged(id)),
+        );
+      }
+    }
+    res.json({ code: 200, msg: "success", data: batchView(result.summary) });
+  });
+}
