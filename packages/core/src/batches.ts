@@ -100,12 +100,14 @@ const INSERT_CHUNK = 2_000;
 
 const kinds = new Set(["image", "video"]);
 
-/** Validates one item into a prepared task, or throws a DomainError naming the problem. */
-function prepareItem(
+/**
+ * Validates one batch item (a native create body) into a prepared task, or throws a DomainError
+ * naming the problem. Schedules check their templates with it too.
+ */
+export function prepareBatchItem(
   raw: unknown,
-  args: CreateBatchArgs,
-  now: Date,
-  ids: { task: string; ledger: string },
+  args: Pick<CreateBatchArgs, "accountId" | "apiKeyId" | "resolveModel" | "checkUrls">,
+  now?: Date,
 ): PreparedTask {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new InvalidRequest("Each request must be an object (a native create body).");
@@ -130,7 +132,7 @@ function prepareItem(
     throw new InvalidRequest("'timeout_seconds' must be a number.", "timeout_seconds");
   }
   args.checkUrls?.(item.callback_url, item.input);
-  const prepared = prepareTask({
+  return prepareTask({
     accountId: args.accountId,
     apiKeyId: args.apiKeyId,
     model,
@@ -139,7 +141,16 @@ function prepareItem(
     timeoutSeconds: item.timeout_seconds as number | undefined,
     now,
   });
-  // Ids from the batch's monotonic sequence: ordering items by id is submission order.
+}
+
+/** A batch item with ids from the batch's monotonic sequence: ordering by id is submission order. */
+function prepareItem(
+  raw: unknown,
+  args: CreateBatchArgs,
+  now: Date,
+  ids: { task: string; ledger: string },
+): PreparedTask {
+  const prepared = prepareBatchItem(raw, args, now);
   prepared.id = ids.task;
   prepared.ledgerId = ids.ledger;
   return prepared;

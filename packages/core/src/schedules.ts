@@ -8,10 +8,15 @@ import {
   withTransaction,
 } from "@ripen/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
-import { BATCH_MAX_ITEMS, BatchInvalid, type CreateBatchArgs, createBatch } from "./batches";
+import {
+  BATCH_MAX_ITEMS,
+  BatchInvalid,
+  type CreateBatchArgs,
+  createBatch,
+  prepareBatchItem,
+} from "./batches";
 import { DomainError, InvalidRequest } from "./errors";
 import { newId } from "./ids";
-import { prepareTask } from "./tasks";
 
 /*
  * Schedules: a cron in a time zone and the template of the batch each firing creates. Postgres
@@ -142,36 +147,7 @@ export function validateScheduleTemplate(
 
 /** One template item, checked as `createBatch` checks it (model, kind, input, price, URLs). */
 function checkItem(raw: unknown, checks: TemplateChecks, accountId: string): void {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new InvalidRequest("Each request must be an object (a native create body).");
-  }
-  const item = raw as Record<string, unknown>;
-  if (typeof item.model !== "string" || item.model === "") {
-    throw new InvalidRequest("'model' is required and must be a string.", "model");
-  }
-  const model = checks.resolveModel(item.model);
-  if (item.kind !== undefined && item.kind !== model.kind) {
-    throw new InvalidRequest(
-      `'kind' must be "${model.kind}" for ${model.id} (or left out: it is inferred from the model).`,
-      "kind",
-    );
-  }
-  if (item.callback_url !== undefined && item.callback_url !== null) {
-    if (typeof item.callback_url !== "string") {
-      throw new InvalidRequest("'callback_url' must be a string.", "callback_url");
-    }
-  }
-  if (item.timeout_seconds !== undefined && typeof item.timeout_seconds !== "number") {
-    throw new InvalidRequest("'timeout_seconds' must be a number.", "timeout_seconds");
-  }
-  checks.checkUrls?.(item.callback_url, item.input);
-  prepareTask({
-    accountId,
-    model,
-    input: item.input,
-    callbackUrl: (item.callback_url as string | undefined) ?? null,
-    timeoutSeconds: item.timeout_seconds as number | undefined,
-  });
+  prepareBatchItem(raw, { accountId, ...checks });
 }
 
 export const scheduleTemplateOf = (schedule: Pick<Schedule, "template">): ScheduleTemplate =>
