@@ -49,7 +49,7 @@ async function waitForAll(
   ids: string[],
   statuses: Parameters<TestStack["waitForTask"]>[1],
 ) {
-  await Promise.all(ids.map((id) => on.waitForTask(id, statuses, 20_000)));
+  await Promise.all(ids.map((id) => on.waitForTask(id, statuses, 90_000)));
 }
 
 const liveStates = ["active", "waiting", "delayed", "prioritized"];
@@ -122,6 +122,8 @@ async function capturesPerTask(on: TestStack, ids: string[]): Promise<number[]> 
 }
 
 describe("the sweep", () => {
+  // 600 tasks through the sandbox: seconds alone, much longer while the suite runs the
+  // 10,000-item batch beside it.
   it("finds all of 600 tasks in flight whose jobs were deleted, and a lost one among live ones", async () => {
     stack = await startTestStack({
       sandbox: { generationMs: 3_600_000, callbackLossRate: 1 },
@@ -158,7 +160,7 @@ describe("the sweep", () => {
     expect(await stack.worker!.sweepNow()).toEqual({ expired: 0, requeued: 1, live: 0, failed: 0 });
     expect(liveStates).toContain(await stack.taskQueue.queue.getJobState(lost));
     stack.clock.advance(-61_000);
-  });
+  }, 120_000);
 
   it("goes on past a task it cannot handle, counts it, and handles it next time", async () => {
     stack = await startTestStack({ worker: false });
