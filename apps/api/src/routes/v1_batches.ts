@@ -22,6 +22,7 @@ import { batchPriority, type TaskNotifier } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
 import { checkCreateUrls } from "../front-doors/user-urls";
+import { decodeCursor, encodeCursor } from "./cursor";
 import { orUnavailable } from "./database-down";
 
 export interface BatchRouteDeps {
@@ -47,37 +48,16 @@ function batchIdOf(req: Request): string {
   return batchId;
 }
 
-/** The cursor of `GET /v1/batches`: base64url of `[created_at ISO, batch id]`, opaque to clients. */
-function encodeBatchCursor(position: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString(
-    "base64url",
-  );
-}
+/** The cursor of `GET /v1/batches`: `[created_at ISO, batch id]`, opaque to clients. */
+const encodeBatchCursor = (position: { createdAt: Date; id: string }) =>
+  encodeCursor(position.createdAt.toISOString(), position.id);
 
 function decodeBatchCursor(cursor: string): { createdAt: Date; id: string } {
-  const invalid = () =>
-    new InvalidRequest(
-      "'cursor' is not a cursor this endpoint gave (pass next_cursor exactly as received).",
-      "cursor",
-    );
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(decoded) ||
-    decoded.length !== 2 ||
-    typeof decoded[0] !== "string" ||
-    !Number.isFinite(Date.parse(decoded[0])) ||
-    typeof decoded[1] !== "string" ||
-    !isIdOf("batch", decoded[1])
-  ) {
-    throw invalid();
-  }
-  return { createdAt: new Date(decoded[0]), id: decoded[1] };
+  const [createdAt, id] = decodeCursor(
+    cursor,
+    (position, batchId) => Number.isFinite(Date.parse(position)) && isIdOf("batch", batchId),
+  );
+  return { createdAt: new Date(createdAt), id };
 }
 
 const unixSeconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);

@@ -9,6 +9,7 @@ import type { Executor, TaskStatus } from "@ripen/db";
 import { modelIds } from "@ripen/models";
 import type { Request, Router } from "express";
 import { toAivideoapiTask } from "../front-doors/aivideoapi";
+import { decodeCursor, encodeCursor } from "./cursor";
 import { orUnavailable } from "./database-down";
 
 export const LIST_LIMIT_DEFAULT = 20;
@@ -103,36 +104,15 @@ function limitParam(query: Record<string, unknown>): number {
  * The cursor is opaque to clients: base64url of `[microseconds, task id]`, the position of the
  * last task of the page it came with.
  */
-export function encodeCursor(position: TaskListPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAtMicros.toString(), position.id])).toString(
-    "base64url",
-  );
-}
+export const encodeTaskCursor = (position: TaskListPosition) =>
+  encodeCursor(position.createdAtMicros.toString(), position.id);
 
-export function decodeCursor(cursor: string): TaskListPosition {
-  const invalid = () =>
-    new InvalidRequest(
-      "'cursor' is not a cursor this endpoint gave (pass next_cursor exactly as received).",
-      "cursor",
-    );
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw invalid();
-  }
-  if (
-    !Array.isArray(decoded) ||
-    decoded.length !== 2 ||
-    typeof decoded[0] !== "string" ||
-    !/^-?\d{1,18}$/.test(decoded[0]) ||
-    typeof decoded[1] !== "string" ||
-    !isIdOf("task", decoded[1])
-  ) {
-    throw invalid();
-  }
-  return { createdAtMicros: BigInt(decoded[0]), id: decoded[1] };
+export function decodeTaskCursor(cursor: string): TaskListPosition {
+  const [micros, id] = decodeCursor(
+    cursor,
+    (position, taskId) => /^-?\d{1,18}$/.test(position) && isIdOf("task", taskId),
+  );
+  return { createdAtMicros: BigInt(micros), id };
 }
 
 /**
@@ -185,7 +165,7 @@ export function registerV1TasksList(
       createdFrom: timeParam(query, "created_after"),
       createdBefore: timeParam(query, "created_before"),
       limit: limitParam(query),
-      after: cursor === undefined ? undefined : decodeCursor(cursor),
+      after: cursor === undefined ? undefined : decodeTaskCursor(cursor),
     };
     const page = await orUnavailable(() => listTasks(deps.db, args));
     res.json({
@@ -193,7 +173,7 @@ export function registerV1TasksList(
       msg: "success",
       data: {
         tasks: page.tasks.map(toAivideoapiTask),
-        next_cursor: page.next ? encodeCursor(page.next) : null,
+        next_cursor: page.next ? encodeTaskCursor(page.next) : null,
       },
     });
   });
