@@ -131,6 +131,15 @@ export interface SimulatorKit {
   findTask(id: string, account: SimAccount): SimTask | undefined;
   stateOf(task: SimTask): TaskState;
   /**
+   * Serves one call: `begin`, the injected fault answered through `errorOf` (the dialect's
+   * envelope), else `work`, then `finish`.
+   */
+  serve<T>(
+    call: "submit" | "status" | "other",
+    errorOf: (fault: InjectedFault) => Error,
+    work: () => T,
+  ): Promise<T>;
+  /**
    * Serves a status query: its faults (answered through `errorOf`), the account's task or
    * TaskNotFound, and the task as `view` shows it.
    */
@@ -405,14 +414,25 @@ export function createKit(
 
     stateOf,
 
-    async readTask(taskId, account, view, errorOf) {
-      const plan = await this.begin("status");
-      if (plan.fault) throw errorOf(plan.fault as StatusFault);
-      const task = this.findTask(taskId, account);
-      if (!task) throw new TaskNotFound(taskId);
-      const answer = view(task);
+    async serve(call, errorOf, work) {
+      const plan = await this.begin(call);
+      if (plan.fault) throw errorOf(plan.fault);
+      const result = work();
       await this.finish(plan);
-      return answer;
+      return result;
+    },
+
+    readTask(taskId, account, view, errorOf) {
+      // A status call draws no content fault: content is judged only at create.
+      return this.serve(
+        "status",
+        (fault) => errorOf(fault as StatusFault),
+        () => {
+          const task = this.findTask(taskId, account);
+          if (!task) throw new TaskNotFound(taskId);
+          return view(task);
+        },
+      );
     },
 
     progressOf(task) {

@@ -72,15 +72,8 @@ export function createAivideoapiSimulator(kit: SimulatorKit): Router {
   }
 
   /** Answers an injected fault in the dialect's envelope, with Retry-After for a 429. */
-  async function served<T>(call: "submit" | "status" | "other", serve: () => T): Promise<T> {
-    const plan = await kit.begin(call);
-    if (plan.fault) {
-      throw wireErrorOf(plan.fault);
-    }
-    const result = serve();
-    await kit.finish(plan);
-    return result;
-  }
+  const served = <T>(call: "submit" | "status" | "other", work: () => T) =>
+    kit.serve(call, wireErrorOf, work);
 
   const backend: AivideoapiBackend<{ account: SimAccount; origin: string }> = {
     async authenticate(apiKey: string, req: Request) {

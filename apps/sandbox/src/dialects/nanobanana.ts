@@ -160,13 +160,8 @@ export function createNanobananaSimulator(
   }
 
   /** Serves one call, or answers the fault the kit drew for it. */
-  async function served<T>(call: "submit" | "status" | "other", serve: () => T): Promise<T> {
-    const plan = await kit.begin(call);
-    if (plan.fault) throw wireErrorOf(plan.fault);
-    const result = serve();
-    await kit.finish(plan);
-    return result;
-  }
+  const served = <T>(call: "submit" | "status" | "other", work: () => T) =>
+    kit.serve(call, wireErrorOf, work);
 
   function findTask(principal: Principal, taskId: string, kind: "image" | "video"): SimTask {
     const task = kit.findTask(taskId, principal.account);
