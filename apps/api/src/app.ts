@@ -6,8 +6,9 @@ import type { UrlPolicy } from "@ripen/net";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
-import { aivideoapiFrontDoor } from "./front-doors/aivideoapi";
-import { registerExtensions } from "./routes";
+import type { DoorDeps } from "./doors/deps";
+import { mountDialectDoors, registerExtensions } from "./routes";
+import { nativeDoor } from "./routes/native";
 import type { TaskEventStreams } from "./task-event-streams";
 
 type ApiScheduleQueue = Pick<ScheduleQueue, "upsert" | "remove">;
@@ -40,8 +41,9 @@ export interface ApiAppOptions {
 }
 
 /**
- * The public API. The native API is the aivideoapi dialect's superset, so it is served by that
- * dialect's router over Ripen's backend.
+ * The public API: the native API (the aivideoapi dialect's superset, served by that dialect's
+ * router over Ripen's backend) and a front door for each other seed dialect, all over the same
+ * accounts, credits and tasks. Every endpoint is in `routes/`.
  */
 export function createApiApp(options: ApiAppOptions): Express {
   const app = express();
@@ -55,17 +57,23 @@ export function createApiApp(options: ApiAppOptions): Express {
     }),
   );
 
-  const backend = aivideoapiFrontDoor({
+  const doorDeps: DoorDeps = {
     db: options.db,
     tasks: createTaskWriter(options.db),
     enqueue: options.enqueue,
     clock: options.clock ?? systemClock,
     logger: options.logger,
     userUrls: options.userUrls ?? { allowLoopback: false },
-  });
-  const clock = options.clock ?? systemClock;
+  };
+  const onUnexpectedError = (error: unknown, req: express.Request) =>
+    options.logger.error(
+      { err: error, method: req.method, url: req.originalUrl },
+      "unexpected error",
+    );
+  mountDialectDoors(app, doorDeps, { bodyLimit: options.bodyLimit, onUnexpectedError });
+  // Everything else is the native API, in its envelope (its 404 included).
   app.use(
-    createAivideoapiRouter(backend, {
+    createAivideoapiRouter(nativeDoor(doorDeps), {
       bodyLimit: options.bodyLimit,
       // A batch of up to 10,000 creates, or a schedule's template of one.
       largeBody: {
@@ -74,22 +82,14 @@ export function createApiApp(options: ApiAppOptions): Express {
       },
       extensions: (router, principalOf) =>
         registerExtensions(router, principalOf, {
-          db: options.db,
-          logger: options.logger,
-          clock,
-          enqueue: options.enqueue,
+          ...doorDeps,
           taskEvents: options.taskEvents,
           notifier: options.notifier,
           enqueueDelivery: options.enqueueDelivery,
           enqueueBatch: options.enqueueBatch,
-          userUrls: options.userUrls ?? { allowLoopback: false },
           schedules: options.schedules,
         }),
-      onUnexpectedError: (error, req) =>
-        options.logger.error(
-          { err: error, method: req.method, url: req.originalUrl },
-          "unexpected error",
-        ),
+      onUnexpectedError,
     }),
   );
   return app;

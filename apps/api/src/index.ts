@@ -1,5 +1,5 @@
 export { type ApiAppOptions, createApiApp } from "./app";
-export { toAivideoapiTask } from "./front-doors/aivideoapi";
+export { toAivideoapiTask } from "./routes/native";
 export {
   createTaskEventStreams,
   TASK_EVENT_NAME,

@@ -4,7 +4,7 @@ import type { TaskEventSubscriber } from "@ripen/queue";
 import { and, asc, desc, eq, gt, inArray, max } from "drizzle-orm";
 import type { Response } from "express";
 import type { Logger } from "pino";
-import { toAivideoapiTask } from "./front-doors/aivideoapi";
+import { toAivideoapiTask } from "./routes/native";
 
 export interface TaskEventStreamsOptions {
   db: Executor;

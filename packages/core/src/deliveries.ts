@@ -12,7 +12,7 @@ import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import { DeliveryNotFound, DeliveryPending } from "./errors";
 import { newId } from "./ids";
 import type { LifecycleLogger } from "./lifecycle-log";
-import { nativeTaskView } from "./task-view";
+import { doorCallbackBody } from "./task-view";
 
 /*
  * Client callbacks (the `deliveries` outbox and its `delivery_attempts` log). A delivery is tried
@@ -65,7 +65,7 @@ export async function writeDelivery(tx: Executor, task: Task, now: Date): Promis
     taskId: task.id,
     event: deliveryEventOf(task),
     url: task.callbackUrl,
-    body: JSON.stringify(nativeTaskView(task)),
+    body: JSON.stringify(doorCallbackBody(task)),
     nextTryAt: now,
     createdAt: now,
     updatedAt: now,

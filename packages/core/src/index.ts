@@ -140,8 +140,16 @@ export {
   type TaskListPosition,
 } from "./task-list";
 export {
+  doorCallbackBody,
+  type KieFamilyRecordView,
+  type KieFamilyState,
+  kieFamilyRecordView,
+  type NanobananaImageStatus,
+  type NanobananaStatusView,
+  type NanobananaVideoStatus,
   type NativeTaskView,
   type NativeWireStatus,
+  nanobananaStatusView,
   nativeTaskView,
   nativeWireStatusOf,
 } from "./task-view";

@@ -2,6 +2,7 @@ import {
   type ActiveTaskStatus,
   type AttemptResult,
   activeTaskStatuses,
+  type DoorName,
   type Executor,
   pgClientOf,
   type Task,
@@ -76,6 +77,15 @@ export interface CreateTaskArgs {
    * `MIN_TIMEOUT_SECONDS`, shorter than the model's own. Unset, the model's deadline applies.
    */
   timeoutSeconds?: number;
+  /** The front door the create came through (default `native`). */
+  door?: DoorName;
+  /** The create request as that door received it, for doors that echo it (see `tasks`). */
+  doorRequest?: Record<string, unknown> | null;
+  /**
+   * The door's own price for this request, in credits, when the door has a price list of its
+   * own; unset, the model's native price applies.
+   */
+  price?: number;
   now?: Date;
 }
 
@@ -123,6 +133,8 @@ export interface PreparedTask {
   deadlineAt: Date;
   ledgerId: string;
   createdAt: Date;
+  door: DoorName;
+  doorRequest: Record<string, unknown> | null;
 }
 
 /** Validates and prices a create; throws InvalidRequest or ModelNotFound naming the problem. */
@@ -136,11 +148,13 @@ export function prepareTask(args: CreateTaskArgs): PreparedTask {
     apiKeyId: args.apiKeyId ?? null,
     model: spec.id,
     input,
-    price: priceOf(spec, input),
+    price: args.price ?? priceOf(spec, input),
     callbackUrl: args.callbackUrl ?? null,
     deadlineAt: deadlineOf(spec, args.timeoutSeconds, now),
     ledgerId: newId("ledger", now.getTime()),
     createdAt: now,
+    door: args.door ?? "native",
+    doorRequest: args.doorRequest ?? null,
   };
 }
 
@@ -184,7 +198,7 @@ async function refusalsAsDomainErrors<T>(
   }
 }
 
-/** The parameters $1…$10 of a create statement: parallel arrays, one element per task. */
+/** The parameters $1…$12 of a create statement: parallel arrays, one element per task. */
 function createValues(prepared: PreparedTask[]): unknown[] {
   const column = <K extends keyof PreparedTask>(key: K) => prepared.map((t) => t[key]);
   return [
@@ -198,6 +212,8 @@ function createValues(prepared: PreparedTask[]): unknown[] {
     column("deadlineAt"),
     column("ledgerId"),
     column("createdAt"),
+    column("door"),
+    prepared.map((t) => (t.doorRequest === null ? null : JSON.stringify(t.doorRequest))),
   ];
 }
 
@@ -249,12 +265,13 @@ export async function writeClaimedTask(
   return row ? (toTask(row) as CreatedTask) : null;
 }
 
-/** The rows to create, one per task, from the parallel arrays $1…$10. */
+/** The rows to create, one per task, from the parallel arrays $1…$12. */
 const CREATE_INPUT_SQL = `
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
-      $6::integer[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+      $6::integer[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[],
+      $11::text[], $12::jsonb[])
       as t(id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
-        ledger_id, created_at)`;
+        ledger_id, created_at, door, door_request)`;
 
 /**
  * Inserts tasks with their holds' ledger rows and first events, then adds the holds to their
@@ -265,9 +282,9 @@ const CREATE_INPUT_SQL = `
 const CREATE_WRITES_SQL = `
   task as (
     insert into tasks (id, account_id, api_key_id, model, input, price, callback_url,
-      deadline_at, next_wake_at, created_at, updated_at)
+      deadline_at, next_wake_at, created_at, updated_at, door, door_request)
     select id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
-      created_at, created_at, created_at
+      created_at, created_at, created_at, door, door_request
     from input
     returning id, account_id, model, provider, price, status, deadline_at
   ), hold as (
@@ -295,8 +312,8 @@ const CREATE_TASKS_SQL = `
   select * from task`;
 
 /**
- * One task ($1…$10 of one element each) behind the claim of its idempotency key ($11, request
- * hash $12; a row created before $13 has lapsed and is taken over). Every write reads `input`,
+ * One task ($1…$12 of one element each) behind the claim of its idempotency key ($13, request
+ * hash $14; a row created before $15 has lapsed and is taken over). Every write reads `input`,
  * which is empty unless `claimed` inserted (or took over) the key row, so the claim is the first
  * lock this statement takes. The key row references the task inserted after it: foreign keys are
  * checked at the end of the statement.
@@ -304,11 +321,11 @@ const CREATE_TASKS_SQL = `
 const CREATE_CLAIMED_TASK_SQL = `
   with claimed as (
     insert into idempotency_keys (account_id, key, request_hash, task_id, created_at)
-    values (($2::text[])[1], $11::text, $12::text, ($1::text[])[1], ($10::timestamptz[])[1])
+    values (($2::text[])[1], $13::text, $14::text, ($1::text[])[1], ($10::timestamptz[])[1])
     on conflict (account_id, key) do update
       set request_hash = excluded.request_hash, task_id = excluded.task_id,
         created_at = excluded.created_at
-      where idempotency_keys.created_at < $13::timestamptz
+      where idempotency_keys.created_at < $15::timestamptz
     returning task_id
   ), input as (${CREATE_INPUT_SQL}
     where exists (select 1 from claimed)

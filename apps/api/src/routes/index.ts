@@ -1,25 +1,23 @@
-import type { Clock, Principal } from "@ripen/core";
-import type { Executor } from "@ripen/db";
-import type { UrlPolicy } from "@ripen/net";
+import type { Principal } from "@ripen/core";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
-import type { Logger } from "pino";
+import type { DoorDeps, DoorRouterOptions } from "../doors/deps";
 import type { TaskEventStreams } from "../task-event-streams";
+import { createKieDoor } from "./kie";
+import { createNanobananaDoor } from "./nanobanana";
+import { createRevidDoor } from "./revid";
 import { registerV1Batches } from "./v1_batches";
 import { registerV1Schedules } from "./v1_schedules";
 import { registerV1TasksCancel } from "./v1_tasks_cancel";
 import { registerV1TasksDeliveries } from "./v1_tasks_deliveries";
 import { registerV1TasksEvents } from "./v1_tasks_events";
+import { registerV1TasksHistory } from "./v1_tasks_history";
 import { registerV1TasksList } from "./v1_tasks_list";
+import { registerV1VideosGenerations } from "./v1_videos_generations";
 import { registerV1WebhookSecret } from "./v1_webhook_secret";
 
 /** What Ripen's own endpoints (beside the aivideoapi dialect's) are built from. */
-export interface ExtensionDeps {
-  db: Executor;
-  logger: Logger;
-  clock: Clock;
-  /** Adds a task's job (after commit). */
-  enqueue(taskId: string): Promise<void>;
+export interface ExtensionDeps extends DoorDeps {
   /** Live status (`GET /v1/tasks/{id}/events`); without it the endpoint is not served. */
   taskEvents?: TaskEventStreams;
   /** Tells live-status streams (in any API process) that a task changed; call after commit. */
@@ -31,8 +29,6 @@ export interface ExtensionDeps {
   enqueueDelivery?(deliveryId: string): Promise<void>;
   /** Adds a batch's items' jobs in bulk at the batch's priority (after commit). */
   enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
-  /** Which user URLs a create may name (the SSRF guard's submit-time check). */
-  userUrls?: UrlPolicy;
   /**
    * The schedules' BullMQ job schedulers (created, changed, removed with each schedule); without
    * it the schedule endpoints are not served.
@@ -50,6 +46,8 @@ export function registerExtensions(
   principalOf: (req: Request) => Principal,
   deps: ExtensionDeps,
 ): void {
+  registerV1VideosGenerations(router, principalOf, deps);
+  registerV1TasksHistory(router, principalOf, deps);
   registerV1TasksEvents(router, principalOf, deps);
   registerV1TasksCancel(router, principalOf, deps);
   registerV1TasksList(router, principalOf, deps);
@@ -58,4 +56,28 @@ export function registerExtensions(
   registerV1Batches(router, principalOf, deps);
   if (deps.schedules)
     registerV1Schedules(router, principalOf, { ...deps, schedules: deps.schedules });
+}
+
+/**
+ * Which door serves a path: each seed dialect's router sees only the paths under its prefixes
+ * (so its authentication, body parsing and 404 answer in its own envelope there), and the native
+ * API everything else. Most specific first: kie's jobs API lives inside nanobanana's `/api/v1/`.
+ */
+const dialectDoors: readonly {
+  prefix: string;
+  router(deps: DoorDeps, o: DoorRouterOptions): Router;
+}[] = [
+  { prefix: "/api/v1/jobs/", router: createKieDoor },
+  { prefix: "/api/v1/", router: createNanobananaDoor },
+  { prefix: "/paid/", router: createRevidDoor },
+];
+
+/** Mounts the nanobanana, kie and revid doors on `app`, each under its prefix. */
+export function mountDialectDoors(app: Router, deps: DoorDeps, options: DoorRouterOptions): void {
+  const mounted = dialectDoors.map((door) => ({ ...door, handle: door.router(deps, options) }));
+  app.use((req, res, next) => {
+    const door = mounted.find((d) => req.path.startsWith(d.prefix));
+    if (door) door.handle(req, res, next);
+    else next();
+  });
 }

@@ -21,9 +21,9 @@ import type { UrlPolicy } from "@ripen/net";
 import { batchPriority, type TaskNotifier } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
-import { checkCreateUrls } from "../front-doors/user-urls";
+import { orUnavailable } from "../doors/database-down";
+import { checkCreateUrls } from "../doors/user-urls";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { orUnavailable } from "./database-down";
 
 export interface BatchRouteDeps {
   db: Executor;

@@ -22,8 +22,8 @@ import type { UrlPolicy } from "@ripen/net";
 import { cronProblem, nextFireAfter, type ScheduleQueue } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
-import { checkCreateUrls } from "../front-doors/user-urls";
-import { orUnavailable } from "./database-down";
+import { orUnavailable } from "../doors/database-down";
+import { checkCreateUrls } from "../doors/user-urls";
 
 export interface ScheduleRouteDeps {
   db: Executor;

@@ -12,8 +12,8 @@ import type { Executor } from "@ripen/db";
 import type { TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
-import { toAivideoapiTask } from "../front-doors/aivideoapi";
-import { orUnavailable } from "./database-down";
+import { orUnavailable } from "../doors/database-down";
+import { toAivideoapiTask } from "./native";
 
 /**
  * `POST /v1/tasks/{taskId}/cancel`: ends a task that has not ended as canceled and refunds its

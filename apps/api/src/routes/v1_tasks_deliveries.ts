@@ -12,7 +12,7 @@ import {
 import type { Delivery, DeliveryAttempt, Executor } from "@ripen/db";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
-import { orUnavailable } from "./database-down";
+import { orUnavailable } from "../doors/database-down";
 
 const seconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
 

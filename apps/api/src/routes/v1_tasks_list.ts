@@ -8,9 +8,9 @@ import {
 import type { Executor, TaskStatus } from "@ripen/db";
 import { modelIds } from "@ripen/models";
 import type { Request, Router } from "express";
-import { toAivideoapiTask } from "../front-doors/aivideoapi";
+import { orUnavailable } from "../doors/database-down";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { orUnavailable } from "./database-down";
+import { toAivideoapiTask } from "./native";
 
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;

@@ -3,7 +3,7 @@ import { type Clock, getWebhookSecret, type Principal, rotateWebhookSecret } fro
 import type { Executor } from "@ripen/db";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
-import { orUnavailable } from "./database-down";
+import { orUnavailable } from "../doors/database-down";
 
 const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 

@@ -34,6 +34,13 @@ export type DialectName = (typeof dialectNames)[number];
 /** A configured provider instance's id, e.g. `kie` or a second kie host `kie-eu`. */
 export type ProviderId = string;
 
+/**
+ * The front doors a task can come through: Ripen's native API and the three seed dialects it
+ * serves to clients. A task reads through every door; its callback goes out in its own door's shape.
+ */
+export const doorNames = ["native", "nanobanana", "kie", "revid"] as const;
+export type DoorName = (typeof doorNames)[number];
+
 export const modelKinds = ["image", "video"] as const;
 export type ModelKind = (typeof modelKinds)[number];
 

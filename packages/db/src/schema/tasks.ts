@@ -4,6 +4,7 @@ import { accounts } from "./accounts";
 import { apiKeys } from "./api-keys";
 import { batches } from "./batches";
 import { timestamps } from "./columns";
+import type { DoorName } from "./constants";
 import { taskStatusEnum } from "./enums";
 
 export interface TaskOutput {
@@ -32,6 +33,13 @@ export const tasks = pgTable(
     providerTaskId: text("provider_task_id"),
     /** Upstream attempts opened so far; the current attempt has this number. */
     attempts: integer("attempts").notNull().default(0),
+    /** The front door the task came through: its price list, its read shape, its callback's. */
+    door: text("door").$type<DoorName>().notNull().default("native"),
+    /**
+     * The create request as the door received it, when the door echoes it back (kie and revid's
+     * `param`, the model name the client used); null for native creates.
+     */
+    doorRequest: jsonb("door_request").$type<Record<string, unknown>>(),
     /** Credits charged to the account. */
     price: integer("price").notNull(),
     output: jsonb("output").$type<TaskOutput>(),

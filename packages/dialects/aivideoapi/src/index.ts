@@ -23,6 +23,9 @@ export {
   type AivideoapiBackend,
   type CreateTaskOptions,
   createAivideoapiRouter,
+  createdEnvelope,
+  createOptionsOf,
+  createRequestOf,
   type RouterOptions,
 } from "./router";
 export {

@@ -28,16 +28,6 @@ export interface AivideoapiBackend<Principal> {
   ): Promise<{ taskId: string }>;
   getTask(principal: Principal, taskId: string): Promise<TaskResponse>;
   getCredits(principal: Principal): Promise<CreditsResponse["data"]>;
-  /**
-   * Ripen's own extensions, served only when the backend has them (the sandbox, faithful to the
-   * documents, does not): video generation in the same envelope as images, and a task's history.
-   */
-  createVideoTask?(
-    principal: Principal,
-    request: CreateTaskRequest,
-    options?: CreateTaskOptions,
-  ): Promise<{ taskId: string }>;
-  getTaskHistory?(principal: Principal, taskId: string): Promise<unknown>;
 }
 
 export interface RouterOptions<Principal = unknown> {
@@ -55,6 +45,28 @@ export interface RouterOptions<Principal = unknown> {
   largeBody?: { limit: string; matches(req: Request): boolean };
   onUnexpectedError?: (error: unknown, req: Request) => void;
 }
+
+/** A create's body checked against the dialect's schema; the model's input is the backend's. */
+export function createRequestOf(req: Request): CreateTaskRequest {
+  if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
+    throw new WireError("invalid_request", "Request body must be a JSON object.");
+  }
+  const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
+  if (!parsed.success) throw invalidFromZod(parsed.error);
+  return parsed.data;
+}
+
+/** What a create carries beside its body. */
+export const createOptionsOf = (req: Request): CreateTaskOptions => ({
+  idempotencyKey: req.get("idempotency-key"),
+});
+
+/** A create's answer: `{code: 200, msg: "success", data: {taskId}}`. */
+export const createdEnvelope = (taskId: string) => ({
+  code: 200,
+  msg: "success",
+  data: { taskId },
+});
 
 /** Serves the dialect's three endpoints, its auth and its error envelope. */
 export function createAivideoapiRouter<Principal>(
@@ -79,43 +91,14 @@ export function createAivideoapiRouter<Principal>(
     largeJson && largeBody?.matches(req) ? largeJson(req, res, next) : json(req, res, next),
   );
 
-  const createRequestOf = (req: Request): CreateTaskRequest => {
-    if (typeof req.body !== "object" || req.body === null || Array.isArray(req.body)) {
-      throw new WireError("invalid_request", "Request body must be a JSON object.");
-    }
-    const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
-    if (!parsed.success) throw invalidFromZod(parsed.error);
-    return parsed.data;
-  };
-  const createOptionsOf = (req: Request): CreateTaskOptions => ({
-    idempotencyKey: req.get("idempotency-key"),
-  });
-
   router.post("/v1/images/generations", async (req, res) => {
     const { taskId } = await backend.createTask(
       principalOf(req),
       createRequestOf(req),
       createOptionsOf(req),
     );
-    res.status(200).json({ code: 200, msg: "success", data: { taskId } });
+    res.status(200).json(createdEnvelope(taskId));
   });
-  const createVideoTask = backend.createVideoTask?.bind(backend);
-  const getTaskHistory = backend.getTaskHistory?.bind(backend);
-  if (createVideoTask) {
-    router.post("/v1/videos/generations", async (req, res) => {
-      const { taskId } = await createVideoTask(
-        principalOf(req),
-        createRequestOf(req),
-        createOptionsOf(req),
-      );
-      res.status(200).json({ code: 200, msg: "success", data: { taskId } });
-    });
-  }
-  if (getTaskHistory) {
-    router.get("/v1/tasks/:taskId/history", async (req, res) => {
-      res.json(await getTaskHistory(principalOf(req), req.params.taskId as string));
-    });
-  }
 
   router.get("/v1/tasks/:taskId", async (req, res) => {
     res.json(await backend.getTask(principalOf(req), req.params.taskId as string));

@@ -14,3 +14,18 @@ export async function orUnavailable<T>(work: () => Promise<T>): Promise<T> {
     );
   }
 }
+
+/**
+ * A door's backend whose every method answers 503 `service_unavailable` (in the door's envelope)
+ * when Postgres cannot be reached, rather than a 500.
+ */
+export function unavailableWhenDatabaseIsDown<B extends object>(backend: B): B {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(backend)) {
+    wrapped[name] =
+      typeof method === "function"
+        ? (...args: unknown[]) => orUnavailable(() => method.apply(backend, args))
+        : method;
+  }
+  return wrapped as B;
+}

@@ -1,0 +1,96 @@
+import {
+  type AnyModelSpec,
+  type CreatedTask,
+  createTaskOnce,
+  idempotencyRequestHash,
+  type Principal,
+  parseIdempotencyKey,
+  prepareTask,
+  taskFields,
+} from "@ripen/core";
+import type { DoorName } from "@ripen/db";
+import type { DoorDeps } from "./deps";
+import { checkCreateUrls } from "./user-urls";
+
+/** A create as any door hands it to Ripen: its model, its native input and its own price. */
+export interface DoorCreate {
+  door: DoorName;
+  model: AnyModelSpec;
+  /** The model's input in Ripen's (native) fields; checked again by the model's schema. */
+  input: unknown;
+  /** The door's price for the request; unset for the native price list. */
+  price?: number;
+  /** The request as the door received it, when the door echoes it back. */
+  doorRequest?: Record<string, unknown>;
+  callbackUrl?: string | null;
+  timeoutSeconds?: number;
+  /** The `Idempotency-Key` header as sent, unchecked. */
+  idempotencyKey?: string;
+  /** What the idempotency key's request hash covers: the endpoint and the body as sent. */
+  idempotencyScope: { endpoint: string; body: unknown };
+}
+
+/**
+ * Every door's create: checks the user URLs, writes the task and its hold (group-committed, or
+ * claiming the idempotency key in the same statement), logs `task.created` and adds its job.
+ * The client gets its task even when Redis does not take the job: the sweep enqueues it.
+ */
+export async function createTaskThroughDoor(
+  deps: DoorDeps,
+  principal: Principal,
+  create: DoorCreate,
+): Promise<CreatedTask> {
+  checkCreateUrls(create.callbackUrl, create.input, deps.userUrls);
+  const idempotencyKey = parseIdempotencyKey(create.idempotencyKey);
+  const args = {
+    accountId: principal.accountId,
+    apiKeyId: principal.keyId,
+    model: create.model,
+    input: create.input,
+    callbackUrl: create.callbackUrl ?? null,
+    timeoutSeconds: create.timeoutSeconds,
+    door: create.door,
+    doorRequest: create.doorRequest ?? null,
+    price: create.price,
+    now: deps.clock.now(),
+  };
+  let task: CreatedTask;
+  if (idempotencyKey === undefined) {
+    task = await deps.tasks.create(args);
+  } else {
+    // Keyed creates bypass group commit: each is one statement that claims the key with the
+    // task (see createTaskOnce). Invalid requests fail before the key is looked at.
+    const once = await createTaskOnce(deps.db, prepareTask(args), {
+      key: idempotencyKey,
+      requestHash: idempotencyRequestHash(
+        create.idempotencyScope.endpoint,
+        create.idempotencyScope.body,
+      ),
+      now: args.now,
+    });
+    task = once.task;
+    if (once.replayed) {
+      deps.logger.info(
+        { event: "task.replayed", ...taskFields(task), idempotencyKey },
+        "idempotent create answered with the task its key made",
+      );
+      return task;
+    }
+  }
+  deps.logger.info(
+    {
+      event: "task.created",
+      ...taskFields(task),
+      door: create.door,
+      kind: create.model.kind,
+      price: task.price,
+    },
+    "task created",
+  );
+  try {
+    await deps.enqueue(task.id);
+  } catch (error) {
+    deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
+  }
+  return task;
+}
