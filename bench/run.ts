@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: Ripen's services each in their own process (API, worker,
- * callbacks, sandbox), driven from this process over HTTP, next to a bare express baseline
- * measured in the same run. Prints figures and ratios; asserts nothing.
+ * `npm run bench [-- [--quick] [phase letters…]]`: Ripen's services each in their own process
+ * (API, worker, callbacks, sandbox), driven from this process over HTTP, next to a bare express
+ * baseline measured in the same run. Prints figures and ratios; asserts nothing. With letters
+ * (`npm run bench -- --quick g`), only those phases run; without, all of them.
  *
  * Throwaway state: databases ripen_bench_<pid>[_create] on the Postgres server of DATABASE_URL
  * (default postgres://postgres@127.0.0.1:5432), and a private redis-server on a free port
@@ -19,11 +20,33 @@ import { answers, rssBytes, type Service, spawnService, waitUntil } from "./proc
 import { int, mib, ms, Report, ratio } from "./report";
 
 const quick = process.argv.includes("--quick");
+const PHASES = ["a", "b", "c", "d", "e", "f", "g"];
+const selected = process.argv
+  .slice(2)
+  .filter((arg) => !arg.startsWith("-"))
+  .map((arg) => arg.toLowerCase());
+const unknownPhases = selected.filter((letter) => !PHASES.includes(letter));
+if (unknownPhases.length > 0) {
+  console.error(`unknown phase ${unknownPhases.join(", ")}: the phases are ${PHASES.join(" ")}`);
+  process.exit(2);
+}
+const runs = (letter: string) => selected.length === 0 || selected.includes(letter);
 const plan = quick
-  ? { warmupS: 1, createS: 3, e2eTasks: 300, callbackTasks: 50, callsTasks: 100, inflight: 1_000 }
+  ? {
+      warmupS: 1,
+      createS: 3,
+      doorRounds: 2,
+      doorRoundS: 2,
+      e2eTasks: 300,
+      callbackTasks: 50,
+      callsTasks: 100,
+      inflight: 1_000,
+    }
   : {
       warmupS: 2,
       createS: 10,
+      doorRounds: 2,
+      doorRoundS: 5,
       e2eTasks: 2_000,
       callbackTasks: 200,
       callsTasks: 300,
@@ -150,33 +173,57 @@ const TERMINAL = ["succeeded", "failed", "canceled", "expired"];
 const sum = (counts: Record<string, number>, statuses: string[]) =>
   statuses.reduce((total, s) => total + (counts[s] ?? 0), 0);
 
+/** How a request carries its key: native and most doors send a Bearer token, revid `x-api-key`. */
+type KeyHeader = (key: string) => Record<string, string>;
+const bearer: KeyHeader = (key) => ({ authorization: `Bearer ${key}` });
+
 /** Create-task load with autocannon; keys are spread across requests in turn. */
 function cannon(
   url: string,
-  options: { keys: string[]; duration?: number; amount?: number; connections?: number },
+  options: {
+    keys: string[];
+    duration?: number;
+    amount?: number;
+    connections?: number;
+    body?: string;
+    keyHeader?: KeyHeader;
+    /** Every answer's status and time, for figures that add up over several runs. */
+    onResponse?: (status: number, ms: number) => void;
+  },
 ): Promise<autocannon.Result> {
   let next = 0;
   const { keys } = options;
-  return autocannon({
-    url,
-    method: "POST",
-    connections: options.connections ?? CONNECTIONS,
-    // autocannon rejects a duration key that is present but undefined.
-    ...(options.amount === undefined ? { duration: options.duration } : { amount: options.amount }),
-    timeout: 10,
-    headers: { "content-type": "application/json" },
-    body: CREATE_BODY,
-    requests:
-      keys.length > 0
-        ? [
-            {
-              setupRequest: (req) => ({
-                ...req,
-                headers: { ...req.headers, authorization: `Bearer ${keys[next++ % keys.length]}` },
-              }),
-            },
-          ]
-        : undefined,
+  const keyHeader = options.keyHeader ?? bearer;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        method: "POST",
+        connections: options.connections ?? CONNECTIONS,
+        // autocannon rejects a duration key that is present but undefined.
+        ...(options.amount === undefined
+          ? { duration: options.duration }
+          : { amount: options.amount }),
+        timeout: 10,
+        headers: { "content-type": "application/json" },
+        body: options.body ?? CREATE_BODY,
+        requests:
+          keys.length > 0
+            ? [
+                {
+                  setupRequest: (req) => ({
+                    ...req,
+                    headers: { ...req.headers, ...keyHeader(keys[next++ % keys.length]!) },
+                  }),
+                },
+              ]
+            : undefined,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    const { onResponse } = options;
+    if (onResponse)
+      instance.on("response", (_client, status, _bytes, ms) => onResponse(status, ms));
   });
 }
 
@@ -218,7 +265,7 @@ async function main(): Promise<void> {
   })();
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?";
   const machine = [
-    `Ripen bench${quick ? " (--quick)" : ""}, ${new Date().toISOString().slice(0, 16)}Z`,
+    `Ripen bench${quick ? " (--quick)" : ""}${selected.length > 0 ? `, phases ${selected.join(" ")}` : ""}, ${new Date().toISOString().slice(0, 16)}Z`,
     `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
       `${os.type()} ${os.release()}, Node ${process.version}; load average ${os
         .loadavg()
@@ -311,7 +358,26 @@ async function main(): Promise<void> {
     await baseline.stop();
   });
 
-  // ----- the system for b–e --------------------------------------------------------------------
+  // ----- g. doors: the same create through native and each front door -------------------------
+  await phase("g. doors", async () => {
+    const baseline = await startBaseline();
+    const api = startService("api (phase g)", "apps/api/src/main.ts", {
+      ...common,
+      DATABASE_URL: dbUrl(`${dbName}_create`),
+      QUEUE_PREFIX: createPrefix,
+      API_PORT: String(ports.apiCreate),
+    });
+    try {
+      await waitUntil("the API", 60_000, answers(`${url(ports.apiCreate)}/readyz`), api);
+      await measureDoors(createDbHandle, url(ports.baseline), url(ports.apiCreate));
+    } finally {
+      await api.stop();
+      await baseline.stop();
+    }
+  });
+
+  // ----- the system for b–f --------------------------------------------------------------------
+  if (!["b", "c", "d", "e", "f"].some(runs)) return;
   let sandbox: Service | undefined;
   const startSandbox = async (generationMs: number, lossRate: number) => {
     await sandbox?.stop();
@@ -746,9 +812,243 @@ async function main(): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// g. doors
+
+const DOOR_PROMPT = "a benchmark cat";
+
+interface Tally {
+  seconds: number;
+  errors: number;
+  statuses: Map<number, number>;
+  times: number[];
+}
+
+/**
+ * Phase g: an image create through the native API and through each door (its own path, body and
+ * key header), the same load on each, next to the baseline. A door's create is the native create
+ * plus its wire translation, so the issue asks it to stay within 10% of native; a door that falls
+ * further behind, or does not create at all, is flagged rather than failing the bench.
+ */
+async function measureDoors(db: DbHandle, baselineUrl: string, apiUrl: string): Promise<void> {
+  const creates = [
+    { door: "native", path: "/v1/images/generations", body: CREATE_BODY, keyHeader: bearer },
+    {
+      door: "nanobanana",
+      path: "/api/v1/images/generate",
+      body: JSON.stringify({ prompt: DOOR_PROMPT, model: "nano-banana-2" }),
+      keyHeader: bearer,
+    },
+    {
+      door: "kie",
+      path: "/api/v1/jobs/createTask",
+      body: JSON.stringify({
+        model: "nano-banana-2-text-to-image",
+        input: { prompt: DOOR_PROMPT },
+      }),
+      keyHeader: bearer,
+    },
+    {
+      door: "revid",
+      path: "/paid/nano/banana/create",
+      body: JSON.stringify({ model: "nano-banana-pro", input: { prompt: DOOR_PROMPT } }),
+      keyHeader: ((key) => ({ "x-api-key": key })) satisfies KeyHeader,
+    },
+  ];
+  const targets: Array<{
+    label: string;
+    door: string | null;
+    url: string;
+    body: string;
+    keyHeader: KeyHeader;
+    accounts: AccountSet;
+  }> = [
+    {
+      label: "baseline: express, constant JSON",
+      door: null,
+      url: `${baselineUrl}/v1/images/generations`,
+      body: CREATE_BODY,
+      keyHeader: bearer,
+      accounts: { ids: [], keys: [] },
+    },
+  ];
+  // Accounts of its own per target, so the tasks each one created can be counted. Each is granted
+  // 100,000,000 credits: holds are never released here (no worker), and a create costs tens.
+  for (const create of creates) {
+    targets.push({
+      label: `${create.door} POST ${create.path}`,
+      door: create.door,
+      url: `${apiUrl}${create.path}`,
+      body: create.body,
+      keyHeader: create.keyHeader,
+      accounts: await createAccounts(db, ACCOUNTS, `bench-g-${create.door}`),
+    });
+  }
+
+  const loadOf = (target: (typeof targets)[number]) => ({
+    keys: target.accounts.keys,
+    body: target.body,
+    keyHeader: target.keyHeader,
+  });
+  // One request each first: what a door that does not create answers, to name it in the report.
+  const firstAnswer = new Map<string, string>();
+  for (const target of targets.slice(1)) {
+    const answer = await fetch(target.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...target.keyHeader(target.accounts.keys[0]!),
+      },
+      body: target.body,
+    });
+    const text = (await answer.text()).replace(/\s+/g, " ");
+    firstAnswer.set(target.label, `${answer.status} ${text.slice(0, 120)}`);
+  }
+  for (const target of targets) {
+    log(`g: ${target.label}: warm-up ${plan.warmupS} s`);
+    await cannon(target.url, { ...loadOf(target), duration: plan.warmupS });
+  }
+  const tasksBefore = new Map<string, Map<string, number>>();
+  for (const target of targets)
+    tasksBefore.set(target.label, await tasksByDoor(db, target.accounts));
+
+  const tallies = new Map<string, Tally>(
+    targets.map((t) => [t.label, { seconds: 0, errors: 0, statuses: new Map(), times: [] }]),
+  );
+  for (let round = 0; round < plan.doorRounds; round++) {
+    // The order alternates, so drift over the phase (JIT warming, tables growing, a neighbour's
+    // load on this shared machine) falls on every target alike rather than on the last.
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      log(`g: round ${round + 1}/${plan.doorRounds}: ${target.label}, ${plan.doorRoundS} s`);
+      const tally = tallies.get(target.label)!;
+      const result = await cannon(target.url, {
+        ...loadOf(target),
+        duration: plan.doorRoundS,
+        onResponse: (status, time) => {
+          tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
+          tally.times.push(time);
+        },
+      });
+      tally.seconds += result.duration;
+      tally.errors += result.errors + result.timeouts;
+    }
+  }
+
+  const figures = new Map<string, ReturnType<typeof figuresOf>>();
+  for (const target of targets) {
+    const after = await tasksByDoor(db, target.accounts);
+    const before = tasksBefore.get(target.label)!;
+    const created = new Map(
+      [...after].map(([door, n]) => [door, n - (before.get(door) ?? 0)] as const),
+    );
+    figures.set(target.label, figuresOf(tallies.get(target.label)!, created, target.door));
+  }
+  const native = figures.get(targets[1]!.label)!;
+  const base = figures.get(targets[0]!.label)!;
+  const rows = targets.map((target) => {
+    const f = figures.get(target.label)!;
+    return [
+      target.label,
+      int(f.reqPerS),
+      int(f.okPerS),
+      ms(f.p50),
+      ms(f.p99),
+      int(f.non2xx),
+      int(f.errors),
+      target.door ? int(f.tasks) : "—",
+      ratio(f.okPerS, native.okPerS),
+      ratio(f.okPerS, base.okPerS),
+    ];
+  });
+
+  const notes: string[] = [];
+  for (const target of targets.slice(1)) {
+    const f = figures.get(target.label)!;
+    const problems: string[] = [];
+    if (f.non2xx > 0) {
+      const codes = [...f.statuses]
+        .filter(([status]) => status < 200 || status >= 300)
+        .sort((x, y) => y[1] - x[1])
+        .map(([status, n]) => `${status} ×${int(n)}`)
+        .join(", ");
+      problems.push(
+        `${int(f.non2xx)} of ${int(f.answers)} answers non-2xx (${codes}); the first answer: ${firstAnswer.get(target.label)}`,
+      );
+    }
+    if (f.errors > 0) problems.push(`${int(f.errors)} connection errors or timeouts`);
+    if (f.tasks < f.ok) problems.push(`${int(f.ok)} 2xx answers but ${int(f.tasks)} tasks`);
+    if (f.otherDoor > 0)
+      problems.push(`${int(f.otherDoor)} tasks not recorded as door ${target.door}`);
+    const share = native.okPerS > 0 ? f.okPerS / native.okPerS : Number.NaN;
+    const name = target.door!;
+    if (problems.length > 0) {
+      notes.push(`FLAG ${name}: does not measure a create: ${problems.join("; ")}`);
+    } else if (target.door !== "native") {
+      notes.push(
+        share < 0.9
+          ? `FLAG ${name}: ${share.toFixed(2)}× native, more than 10% below`
+          : `ok ${name}: ${share.toFixed(2)}× native, within 10%`,
+      );
+    }
+  }
+  for (const note of notes) log(`g: ${note}`);
+  report.table(
+    `g. doors: one image create through native and each door, ${CONNECTIONS} connections, ${plan.doorRounds} rounds of ${plan.doorRoundS} s each in alternating order (after ${plan.warmupS} s warm-up), ${ACCOUNTS} accounts per target, worker not running`,
+    [
+      "target",
+      "req/s",
+      "2xx/s",
+      "p50 ms",
+      "p99 ms",
+      "non-2xx",
+      "errors",
+      "tasks",
+      "vs native",
+      "vs baseline",
+    ],
+    rows,
+    notes,
+  );
+}
+
+/** Counts of tasks these accounts hold, by the door they came through. */
+async function tasksByDoor(db: DbHandle, accounts: AccountSet): Promise<Map<string, number>> {
+  if (accounts.ids.length === 0) return new Map();
+  const { rows } = await db.pool.query<{ door: string; n: number }>(
+    "select door, count(*)::int as n from tasks where account_id = any($1) group by door",
+    [accounts.ids],
+  );
+  return new Map(rows.map((r) => [r.door, r.n]));
+}
+
+function figuresOf(tally: Tally, created: Map<string, number>, door: string | null) {
+  const answers = tally.times.length;
+  let ok = 0;
+  for (const [status, n] of tally.statuses) if (status >= 200 && status < 300) ok += n;
+  const sorted = [...tally.times].sort((x, y) => x - y);
+  const seconds = tally.seconds || 1;
+  const tasks = [...created.values()].reduce((total, n) => total + n, 0);
+  return {
+    answers,
+    ok,
+    non2xx: answers - ok,
+    errors: tally.errors,
+    statuses: tally.statuses,
+    reqPerS: answers / seconds,
+    okPerS: ok / seconds,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    tasks,
+    otherDoor: door ? tasks - (created.get(door) ?? 0) : 0,
+  };
+}
+
 /** Runs a phase; a failure is reported in its place and the bench goes on. */
 async function phase(name: string, run: () => Promise<void>): Promise<void> {
   if (finishing) return;
+  const letter = /^([a-z])\. /.exec(name)?.[1];
+  if (letter && !runs(letter)) return;
   const started = performance.now();
   try {
     await run();

@@ -1,2 +1,2 @@
 ALTER TABLE "tasks" ADD COLUMN "door" text DEFAULT 'native' NOT NULL;--> statement-breakpoint
-ALTER TABLE "tasks" ADD COLUMN "door_request" jsonb;
+ALTER TABLE "tasks" ADD COLUMN "door_request" json;

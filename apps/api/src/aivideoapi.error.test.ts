@@ -206,7 +206,7 @@ describe("documented validation limits", () => {
     }
   });
 
-  it("fills the documented defaults: 1K, auto, jpg", async () => {
+  it("fills the documented defaults: 1K, auto, jpg (and one standard image)", async () => {
     const res = await create({ model: "nano-banana-2", input: { prompt: "defaults" } });
     const [task] = await stack.db.db.select().from(tasks).where(eq(tasks.id, res.body.data.taskId));
     expect(task?.input).toEqual({
@@ -214,6 +214,8 @@ describe("documented validation limits", () => {
       resolution: "1K",
       aspect_ratio: "auto",
       output_format: "jpg",
+      num_images: 1,
+      quality: "standard",
     });
     expect(task?.price).toBe(16);
   });

@@ -3,12 +3,14 @@ import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import type { UrlPolicy } from "@ripen/net";
+import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
 import type { DoorDeps } from "./doors/deps";
 import { mountDialectDoors, registerExtensions } from "./routes";
 import { nativeDoor } from "./routes/native";
+import { openApiRouter } from "./routes/openapi";
 import type { TaskEventStreams } from "./task-event-streams";
 
 type ApiScheduleQueue = Pick<ScheduleQueue, "upsert" | "remove">;
@@ -38,6 +40,8 @@ export interface ApiAppOptions {
    * `{ allowLoopback: false }`: loopback, private, link-local and metadata hosts are a 400.
    */
   userUrls?: UrlPolicy;
+  /** The provider registry (`RIPEN_PROVIDERS`), shown by `GET /v1/models`; default the defaults. */
+  providers?: readonly ProviderDeclaration[];
 }
 
 /**
@@ -56,6 +60,9 @@ export function createApiApp(options: ApiAppOptions): Express {
       onFailure: (check, error) => options.logger.warn({ err: error, check }, "not ready"),
     }),
   );
+
+  // Public, before the doors and the native API's authentication.
+  app.use(openApiRouter());
 
   const doorDeps: DoorDeps = {
     db: options.db,
@@ -88,6 +95,7 @@ export function createApiApp(options: ApiAppOptions): Express {
           enqueueDelivery: options.enqueueDelivery,
           enqueueBatch: options.enqueueBatch,
           schedules: options.schedules,
+          providers: options.providers,
         }),
       onUnexpectedError,
     }),

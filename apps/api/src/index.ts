@@ -1,4 +1,5 @@
 export { type ApiAppOptions, createApiApp } from "./app";
+export { configureDoorPrices } from "./doors/pricing";
 export { toAivideoapiTask } from "./routes/native";
 export {
   createTaskEventStreams,

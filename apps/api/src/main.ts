@@ -14,6 +14,7 @@ import {
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
+import { providerDeclarationsOrExit } from "@ripen/providers";
 import {
   createDeliveryQueue,
   createProducerRedis,
@@ -26,10 +27,12 @@ import {
 } from "@ripen/queue";
 import pino from "pino";
 import { createApiApp } from "./app";
+import { configureDoorPrices } from "./doors/pricing";
 import { createTaskEventStreams } from "./task-event-streams";
 
 const env = loadEnvOrExit(apiEnv.extend(providersEnv.shape));
 configurePricesOrExit(env.RIPEN_PRICES);
+configurePricesOrExit(env.RIPEN_DOOR_PRICES, configureDoorPrices);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
 await runService("api", logger, async (resources) => {
   // A URL that does not answer fails here, in one line naming it, not at the first request.
@@ -85,6 +88,7 @@ await runService("api", logger, async (resources) => {
     logger,
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
+    providers: providerDeclarationsOrExit(process.env),
   });
   // Every interface: in a container the port is published from outside.
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });

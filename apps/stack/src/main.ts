@@ -4,7 +4,7 @@
  * the worker and the API. Production runs each app's own main instead.
  */
 import path from "node:path";
-import { createApiApp, createTaskEventStreams } from "@ripen/api";
+import { configureDoorPrices, createApiApp, createTaskEventStreams } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
@@ -39,6 +39,7 @@ import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
 
 const { env, declarations } = loadEnvWithProvidersOrExit(stackEnv);
 configurePricesOrExit(env.RIPEN_PRICES);
+configurePricesOrExit(env.RIPEN_DOOR_PRICES, configureDoorPrices);
 // Synchronous, so log lines and the console banner appear in the order they happened.
 const logger = pino(
   { level: env.LOG_LEVEL, base: { service: "stack" } },
@@ -204,6 +205,7 @@ async function run(): Promise<void> {
       logger,
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
+      providers: declarations,
     }),
     { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
   );
@@ -237,26 +239,25 @@ async function run(): Promise<void> {
   ];
   if (demo.state === "created") {
     lines.push(
-      `Created the demo account ${demo.accountId} with ${DEMO_CREDITS} credits.`,
+      demo.databaseInUse
+        ? `No saved demo key authenticates against this database: created the demo account ${demo.accountId} with ${DEMO_CREDITS} credits.`
+        : `Created the demo account ${demo.accountId} with ${DEMO_CREDITS} credits.`,
       `Demo API key: ${demo.apiKey}`,
       `(shown once; saved to ${relativeKeyFile})`,
     );
-  } else if (demo.state === "exists") {
-    lines.push(`The demo account exists; its API key is in ${relativeKeyFile}.`);
   } else {
     lines.push(
-      `Accounts exist, but ${relativeKeyFile} is missing or holds a key of another database.`,
-      "Create an account and key with: npm run -s ripen -- account create --name me --credits 1000",
+      demo.switched
+        ? `The demo account ${demo.accountId} of this database: its API key is now in ${relativeKeyFile}.`
+        : `The demo account exists; its API key is in ${relativeKeyFile}.`,
     );
   }
-  if (demo.state !== "unknown") {
-    lines.push(
-      "",
-      "Try it:",
-      `  export KEY=$(cat ${relativeKeyFile})`,
-      `  curl -s ${api.url}/v1/images/generations -H "Authorization: Bearer $KEY" \\`,
-      `    -H 'content-type: application/json' -d '{"model":"nano-banana-2","input":{"prompt":"a cat"}}'`,
-    );
-  }
+  lines.push(
+    "",
+    "Try it:",
+    `  export KEY=$(cat ${relativeKeyFile})`,
+    `  curl -s ${api.url}/v1/images/generations -H "Authorization: Bearer $KEY" \\`,
+    `    -H 'content-type: application/json' -d '{"model":"nano-banana-2","input":{"prompt":"a cat"}}'`,
+  );
   console.log(`${lines.join("\n")}\n`);
 }

@@ -58,6 +58,11 @@ export const providersEnv = z.object({
   RIPEN_PROVIDERS: z.string().optional(),
   /** JSON keyed by model id: prices replacing the documented defaults. */
   RIPEN_PRICES: z.string().optional(),
+  /**
+   * JSON keyed by door (`nanobanana`, `kie`, `revid`): each door's price list, replacing its
+   * document's figures; read by the API, which charges creates.
+   */
+  RIPEN_DOOR_PRICES: z.string().optional(),
 });
 
 export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({

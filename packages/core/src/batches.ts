@@ -146,7 +146,7 @@ export function prepareBatchItem(
 /** A batch item with ids from the batch's monotonic sequence: ordering by id is submission order. */
 function prepareItem(
   raw: unknown,
-  args: CreateBatchArgs,
+  args: Pick<CreateBatchArgs, "accountId" | "apiKeyId" | "resolveModel" | "checkUrls">,
   now: Date,
   ids: { task: string; ledger: string },
 ): PreparedTask {
@@ -193,19 +193,26 @@ const INSERT_ITEMS_SQL = `
 const HOLD_TOTAL_SQL = `
   update accounts set held = held + $2::bigint, updated_at = now() where id = $1 returning id`;
 
+/** A batch's items validated and priced, nothing written: what `createBatch` would hold. */
+export interface PreparedBatch {
+  /** The accepted items, in submission order (ids from the batch's monotonic sequence). */
+  prepared: PreparedTask[];
+  /** Their indexes in `requests`, parallel to `prepared`. */
+  indexes: number[];
+  rejected: BatchItemError[];
+  /** The accepted items' total price: what `createBatch` holds. */
+  total: number;
+}
+
 /**
- * Validates every item (model, input, price, URLs), then writes the batch, its items, their holds
- * and first events in one transaction: chunked multi-row inserts, then ONE update of the account
- * for the total, which the `accounts_available_nonnegative` CHECK refuses when it cannot be held
- * (InsufficientCredits, nothing written). Each item has its own hold row, so it settles alone,
- * exactly like a single task. By default one bad item rejects the batch (BatchInvalid listing
- * every bad item by index); `partial` accepts the valid ones and returns the others in
- * `rejected`. Item ids are monotonic: ordered by id, items are in submission order. The caller
- * enqueues `taskIds` after commit (in bulk, at the batch priority); `next_wake_at` = now lets the
- * sweep cover a failure in between.
+ * Checks a batch create (its size, its own callback URL, every item) and prices it, writing
+ * nothing: `createBatch` runs exactly this before it writes, and `POST /v1/cost` answers with it,
+ * so a quote and a charge cannot differ. Throws BatchInvalid as `createBatch` does.
  */
-export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<CreatedBatch> {
-  const now = args.now ?? new Date();
+export function prepareBatch(
+  args: Omit<CreateBatchArgs, "scheduleRunId" | "now">,
+  now: Date = new Date(),
+): PreparedBatch {
   if (!Array.isArray(args.requests) || args.requests.length === 0) {
     throw new InvalidRequest("'requests' must be a non-empty array of create bodies.", "requests");
   }
@@ -227,6 +234,7 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
 
   const nextUlid = monotonicFactory();
   const prepared: PreparedTask[] = [];
+  const indexes: number[] = [];
   const rejected: BatchItemError[] = [];
   for (const [index, raw] of args.requests.entries()) {
     try {
@@ -235,6 +243,7 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
         ledger: newId("ledger", now.getTime()),
       };
       prepared.push(prepareItem(raw, args, now, ids));
+      indexes.push(index);
     } catch (error) {
       rejected.push(itemError(index, error));
     }
@@ -243,6 +252,23 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
     throw new BatchInvalid(rejected);
   }
   const total = prepared.reduce((sum, t) => sum + t.price, 0);
+  return { prepared, indexes, rejected, total };
+}
+
+/**
+ * Validates every item (model, input, price, URLs), then writes the batch, its items, their holds
+ * and first events in one transaction: chunked multi-row inserts, then ONE update of the account
+ * for the total, which the `accounts_available_nonnegative` CHECK refuses when it cannot be held
+ * (InsufficientCredits, nothing written). Each item has its own hold row, so it settles alone,
+ * exactly like a single task. By default one bad item rejects the batch (BatchInvalid listing
+ * every bad item by index); `partial` accepts the valid ones and returns the others in
+ * `rejected`. Item ids are monotonic: ordered by id, items are in submission order. The caller
+ * enqueues `taskIds` after commit (in bulk, at the batch priority); `next_wake_at` = now lets the
+ * sweep cover a failure in between.
+ */
+export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<CreatedBatch> {
+  const now = args.now ?? new Date();
+  const { prepared, rejected, total } = prepareBatch(args, now);
   // A cheap early refusal: no 10,000 rows written to be rolled back. The CHECK below decides.
   const credits = await getCredits(db, args.accountId);
   if (credits.available < total) throw new InsufficientCredits(total, credits.available);

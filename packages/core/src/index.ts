@@ -38,6 +38,8 @@ export {
   getBatchForAccount,
   getBatchSummary,
   listBatches,
+  type PreparedBatch,
+  prepareBatch,
   summarizeBatch,
   writeBatchDelivery,
 } from "./batches";
@@ -92,7 +94,13 @@ export {
   parseIdempotencyKey,
 } from "./idempotency";
 export { isIdOf, newId } from "./ids";
-export { type Credits, getCredits, grantCredits, resolveHold } from "./ledger";
+export {
+  type Credits,
+  getCredits,
+  getCreditsGranted,
+  grantCredits,
+  resolveHold,
+} from "./ledger";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export { marginByProvider, type ProviderMargin } from "./margin";
 export {

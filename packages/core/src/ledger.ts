@@ -1,5 +1,5 @@
 import { accounts, type Executor, ledgerEntries, withTransaction } from "@ripen/db";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { AccountNotFound, InvalidRequest } from "./errors";
 import { newId } from "./ids";
 
@@ -16,6 +16,18 @@ export async function getCredits(db: Executor, accountId: string): Promise<Credi
     .where(eq(accounts.id, accountId));
   if (!row) throw new AccountNotFound(accountId);
   return { ...row, available: row.balance - row.held };
+}
+
+/**
+ * Every credit the account was ever granted (the sum of its grant entries): what it was given in
+ * all, whatever it has spent since.
+ */
+export async function getCreditsGranted(db: Executor, accountId: string): Promise<number> {
+  const [row] = await db
+    .select({ granted: sql<string>`coalesce(sum(${ledgerEntries.amount}), 0)` })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.accountId, accountId), eq(ledgerEntries.kind, "grant")));
+  return Number(row?.granted ?? 0);
 }
 
 /**

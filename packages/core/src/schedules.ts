@@ -297,7 +297,7 @@ const unixSeconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1
 export function scheduleRunView(run: ScheduleRun) {
   return {
     id: run.id,
-    object: "schedule_run",
+    object: "schedule_run" as const,
     schedule_id: run.scheduleId,
     scheduled_for: run.scheduledFor.toISOString(),
     state: run.state,
@@ -312,7 +312,7 @@ export function scheduleView(schedule: Schedule, nextRunAt: Date | null) {
   const template = scheduleTemplateOf(schedule);
   return {
     id: schedule.id,
-    object: "schedule",
+    object: "schedule" as const,
     cron: schedule.cron,
     timezone: schedule.timezone,
     template: {

@@ -116,7 +116,8 @@ export type NanobananaVideoStatus = "pending" | "processing" | "succeeded" | "fa
 
 /**
  * A task as document 001's status endpoints show it (`data` of images/status or videos/status,
- * by the task's kind). `progress`: 0 until an upstream accepted it, 50 while it runs, 100 once it
+ * by the task's kind). `provider` is the upstream provider running it (null until one took it).
+ * `progress`: 0 until an upstream accepted it, 50 while it runs, 100 once it
  * ended. `error_code` is one of the document's codes: CONTENT_FILTERED when a safety filter
  * refused it, INTERNAL_ERROR for any other failure; `error` says what happened in words.
  */
@@ -135,7 +136,16 @@ export interface NanobananaStatusView {
 
 export function nanobananaStatusView(task: Task, kind: "image" | "video"): NanobananaStatusView {
   const native = nativeWireStatusOf[task.status];
-  const status = native === "completed" && kind === "video" ? "succeeded" : native;
+  // A video create answers `processing` (the document's example), so its polls never read an
+  // earlier `pending`: both in-between states are processing for videos.
+  const status =
+    kind === "image"
+      ? native
+      : native === "completed"
+        ? "succeeded"
+        : native === "pending"
+          ? "processing"
+          : native;
   const view: NanobananaStatusView = {
     task_id: task.id,
     status,

@@ -269,7 +269,7 @@ export async function writeClaimedTask(
 const CREATE_INPUT_SQL = `
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
       $6::integer[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[],
-      $11::text[], $12::jsonb[])
+      $11::text[], $12::json[])
       as t(id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
         ledger_id, created_at, door, door_request)`;
 

@@ -30,23 +30,37 @@ export function getModel(id: string, kind?: ModelKind): AnyModelSpec {
 
 /**
  * Applies `RIPEN_PRICES` (JSON keyed by model id, the same shape as the model's price table) over
- * the documented defaults. Only existing entries can change, each to a whole number ≥ 0, so a
- * typo fails at start instead of adding a price nothing reads. Throws naming the problem.
+ * the documented defaults. Throws naming the problem.
  */
 export function configurePrices(json: string | undefined): void {
+  const tables = Object.fromEntries(Object.values(models).map((spec) => [spec.id, spec.prices]));
+  applyPriceOverrides(tables, json, "RIPEN_PRICES", "model");
+}
+
+/**
+ * Applies a price configuration (JSON: `{name: partial table}`) onto the named price tables,
+ * which their price functions read. Only existing entries can change, each to a whole number
+ * ≥ 0, so a typo fails at start instead of adding a price nothing reads; all or nothing.
+ */
+export function applyPriceOverrides(
+  tables: Readonly<Record<string, unknown>>,
+  json: string | undefined,
+  variable: string,
+  /** What the top-level names are, for errors: "model", "door". */
+  noun: string,
+): void {
   if (!json) return;
   let overrides: unknown;
   try {
     overrides = JSON.parse(json);
   } catch {
-    throw new Error("RIPEN_PRICES is not valid JSON");
+    throw new Error(`${variable} is not valid JSON`);
   }
-  if (!isRecord(overrides)) throw new Error("RIPEN_PRICES must be an object keyed by model id");
+  if (!isRecord(overrides)) throw new Error(`${variable} must be an object keyed by ${noun}`);
   const applied: Array<() => void> = [];
-  for (const [modelId, table] of Object.entries(overrides)) {
-    if (!Object.hasOwn(models, modelId))
-      throw new Error(`RIPEN_PRICES: unknown model '${modelId}'`);
-    collect(models[modelId]!.prices, table, `RIPEN_PRICES.${modelId}`, applied);
+  for (const [name, table] of Object.entries(overrides)) {
+    if (!Object.hasOwn(tables, name)) throw new Error(`${variable}: unknown ${noun} '${name}'`);
+    collect(tables[name], table, `${variable}.${name}`, applied);
   }
   // All or nothing: one bad entry changes no price.
   for (const apply of applied) apply();
@@ -75,10 +89,13 @@ function collect(target: unknown, override: unknown, path: string, applied: Arra
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** `configurePrices` for a process's entry point: a bad `RIPEN_PRICES` prints and exits. */
-export function configurePricesOrExit(json: string | undefined): void {
+/** `configure` for a process's entry point: a bad price configuration prints and exits. */
+export function configurePricesOrExit(
+  json: string | undefined,
+  configure: (json: string | undefined) => void = configurePrices,
+): void {
   try {
-    configurePrices(json);
+    configure(json);
   } catch (error) {
     console.error(`Invalid configuration:\n  ${(error as Error).message}`);
     process.exit(1);

@@ -1,4 +1,11 @@
-export { configurePrices, configurePricesOrExit, getModel, modelIds, models } from "./catalog";
+export {
+  applyPriceOverrides,
+  configurePrices,
+  configurePricesOrExit,
+  getModel,
+  modelIds,
+  models,
+} from "./catalog";
 export { type NanoBananaInput, nanoBanana, nanoBananaEdit } from "./nano-banana";
 export { nanoBanana2, nanoBanana2Lite } from "./nano-banana-2";
 export { type NanoBananaProInput, nanoBananaPro } from "./nano-banana-pro";

@@ -4,33 +4,57 @@ import {
   nanoBanana2Input,
   nanoBanana2LiteInput,
 } from "@ripen/dialect-aivideoapi";
-import { jpegSpelling, within } from "./fields";
+import type { z } from "zod";
+import { imageCount, jpegSpelling, type Quality, quality, within } from "./fields";
 
 /** Document 001's aspect ratios for nano-banana-2 (no `auto`, no ultra-wide). */
 const nanobananaRatios = ["1:1", "3:2", "2:3", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"];
 
 type ByResolution = Record<"1K" | "2K" | "4K", number>;
 
+type NanoBanana2Input = AivideoapiInput & { num_images: number; quality: Quality };
+
+/** Per image by resolution, and what `quality: "hd"` adds per image. */
+type NanoBanana2Prices = ByResolution & { hdPerImage: number };
+
+/** One standard image per task, what documents 000 and 003 make: more, or hd, only nanobanana. */
+const oneStandardImage = (input: NanoBanana2Input) =>
+  input.num_images === 1 && input.quality === "standard";
+
 /**
- * Nano Banana 2: the native API's own model (document 000), so its input is that dialect's.
- * Also served by kie (document 003, text to image only) and nanobanana (document 001, one
- * reference image at most, ten aspect ratios).
+ * Nano Banana 2: the native API's own model (document 000), so its input is that dialect's, plus
+ * document 001's `num_images` and `quality` (served by nanobanana only). Also served by kie
+ * (document 003, text to image only) and nanobanana (document 001, one reference image at most,
+ * ten aspect ratios).
  */
-export const nanoBanana2: ModelSpec<AivideoapiInput, ByResolution> = {
+export const nanoBanana2: ModelSpec<NanoBanana2Input, NanoBanana2Prices> = {
   id: "nano-banana-2",
   kind: "image",
-  input: nanoBanana2Input,
-  // Document 000: 16 / 24 / 36 credits at 1K / 2K / 4K.
-  prices: { "1K": 16, "2K": 24, "4K": 36 },
-  price: (input, prices) => prices[input.resolution],
+  input: nanoBanana2Input.extend({
+    num_images: imageCount,
+    quality,
+  }) as z.ZodType<NanoBanana2Input>,
+  // Document 000: 16 / 24 / 36 credits at 1K / 2K / 4K; hd adds document 001's 2 per image.
+  prices: { "1K": 16, "2K": 24, "4K": 36, hdPerImage: 2 },
+  price: (input, prices) =>
+    (prices[input.resolution] + (input.quality === "hd" ? prices.hdPerImage : 0)) *
+    input.num_images,
   deadlineMs: 15 * 60_000,
   routes: [
-    { dialect: "aivideoapi", upstreamModel: "nano-banana-2", translate: (input) => ({ ...input }) },
+    {
+      dialect: "aivideoapi",
+      upstreamModel: "nano-banana-2",
+      translate: (input) => {
+        if (!oneStandardImage(input)) return null;
+        const { num_images: _count, quality: _quality, ...wire } = input;
+        return wire;
+      },
+    },
     {
       dialect: "kie",
       upstreamModel: "nano-banana-2-text-to-image",
       translate: (input) =>
-        input.image_urls?.length
+        input.image_urls?.length || !oneStandardImage(input)
           ? null
           : {
               prompt: input.prompt,
@@ -52,7 +76,8 @@ export const nanoBanana2: ModelSpec<AivideoapiInput, ByResolution> = {
           ...(images.length ? { image_url: images[0] } : {}),
           aspect_ratio: ratio,
           resolution: input.resolution,
-          num_images: 1,
+          num_images: input.num_images,
+          quality: input.quality,
           output_format: jpegSpelling(input.output_format),
         };
       },

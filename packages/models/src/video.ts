@@ -69,6 +69,8 @@ function videoInputSchema(id: string, limits: VideoModelLimits) {
       .refine((d) => (limits.durations as readonly number[]).includes(d), {
         error: `must be one of ${limits.durations.join(", ")} (seconds) for ${id}`,
       })
+      // A refinement is invisible to JSON Schema: the allowed values are stated for it.
+      .meta({ enum: [...limits.durations] })
       .default(limits.durations[0]),
     resolution: oneOf(limits.resolutions, ` for ${id}`).default(
       (limits.resolutions as readonly string[]).includes("720p") ? "720p" : limits.resolutions[0],

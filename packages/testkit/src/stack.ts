@@ -186,6 +186,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       taskEvents,
       notifier,
       userUrls: options.userUrls ?? { allowLoopback: true },
+      providers: declarations,
     }),
     { ...onLoopback, name: "API" },
   );

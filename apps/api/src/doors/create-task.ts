@@ -23,6 +23,8 @@ export interface DoorCreate {
   /** The request as the door received it, when the door echoes it back. */
   doorRequest?: Record<string, unknown>;
   callbackUrl?: string | null;
+  /** What the door calls the callback URL, for errors (default `callback_url`). */
+  callbackField?: string;
   timeoutSeconds?: number;
   /** The `Idempotency-Key` header as sent, unchecked. */
   idempotencyKey?: string;
@@ -40,7 +42,7 @@ export async function createTaskThroughDoor(
   principal: Principal,
   create: DoorCreate,
 ): Promise<CreatedTask> {
-  checkCreateUrls(create.callbackUrl, create.input, deps.userUrls);
+  checkCreateUrls(create.callbackUrl, create.input, deps.userUrls, create.callbackField);
   const idempotencyKey = parseIdempotencyKey(create.idempotencyKey);
   const args = {
     accountId: principal.accountId,

@@ -1,4 +1,5 @@
 import type { Principal } from "@ripen/core";
+import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { DoorDeps, DoorRouterOptions } from "../doors/deps";
@@ -7,6 +8,8 @@ import { createKieDoor } from "./kie";
 import { createNanobananaDoor } from "./nanobanana";
 import { createRevidDoor } from "./revid";
 import { registerV1Batches } from "./v1_batches";
+import { registerV1Cost } from "./v1_cost";
+import { registerV1Models } from "./v1_models";
 import { registerV1Schedules } from "./v1_schedules";
 import { registerV1TasksCancel } from "./v1_tasks_cancel";
 import { registerV1TasksDeliveries } from "./v1_tasks_deliveries";
@@ -34,6 +37,8 @@ export interface ExtensionDeps extends DoorDeps {
    * it the schedule endpoints are not served.
    */
   schedules?: Pick<ScheduleQueue, "upsert" | "remove">;
+  /** The provider registry, for `GET /v1/models` (default: the registry's defaults). */
+  providers?: readonly ProviderDeclaration[];
 }
 
 /**
@@ -54,6 +59,8 @@ export function registerExtensions(
   registerV1TasksDeliveries(router, principalOf, deps);
   registerV1WebhookSecret(router, principalOf, deps);
   registerV1Batches(router, principalOf, deps);
+  registerV1Models(router, principalOf, deps);
+  registerV1Cost(router, principalOf, deps);
   if (deps.schedules)
     registerV1Schedules(router, principalOf, { ...deps, schedules: deps.schedules });
 }

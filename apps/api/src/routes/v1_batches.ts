@@ -16,14 +16,17 @@ import {
   type Principal,
 } from "@ripen/core";
 import type { Batch, Executor, Task } from "@ripen/db";
+import { createTaskRequest } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
 import { batchPriority, type TaskNotifier } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
 import { checkCreateUrls } from "../doors/user-urls";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { nativeEnvelope, unixTime } from "./envelope";
 
 export interface BatchRouteDeps {
   db: Executor;
@@ -37,6 +40,46 @@ export interface BatchRouteDeps {
 }
 
 const createParams = new Set(["requests", "partial", "callback_url"]);
+
+/** A batch create's own fields, checked (its items are checked by `prepareBatch`). */
+export interface BatchBody {
+  requests: unknown[];
+  partial: boolean;
+  callbackUrl: string | null;
+}
+
+/** The body of `POST /v1/batches` (and of a batch quote, `POST /v1/cost`); 400 naming the field. */
+export function batchBodyOf(body: unknown): BatchBody {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new InvalidRequest("Request body must be a JSON object.");
+  }
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).find((name) => !createParams.has(name));
+  if (unknown !== undefined) {
+    throw new InvalidRequest(
+      `'${unknown.slice(0, 64)}' is not a batch field (use requests, partial, callback_url).`,
+      unknown.slice(0, 64),
+    );
+  }
+  if (!Array.isArray(fields.requests)) {
+    throw new InvalidRequest("'requests' must be an array of create bodies.", "requests");
+  }
+  if (fields.partial !== undefined && typeof fields.partial !== "boolean") {
+    throw new InvalidRequest("'partial' must be true or false.", "partial");
+  }
+  if (
+    fields.callback_url !== undefined &&
+    fields.callback_url !== null &&
+    typeof fields.callback_url !== "string"
+  ) {
+    throw new InvalidRequest("'callback_url' must be a string.", "callback_url");
+  }
+  return {
+    requests: fields.requests,
+    partial: fields.partial === true,
+    callbackUrl: (fields.callback_url as string | null | undefined) ?? null,
+  };
+}
 
 export const BATCH_LIST_LIMIT_DEFAULT = 20;
 export const BATCH_LIST_LIMIT_MAX = 100;
@@ -201,39 +244,13 @@ export function registerV1Batches(
 
   router.post("/v1/batches", async (req, res) => {
     const principal = principalOf(req);
-    const body = req.body as unknown;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new InvalidRequest("Request body must be a JSON object.");
-    }
-    const fields = body as Record<string, unknown>;
-    const unknown = Object.keys(fields).find((name) => !createParams.has(name));
-    if (unknown !== undefined) {
-      throw new InvalidRequest(
-        `'${unknown.slice(0, 64)}' is not a batch field (use requests, partial, callback_url).`,
-        unknown.slice(0, 64),
-      );
-    }
-    if (!Array.isArray(fields.requests)) {
-      throw new InvalidRequest("'requests' must be an array of create bodies.", "requests");
-    }
-    if (fields.partial !== undefined && typeof fields.partial !== "boolean") {
-      throw new InvalidRequest("'partial' must be true or false.", "partial");
-    }
-    if (
-      fields.callback_url !== undefined &&
-      fields.callback_url !== null &&
-      typeof fields.callback_url !== "string"
-    ) {
-      throw new InvalidRequest("'callback_url' must be a string.", "callback_url");
-    }
+    const fields = batchBodyOf(req.body);
     const startedAt = performance.now();
     const created = await orUnavailable(() =>
       createBatch(deps.db, {
         accountId: principal.accountId,
         apiKeyId: principal.keyId,
-        requests: fields.requests as unknown[],
-        partial: fields.partial === true,
-        callbackUrl: (fields.callback_url as string | null | undefined) ?? null,
+        ...fields,
         now: deps.clock.now(),
         resolveModel: getModel,
         checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
@@ -269,7 +286,7 @@ export function registerV1Batches(
       code: 200,
       msg: "success",
       data: { ...batchView(createdSummary(batch, price)), rejected },
-    });
+    } satisfies z.input<typeof batchCreatedResponse>);
   });
 
   router.get("/v1/batches", async (req, res) => {
@@ -315,7 +332,11 @@ export function registerV1Batches(
     const summary = await orUnavailable(() =>
       getBatchSummary(deps.db, principal.accountId, batchId, deps.clock.now()),
     );
-    res.json({ code: 200, msg: "success", data: batchView(summary) });
+    res.json({
+      code: 200,
+      msg: "success",
+      data: batchView(summary),
+    } satisfies z.input<typeof batchResponse>);
   });
 
   router.get("/v1/batches/:batchId/results", async (req, res) => {
@@ -389,3 +410,94 @@ export function registerV1Batches(
     res.json({ code: 200, msg: "success", data: batchView(result.summary) });
   });
 }
+
+/** `POST /v1/batches`'s body (checked by `batchBodyOf`, each item by `prepareBatch`). */
+export const batchCreateRequest = z
+  .strictObject({
+    requests: z
+      .array(createTaskRequest.extend({ kind: z.enum(["image", "video"]).optional() }))
+      .min(1)
+      .max(10_000),
+    partial: z.boolean().optional(),
+    callback_url: z.string().nullish(),
+  })
+  .meta({ id: "BatchCreateRequest" });
+
+const taskCounts = z.object({
+  queued: z.int(),
+  submitting: z.int(),
+  running: z.int(),
+  succeeded: z.int(),
+  failed: z.int(),
+  canceled: z.int(),
+  expired: z.int(),
+});
+
+export const batchSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("batch"),
+    state: z.string(),
+    total: z.int(),
+    counts: taskCounts,
+    active: z.int(),
+    succeeded: z.int(),
+    failed: z.int(),
+    progress: z.number(),
+    credits: z.object({
+      held: z.int(),
+      captured: z.int(),
+      released: z.int(),
+      total: z.int(),
+    }),
+    callback_url: z.string().nullable(),
+    schedule_run_id: z.string().nullable(),
+    created_at: unixTime.nullable(),
+    ended_at: unixTime.nullable(),
+    elapsed_ms: z.number(),
+  })
+  .meta({ id: "Batch" });
+
+const batchItemError = z.object({
+  index: z.int(),
+  field: z.string().optional(),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const batchCreatedResponse = nativeEnvelope(
+  batchSchema.extend({ rejected: z.array(batchItemError) }),
+).meta({ id: "BatchCreated" });
+export const batchResponse = nativeEnvelope(batchSchema).meta({ id: "BatchResponse" });
+
+export const batchListResponse = nativeEnvelope(
+  z.object({
+    batches: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("batch"),
+        state: z.string(),
+        total: z.int(),
+        callback_url: z.string().nullable(),
+        schedule_run_id: z.string().nullable(),
+        created_at: unixTime.nullable(),
+        ended_at: unixTime.nullable(),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  }),
+).meta({ id: "BatchList" });
+
+/** One JSONL line of `GET /v1/batches/{id}/results` (CSV: the same columns). */
+export const batchResultLine = z
+  .object({
+    index: z.int(),
+    task_id: z.string(),
+    model: z.string(),
+    status: z.string(),
+    price: z.int(),
+    output_urls: z.array(z.string()),
+    error_code: z.string().nullable(),
+    error_message: z.string().nullable(),
+  })
+  .meta({ id: "BatchResultLine" });

@@ -22,8 +22,11 @@ import type { UrlPolicy } from "@ripen/net";
 import { cronProblem, nextFireAfter, type ScheduleQueue } from "@ripen/queue";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
 import { checkCreateUrls } from "../doors/user-urls";
+import { nativeEnvelope, unixTime } from "./envelope";
+import { batchCreateRequest } from "./v1_batches";
 
 export interface ScheduleRouteDeps {
   db: Executor;
@@ -137,7 +140,11 @@ export function registerV1Schedules(
     const next = nextFireAfter(schedule.cron, schedule.timezone, now);
     return scheduleView(schedule, next === null ? null : new Date(next));
   };
-  const answer = (schedule: Schedule) => ({ code: 200, msg: "success", data: view(schedule) });
+  const answer = (schedule: Schedule): z.input<typeof scheduleResponse> => ({
+    code: 200,
+    msg: "success",
+    data: view(schedule),
+  });
   const logChange = (event: string, schedule: Schedule) =>
     deps.logger.info(
       {
@@ -181,7 +188,9 @@ export function registerV1Schedules(
   router.get("/v1/schedules", async (req, res) => {
     const principal = principalOf(req);
     const rows = await orUnavailable(() => listSchedules(deps.db, principal.accountId));
-    res.json({ code: 200, msg: "success", data: { schedules: rows.map(view) } });
+    res.json({ code: 200, msg: "success", data: { schedules: rows.map(view) } } satisfies z.input<
+      typeof scheduleListResponse
+    >);
   });
 
   router.get("/v1/schedules/:scheduleId", async (req, res) => {
@@ -247,7 +256,11 @@ export function registerV1Schedules(
       (deleted) => deps.schedules.remove(deleted.id),
     );
     logChange("schedule.deleted", schedule);
-    res.json({ code: 200, msg: "success", data: { id: schedule.id, deleted: true } });
+    res.json({
+      code: 200,
+      msg: "success",
+      data: { id: schedule.id, deleted: true },
+    } satisfies z.input<typeof scheduleDeletedResponse>);
   });
 
   for (const [action, state] of [
@@ -307,6 +320,67 @@ export function registerV1Schedules(
       await getScheduleForAccount(deps.db, principal.accountId, scheduleId);
       return listScheduleRuns(deps.db, { scheduleId, limit });
     });
-    res.json({ code: 200, msg: "success", data: { runs: runs.map(scheduleRunView) } });
+    res.json({
+      code: 200,
+      msg: "success",
+      data: { runs: runs.map(scheduleRunView) },
+    } satisfies z.input<typeof scheduleRunsResponse>);
   });
 }
+
+/** `POST /v1/schedules`'s body (PATCH: the same fields, each optional). */
+export const scheduleCreateRequest = z
+  .strictObject({
+    cron: z.string().meta({ description: "5 fields, or 6 with seconds first" }),
+    timezone: z.string().optional().meta({ description: "IANA time zone, default UTC" }),
+    template: batchCreateRequest,
+    callback_url: z.string().nullish().meta({ description: "Hears of failed runs" }),
+  })
+  .meta({ id: "ScheduleCreateRequest" });
+export const schedulePatchRequest = scheduleCreateRequest
+  .partial()
+  .meta({ id: "SchedulePatchRequest" });
+
+export const scheduleSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("schedule"),
+    cron: z.string(),
+    timezone: z.string(),
+    template: z.object({
+      requests: z.array(z.unknown()),
+      partial: z.boolean().optional(),
+      callback_url: z.string().nullable(),
+    }),
+    callback_url: z.string().nullable(),
+    state: z.string(),
+    last_run_for: z.string().nullable(),
+    next_run_at: z.string().nullable(),
+    created_at: unixTime.nullable(),
+    updated_at: unixTime.nullable(),
+  })
+  .meta({ id: "Schedule" });
+
+export const scheduleResponse = nativeEnvelope(scheduleSchema).meta({ id: "ScheduleResponse" });
+export const scheduleListResponse = nativeEnvelope(
+  z.object({ schedules: z.array(scheduleSchema) }),
+).meta({ id: "ScheduleList" });
+export const scheduleDeletedResponse = nativeEnvelope(
+  z.object({ id: z.string(), deleted: z.literal(true) }),
+).meta({ id: "ScheduleDeleted" });
+export const scheduleRunsResponse = nativeEnvelope(
+  z.object({
+    runs: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("schedule_run"),
+        schedule_id: z.string(),
+        scheduled_for: z.string(),
+        state: z.string(),
+        batch_id: z.string().nullable(),
+        error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+        created_at: unixTime.nullable(),
+      }),
+    ),
+  }),
+).meta({ id: "ScheduleRuns" });

@@ -12,7 +12,9 @@ import {
 import type { Delivery, DeliveryAttempt, Executor } from "@ripen/db";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
+import { nativeEnvelope, unixTime } from "./envelope";
 
 const seconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
 
@@ -72,7 +74,7 @@ export function registerV1TasksDeliveries(
         ...deliveryView(delivery),
         attempts: tries.map(attemptView),
       })),
-    });
+    } satisfies z.input<typeof deliveriesResponse>);
   });
 
   router.post("/v1/tasks/:taskId/deliveries/redeliver", async (req, res) => {
@@ -90,6 +92,46 @@ export function registerV1TasksDeliveries(
       "delivery redelivered",
     );
     await enqueueDeliveryOf({ deliveryId: delivery.id }, deps.enqueueDelivery, deps.logger);
-    res.json({ code: 200, msg: "success", data: deliveryView(delivery) });
+    res.json({
+      code: 200,
+      msg: "success",
+      data: deliveryView(delivery),
+    } satisfies z.input<typeof redeliverResponse>);
   });
 }
+
+export const deliverySchema = z
+  .object({
+    id: z.string().meta({ description: "The webhook-id" }),
+    event: z.string(),
+    url: z.string(),
+    state: z.string(),
+    created_at: unixTime.nullable(),
+    next_try_at: unixTime.nullable(),
+    ended_at: unixTime.nullable(),
+    last_status: z.int().nullable(),
+  })
+  .meta({ id: "Delivery" });
+
+/** `GET /v1/tasks/{taskId}/deliveries`'s answer. */
+export const deliveriesResponse = z
+  .object({
+    task_id: z.string(),
+    deliveries: z.array(
+      deliverySchema.extend({
+        attempts: z.array(
+          z.object({
+            number: z.int(),
+            at: unixTime.nullable(),
+            status: z.int().nullable(),
+            latency_ms: z.int().nullable(),
+            error: z.string().nullable(),
+            excerpt: z.string().nullable(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: "TaskDeliveries" });
+
+export const redeliverResponse = nativeEnvelope(deliverySchema).meta({ id: "Redelivery" });

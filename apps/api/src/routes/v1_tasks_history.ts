@@ -2,8 +2,10 @@ import { listAttempts, nativeWireStatusOf, type Principal } from "@ripen/core";
 import { type Executor, type Task, taskEvents } from "@ripen/db";
 import { asc, eq } from "drizzle-orm";
 import type { Request, Router } from "express";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
 import { readTask } from "../doors/read-task";
+import { unixTime } from "./envelope";
 
 /**
  * `GET /v1/tasks/{taskId}/history`: every upstream attempt (which provider, its upstream model
@@ -38,7 +40,7 @@ function toHistory(
   task: Task,
   attempts: Awaited<ReturnType<typeof listAttempts>>,
   events: (typeof taskEvents.$inferSelect)[],
-) {
+): z.input<typeof taskHistoryResponse> {
   return {
     id: task.id,
     status: nativeWireStatusOf[task.status],
@@ -68,3 +70,39 @@ function toHistory(
     })),
   };
 }
+
+/** `GET /v1/tasks/{taskId}/history`'s answer (not enveloped, as the task query). */
+export const taskHistoryResponse = z
+  .object({
+    id: z.string(),
+    status: z.enum(["pending", "processing", "completed", "failed"]),
+    model: z.string(),
+    door: z.string(),
+    price: z.int(),
+    attempts: z.array(
+      z.object({
+        number: z.int(),
+        provider: z.string(),
+        upstream_model: z.string(),
+        upstream_task_id: z.string().nullable(),
+        state: z.string(),
+        failure_kind: z.string().nullable(),
+        error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
+        upstream_cost: z.number().nullable(),
+        upstream_cost_usd: z.number().nullable(),
+        started_at: unixTime.nullable(),
+        accepted_at: unixTime.nullable(),
+        ended_at: unixTime.nullable(),
+      }),
+    ),
+    events: z.array(
+      z.object({
+        from: z.string().nullable(),
+        to: z.string(),
+        source: z.string(),
+        at: unixTime.nullable(),
+        detail: z.record(z.string(), z.unknown()).optional(),
+      }),
+    ),
+  })
+  .meta({ id: "TaskHistory" });

@@ -6,10 +6,13 @@ import {
   type TaskListPosition,
 } from "@ripen/core";
 import type { Executor, TaskStatus } from "@ripen/db";
+import { taskResponse } from "@ripen/dialect-aivideoapi";
 import { modelIds } from "@ripen/models";
 import type { Request, Router } from "express";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { nativeEnvelope } from "./envelope";
 import { toAivideoapiTask } from "./native";
 
 export const LIST_LIMIT_DEFAULT = 20;
@@ -175,6 +178,32 @@ export function registerV1TasksList(
         tasks: page.tasks.map(toAivideoapiTask),
         next_cursor: page.next ? encodeTaskCursor(page.next) : null,
       },
-    });
+    } satisfies z.input<typeof taskListResponse>);
   });
 }
+
+/** `GET /v1/tasks`'s query, for the OpenAPI document (the handler checks it above). */
+export const taskListQuery = z.object({
+  status: z
+    .string()
+    .optional()
+    .meta({
+      description: `One or more (comma-separated) of ${Object.keys(statusFilters).join(", ")}`,
+    }),
+  model: z.string().optional().meta({ description: "One or more model ids, comma-separated" }),
+  created_after: z.string().optional().meta({ description: "Unix seconds or RFC 3339, inclusive" }),
+  created_before: z
+    .string()
+    .optional()
+    .meta({ description: "Unix seconds or RFC 3339, exclusive" }),
+  batch_id: z.string().optional(),
+  limit: z
+    .string()
+    .optional()
+    .meta({ description: `1–${LIST_LIMIT_MAX}, default ${LIST_LIMIT_DEFAULT}` }),
+  cursor: z.string().optional().meta({ description: "`next_cursor` of the previous page" }),
+});
+
+export const taskListResponse = nativeEnvelope(
+  z.object({ tasks: z.array(taskResponse), next_cursor: z.string().nullable() }),
+).meta({ id: "TaskList" });

@@ -3,7 +3,9 @@ import { type Clock, getWebhookSecret, type Principal, rotateWebhookSecret } fro
 import type { Executor } from "@ripen/db";
 import type { Request, Router } from "express";
 import type { Logger } from "pino";
+import { z } from "zod";
 import { orUnavailable } from "../doors/database-down";
+import { nativeEnvelope, unixTime } from "./envelope";
 
 const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -38,7 +40,7 @@ export function registerV1WebhookSecret(
   router.get("/v1/webhook-secret", async (req, res) => {
     const { accountId } = principalOf(req);
     const view = await orUnavailable(() => getWebhookSecret(deps.db, accountId, deps.clock.now()));
-    res.json({ code: 200, msg: "success", data: secretData(view) });
+    res.json({ code: 200, msg: "success", data: secretData(view) } satisfies WebhookSecretBody);
   });
 
   router.post("/v1/webhook-secret/rotate", async (req, res) => {
@@ -54,6 +56,15 @@ export function registerV1WebhookSecret(
       },
       "webhook secret rotated",
     );
-    res.json({ code: 200, msg: "success", data: secretData(view) });
+    res.json({ code: 200, msg: "success", data: secretData(view) } satisfies WebhookSecretBody);
   });
 }
+
+/** What both endpoints answer; the route is typed by it. */
+export const webhookSecretResponse = nativeEnvelope(
+  z.object({
+    secret: z.string().meta({ description: "Standard Webhooks signing secret, `whsec_…`" }),
+    previous: z.object({ secret: z.string(), expires_at: unixTime }).optional(),
+  }),
+).meta({ id: "WebhookSecret" });
+type WebhookSecretBody = z.input<typeof webhookSecretResponse>;

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { index, integer, json, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { apiKeys } from "./api-keys";
 import { batches } from "./batches";
@@ -37,9 +37,10 @@ export const tasks = pgTable(
     door: text("door").$type<DoorName>().notNull().default("native"),
     /**
      * The create request as the door received it, when the door echoes it back (kie and revid's
-     * `param`, the model name the client used); null for native creates.
+     * `param`, the model name the client used); null for native creates. `json`, not `jsonb`: the
+     * echo keeps the request's key order.
      */
-    doorRequest: jsonb("door_request").$type<Record<string, unknown>>(),
+    doorRequest: json("door_request").$type<Record<string, unknown>>(),
     /** Credits charged to the account. */
     price: integer("price").notNull(),
     output: jsonb("output").$type<TaskOutput>(),

@@ -43,7 +43,8 @@ export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * through Object.prototype. Field validation is 422 ("Parameter validation failed"); 400 is kept
  * for a request that cannot be read at all. An unknown model is 404, the document's only
  * "not found", so a client can tell it from bad input. The document has no 503: a Ripen front
- * door whose database is away answers 500 with Retry-After.
+ * door whose database is away answers 500 with Retry-After. Only errors listed here keep their
+ * meaning; any other domain error is an unexpected 500.
  */
 const domainToWire = new Map<string, WireErrorCode>([
   ["invalid_request", 422],
@@ -52,6 +53,8 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["model_not_found", 404],
   ["task_not_found", 404],
   ["service_unavailable", 500],
+  // Ripen's: an Idempotency-Key reused with another request, the table's "request conflict".
+  ["idempotency_key_reused", 409],
 ]);
 
 /** Maps any thrown value to the dialect's code and envelope; unknown errors become a 500. */

@@ -11,21 +11,41 @@ export {
 export {
   type AspectRatio,
   aspectRatios,
+  type ClientOutputFormat,
+  clientModels,
+  clientOutputFormats,
   documentedModels,
+  familyAspectRatios,
+  type GoogleNanoBananaEditInput,
+  type GoogleNanoBananaInput,
+  googleNanoBananaEditInput,
+  googleNanoBananaInput,
+  isKieClientModel,
   isKieModel,
+  type KieClientModel,
   type KieInput,
   type KieModel,
+  type NanoBanana2Input,
   type NanoBanana2LiteInput,
   type NanoBanana2TextToImageInput,
+  type NanoBananaProInput,
+  nanoBanana2Input,
   nanoBanana2LiteInput,
   nanoBanana2TextToImageInput,
+  nanoBananaProInput,
   type OutputFormat,
   outputFormats,
   type Resolution,
   resolutions,
 } from "./models";
-export { documentedCost, documentedPrices } from "./prices";
-export { createKieRouter, type KieBackend, type RouterOptions } from "./router";
+export { clientModelPrices, documentedCost, documentedPrices } from "./prices";
+export {
+  type CreateTaskOptions,
+  createKieRouter,
+  type KieBackend,
+  parseCreateTaskRequest,
+  type RouterOptions,
+} from "./router";
 export {
   type CallbackBody,
   type CreateTaskRequest,

@@ -22,9 +22,30 @@ import {
 export interface KieBackend<Principal> {
   /** The caller of an API key, or null when the key is refused (401). */
   authenticate(apiKey: string, req: Request): Promise<Principal | null>;
-  createTask(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  createTask(
+    principal: Principal,
+    request: CreateTaskRequest,
+    options?: CreateTaskOptions,
+  ): Promise<{ taskId: string }>;
   /** The task's record; throws TaskNotFound for another caller's task too. */
   getTask(principal: Principal, taskId: string): Promise<RecordInfoData>;
+}
+
+/** What a create carries beside its body. */
+export interface CreateTaskOptions {
+  /** The `Idempotency-Key` header as sent, unchecked; the backend decides what it accepts. */
+  idempotencyKey?: string;
+}
+
+/**
+ * A createTask body checked against the dialect's schema (the model's input is the backend's):
+ * 400 when it is not a JSON object, 422 naming the first bad field.
+ */
+export function parseCreateTaskRequest(body: unknown): CreateTaskRequest {
+  if (!isPlainObject(body)) throw new WireError(400, "Request body must be a JSON object.");
+  const parsed = createTaskRequest.safeParse(body, { reportInput: true });
+  if (!parsed.success) throw invalidFromZod(parsed.error);
+  return parsed.data;
 }
 
 export interface RouterOptions {
@@ -59,10 +80,13 @@ export function createKieRouter<Principal>(
   router.use(express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false }));
 
   router.post("/api/v1/jobs/createTask", async (req, res) => {
-    if (!isPlainObject(req.body)) throw new WireError(400, "Request body must be a JSON object.");
-    const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
-    if (!parsed.success) throw invalidFromZod(parsed.error);
-    const { taskId } = await backend.createTask(principalOf(req), parsed.data);
+    const { taskId } = await backend.createTask(
+      principalOf(req),
+      parseCreateTaskRequest(req.body),
+      {
+        idempotencyKey: req.get("idempotency-key"),
+      },
+    );
     res.status(200).json(success({ taskId }));
   });
 

@@ -9,16 +9,20 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
  * it. The model's own schema checks the fields.
  */
 export const plainObject = () =>
-  z.custom<Record<string, unknown>>().check((ctx) => {
-    if (!isPlainObject(ctx.value)) {
-      ctx.issues.push({
-        code: "invalid_type",
-        expected: "object",
-        input: ctx.value,
-        message: "must be an object",
-      });
-    }
-  });
+  z
+    .custom<Record<string, unknown>>()
+    .check((ctx) => {
+      if (!isPlainObject(ctx.value)) {
+        ctx.issues.push({
+          code: "invalid_type",
+          expected: "object",
+          input: ctx.value,
+          message: "must be an object",
+        });
+      }
+    })
+    // A custom check is invisible to JSON Schema (the OpenAPI document): say what it accepts.
+    .meta({ type: "object", additionalProperties: true });
 
 /** The token of an `Authorization: Bearer …` header, or null. */
 export function bearerToken(header: string | undefined): string | null {

@@ -125,7 +125,7 @@ async function failureOf(call: Promise<unknown>): Promise<ProviderError> {
   return error as ProviderError;
 }
 
-/** Document 001, "Error Codes" (and the three codes errors.ts adds), as Ripen handles each. */
+/** Document 001, "Error Codes" (and the four codes errors.ts adds), as Ripen handles each. */
 const expectedKind: Record<WireErrorCode, FailureKind> = {
   UNAUTHORIZED: "circuit",
   INSUFFICIENT_CREDITS: "circuit",
@@ -139,6 +139,7 @@ const expectedKind: Record<WireErrorCode, FailureKind> = {
   INVALID_REQUEST: "fail",
   NOT_FOUND: "circuit",
   SERVICE_UNAVAILABLE: "retry",
+  IDEMPOTENCY_KEY_REUSED: "failover",
 };
 
 describe("every error code of a generate, classified", () => {

@@ -45,6 +45,8 @@ export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   // A documented path answered "no such endpoint": the base URL is wrong, an operator must act.
   NOT_FOUND: "circuit",
   SERVICE_UNAVAILABLE: "retry",
+  // Ripen sends no Idempotency-Key upstream; an upstream that says so is not one to retry.
+  IDEMPOTENCY_KEY_REUSED: "failover",
 };
 
 const isWireErrorCode = (code: string): code is WireErrorCode => Object.hasOwn(failureKindOf, code);

@@ -22,6 +22,14 @@ export const errorReference = {
   NOT_FOUND: { status: 404, message: "No such endpoint" },
   /** Not in the document: Ripen's database cannot be reached right now (nothing was done). */
   SERVICE_UNAVAILABLE: { status: 503, message: "Service temporarily unavailable, please retry" },
+  /**
+   * Not in the document: an `Idempotency-Key` sent again with another request within its window
+   * (Ripen's; as Stripe's, 409).
+   */
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    message: "This Idempotency-Key was used with another request",
+  },
 } as const;
 export type WireErrorCode = keyof typeof errorReference;
 
@@ -73,9 +81,38 @@ function codeOfDomainError(error: DomainError): WireErrorCode | undefined {
       return "TASK_NOT_FOUND";
     case "service_unavailable":
       return "SERVICE_UNAVAILABLE";
+    // Limits on the caller: a key's rate or spend, or no provider able to start before the
+    // deadline. The document's only 429 is RATE_LIMIT_EXCEEDED.
+    case "rate_limit_exceeded":
+    case "spend_limit_exceeded":
+    case "capacity_exceeded":
+      return "RATE_LIMIT_EXCEEDED";
+    // A key refused for what it is rather than who it is (disabled, expired, out of scope, an
+    // address off its allowlist): the document's 403.
+    case "forbidden":
+    case "key_disabled":
+    case "key_expired":
+    case "insufficient_scope":
+    case "ip_not_allowed":
+      return "FORBIDDEN";
+    case "content_filtered":
+      return "CONTENT_FILTERED";
+    case "idempotency_key_reused":
+      return "IDEMPOTENCY_KEY_REUSED";
     default:
       return undefined;
   }
+}
+
+/** Retry-After for a 503, or for an error that says how long to wait (`retryAfterSeconds`). */
+function retryAfterOf(code: WireErrorCode, error: DomainError): Record<string, string> {
+  if (code === "SERVICE_UNAVAILABLE") {
+    return { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) };
+  }
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return code === "RATE_LIMIT_EXCEEDED" && typeof seconds === "number" && Number.isFinite(seconds)
+    ? { "retry-after": String(Math.max(1, Math.ceil(seconds))) }
+    : {};
 }
 
 /** Maps any thrown value to the dialect's status and envelope; unknown errors become a 500. */
@@ -89,16 +126,7 @@ export function toWireError(error: unknown): {
   if (error instanceof WireError) wire = error;
   else if (error instanceof DomainError) {
     const code = codeOfDomainError(error);
-    if (code) {
-      wire = new WireError(
-        code,
-        error.message,
-        undefined,
-        code === "SERVICE_UNAVAILABLE"
-          ? { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) }
-          : {},
-      );
-    }
+    if (code) wire = new WireError(code, error.message, undefined, retryAfterOf(code, error));
   } else if (isClientHttpError(error)) {
     wire = new WireError("INVALID_REQUEST", describeClientHttpError(error));
   }

@@ -47,19 +47,18 @@ export {
   videoResolutions,
 } from "./models";
 export {
+  copyOfDocumentedPrices,
   documentedCost,
-  HD_SURCHARGE,
-  imageBaseCredits,
+  documentedPrices,
   imageCredits,
-  imageResolutionSurcharge,
-  VEO_31_MULTIPLIER,
-  veo31FastCredits,
+  type NanobananaPrices,
   videoCredits,
-  videoPerSecondCredits,
 } from "./prices";
 export {
   type CostRequest,
+  costRequestOf,
   createNanobananaRouter,
+  type GenerateOptions,
   type ImageRequest,
   type NanobananaBackend,
   type RouterOptions,

@@ -34,61 +34,103 @@ import {
  *     grok-video 480p 1, 720p 2 (no audio)
  */
 
-/** Per image, by mode (nano-banana and nano-banana-2 differ, the others do not). */
-export const imageBaseCredits: Record<ImageModel, { text: number; image: number }> = {
-  "nano-banana": { text: 1, image: 2 },
-  "nano-banana-pro": { text: 6, image: 6 },
-  "nano-banana-2": { text: 4, image: 8 },
-  seedream4: { text: 4, image: 4 },
-};
-
-/** Per image, added for a resolution (absent: no surcharge). */
-export const imageResolutionSurcharge: Record<ImageModel, { "2K"?: number; "4K"?: number }> = {
-  "nano-banana": {},
-  "nano-banana-pro": { "4K": 14 },
-  "nano-banana-2": { "2K": 4, "4K": 14 },
-  seedream4: {},
-};
-
-/** Per image, added for `quality: "hd"`. */
-export const HD_SURCHARGE = 2;
-
-type DurationTable = Readonly<Record<number, number>>;
+type DurationTable = Record<number, number>;
 type AudioTable = { silent: DurationTable; audio: DurationTable };
+type VideoPerSecondModel = Exclude<VideoModel, "veo-3.1-fast" | "veo-3.1">;
 
-/** VEO 3.1 Fast (default), credits per generation: exact. */
-export const veo31FastCredits: Readonly<Partial<Record<VideoResolution, AudioTable>>> = {
-  "720p": { silent: { 4: 10, 6: 15, 8: 20 }, audio: { 4: 15, 6: 20, 8: 30 } },
-  "1080p": { silent: { 4: 15, 6: 20, 8: 25 }, audio: { 4: 20, 6: 25, 8: 35 } },
-};
+/**
+ * A price list in the dialect's credits, plain nested numbers: the upstream's (`documentedPrices`)
+ * and Ripen's nanobanana door (its own copy, configurable) share the shape and the functions
+ * below. Every figure is an entry, so configuration can change any of them and add none.
+ */
+export interface NanobananaPrices {
+  image: {
+    /** Per image, by mode (nano-banana and nano-banana-2 differ, the others do not). */
+    base: Record<ImageModel, { text: number; image: number }>;
+    /** Per image, added for a resolution; empty for a model without the option. */
+    resolution: Record<ImageModel, { "1K"?: number; "2K"?: number; "4K"?: number }>;
+    /** Per image, added for `quality: "hd"`. */
+    hd: number;
+  };
+  video: {
+    /** VEO 3.1 Fast (default), credits per generation, by resolution, audio and seconds. */
+    "veo-3.1-fast": Partial<Record<VideoResolution, AudioTable>>;
+    /** veo-3.1: this many times veo-3.1-fast. */
+    veo31Multiplier: number;
+    /** Credits per second by resolution, plus `audioPerSecond` per second with audio. */
+    perSecond: Record<
+      VideoPerSecondModel,
+      { resolution: Partial<Record<VideoResolution, number>>; audioPerSecond: number }
+    >;
+  };
+}
 
-/** Not documented: assumed (see the ASSUMED block). veo-3.1 is twice veo-3.1-fast. */
-export const VEO_31_MULTIPLIER = 2;
+const perSecond = (
+  resolution: Partial<Record<VideoResolution, number>>,
+  audioPerSecond: number,
+) => ({ resolution, audioPerSecond });
 
-/** Not documented: assumed (see the ASSUMED block). Credits per second. */
-export const videoPerSecondCredits: Record<
-  Exclude<VideoModel, "veo-3.1-fast" | "veo-3.1">,
-  { perSecond: Partial<Record<VideoResolution, number>>; audioPerSecond: number }
-> = {
-  "seedance-1.5-fast": { perSecond: { "720p": 1, "1080p": 2 }, audioPerSecond: 1 },
-  "seedance-1.5": { perSecond: { "720p": 2, "1080p": 4 }, audioPerSecond: 1 },
-  "seedance-2.0": { perSecond: { "480p": 2, "720p": 3 }, audioPerSecond: 1 },
-  "wan-2.5": { perSecond: { "480p": 1, "720p": 2, "1080p": 3 }, audioPerSecond: 0 },
-  "sora-2": { perSecond: { "720p": 3 }, audioPerSecond: 0 },
-  "sora-2-pro": { perSecond: { "720p": 8, "1080p": 12 }, audioPerSecond: 0 },
-  "kling-o3-std": { perSecond: { "720p": 2 }, audioPerSecond: 1 },
-  "kling-o3-pro": { perSecond: { "720p": 3 }, audioPerSecond: 1 },
-  "grok-video": { perSecond: { "480p": 1, "720p": 2 }, audioPerSecond: 0 },
-};
+/** Document 001's figures (and the assumptions above where it has none). */
+export const documentedPrices: NanobananaPrices = deepFreeze({
+  image: {
+    base: {
+      "nano-banana": { text: 1, image: 2 },
+      "nano-banana-pro": { text: 6, image: 6 },
+      "nano-banana-2": { text: 4, image: 8 },
+      seedream4: { text: 4, image: 4 },
+    },
+    resolution: {
+      "nano-banana": {},
+      "nano-banana-pro": { "1K": 0, "2K": 0, "4K": 14 },
+      "nano-banana-2": { "1K": 0, "2K": 4, "4K": 14 },
+      seedream4: {},
+    },
+    hd: 2,
+  },
+  video: {
+    "veo-3.1-fast": {
+      "720p": { silent: { 4: 10, 6: 15, 8: 20 }, audio: { 4: 15, 6: 20, 8: 30 } },
+      "1080p": { silent: { 4: 15, 6: 20, 8: 25 }, audio: { 4: 20, 6: 25, 8: 35 } },
+    },
+    veo31Multiplier: 2,
+    perSecond: {
+      "seedance-1.5-fast": perSecond({ "720p": 1, "1080p": 2 }, 1),
+      "seedance-1.5": perSecond({ "720p": 2, "1080p": 4 }, 1),
+      "seedance-2.0": perSecond({ "480p": 2, "720p": 3 }, 1),
+      "wan-2.5": perSecond({ "480p": 1, "720p": 2, "1080p": 3 }, 0),
+      "sora-2": perSecond({ "720p": 3 }, 0),
+      "sora-2-pro": perSecond({ "720p": 8, "1080p": 12 }, 0),
+      "kling-o3-std": perSecond({ "720p": 2 }, 1),
+      "kling-o3-pro": perSecond({ "720p": 3 }, 1),
+      "grok-video": perSecond({ "480p": 1, "720p": 2 }, 0),
+    },
+  },
+});
+
+/** A copy of the documented prices to change (a door's configurable list). */
+export const copyOfDocumentedPrices = (): NanobananaPrices => structuredClone(documentedPrices);
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /** Total credits of an image request already checked against its model. */
-export function imageCredits(model: ImageModel, input: ImageCostInput): number {
-  const base = imageBaseCredits[model][input.mode];
-  const resolution = input.resolution;
-  const surcharges = imageResolutionSurcharge[model];
+export function imageCredits(
+  model: ImageModel,
+  input: Pick<ImageCostInput, "mode" | "resolution" | "quality" | "num_images">,
+  prices: NanobananaPrices = documentedPrices,
+): number {
+  const base = prices.image.base[model][input.mode];
+  const surcharges = prices.image.resolution[model];
   const resolutionExtra =
-    resolution === "2K" || resolution === "4K" ? (surcharges[resolution] ?? 0) : 0;
-  const hdExtra = input.quality === "hd" ? HD_SURCHARGE : 0;
+    input.resolution !== undefined && Object.hasOwn(surcharges, input.resolution)
+      ? (surcharges[input.resolution] ?? 0)
+      : 0;
+  const hdExtra = input.quality === "hd" ? prices.image.hd : 0;
   return (base + resolutionExtra + hdExtra) * input.num_images;
 }
 
@@ -96,18 +138,22 @@ export function imageCredits(model: ImageModel, input: ImageCostInput): number {
  * Total credits of a video request already checked against its model (which guarantees its
  * resolution and duration are offered); undefined if a table has no figure for it.
  */
-export function videoCredits(model: VideoModel, input: VideoCostInput): number | undefined {
+export function videoCredits(
+  model: VideoModel,
+  input: Pick<VideoCostInput, "resolution" | "duration" | "generate_audio">,
+  prices: NanobananaPrices = documentedPrices,
+): number | undefined {
   const audio = input.generate_audio;
   if (model === "veo-3.1-fast" || model === "veo-3.1") {
-    const table = veo31FastCredits[input.resolution]?.[audio ? "audio" : "silent"];
-    const fast = table?.[input.duration];
+    const table = prices.video["veo-3.1-fast"][input.resolution]?.[audio ? "audio" : "silent"];
+    const fast = table && Object.hasOwn(table, input.duration) ? table[input.duration] : undefined;
     if (fast === undefined) return undefined;
-    return model === "veo-3.1" ? fast * VEO_31_MULTIPLIER : fast;
+    return model === "veo-3.1" ? fast * prices.video.veo31Multiplier : fast;
   }
-  const rates = videoPerSecondCredits[model];
-  const perSecond = rates.perSecond[input.resolution];
-  if (perSecond === undefined) return undefined;
-  return (perSecond + (audio ? rates.audioPerSecond : 0)) * input.duration;
+  const rates = prices.video.perSecond[model];
+  const rate = rates.resolution[input.resolution];
+  if (rate === undefined) return undefined;
+  return (rate + (audio ? rates.audioPerSecond : 0)) * input.duration;
 }
 
 /**
@@ -116,14 +162,19 @@ export function videoCredits(model: VideoModel, input: VideoCostInput): number |
  * defaults are the ones the upstream applies; undefined for an unknown model or an input the
  * model refuses.
  */
-export const documentedCost: DocumentedCost = (upstreamModel, input) => {
+export function documentedCost(
+  upstreamModel: string,
+  input: Record<string, unknown>,
+  prices: NanobananaPrices = documentedPrices,
+): number | undefined {
   if (isImageModel(upstreamModel)) {
     const parsed = imageCostInputs[upstreamModel].safeParse(input);
-    return parsed.success ? imageCredits(upstreamModel, parsed.data) : undefined;
+    return parsed.success ? imageCredits(upstreamModel, parsed.data, prices) : undefined;
   }
   if (isVideoModel(upstreamModel)) {
     const parsed = videoCostInputs[upstreamModel].safeParse(input);
-    return parsed.success ? videoCredits(upstreamModel, parsed.data) : undefined;
+    return parsed.success ? videoCredits(upstreamModel, parsed.data, prices) : undefined;
   }
   return undefined;
-};
+}
+documentedCost satisfies DocumentedCost;

@@ -37,6 +37,15 @@ export type CostRequest =
   | (ImageCostInput & { type: "image"; model: ImageModel })
   | (VideoCostInput & { type: "video"; model_id: VideoModel });
 
+/** What a create carries beside its body. */
+export interface GenerateOptions {
+  /**
+   * The `Idempotency-Key` header as sent, unchecked (not in the document; Ripen's door honours
+   * it as its native API does, the sandbox ignores it).
+   */
+  idempotencyKey?: string;
+}
+
 /**
  * What a server of this dialect needs, one method per endpoint. Ripen's front door and the
  * sandbox both implement it, so the wire format lives only in this package. Methods answer the
@@ -49,9 +58,17 @@ export interface NanobananaBackend<Principal> {
    * a disabled key refused (WireError FORBIDDEN).
    */
   authenticate(apiKey: string, req: Request): Promise<Principal | null>;
-  generateImage(principal: Principal, request: ImageRequest): Promise<ImageGenerateData>;
+  generateImage(
+    principal: Principal,
+    request: ImageRequest,
+    options?: GenerateOptions,
+  ): Promise<ImageGenerateData>;
   imageStatus(principal: Principal, taskId: string): Promise<ImageStatusData>;
-  generateVideo(principal: Principal, request: VideoRequest): Promise<VideoGenerateData>;
+  generateVideo(
+    principal: Principal,
+    request: VideoRequest,
+    options?: GenerateOptions,
+  ): Promise<VideoGenerateData>;
   videoStatus(principal: Principal, taskId: string): Promise<VideoStatusData>;
   credits(principal: Principal): Promise<CreditsData>;
   calculateCost(principal: Principal, request: CostRequest): Promise<CalculateCostData>;
@@ -90,7 +107,7 @@ export function createNanobananaRouter<Principal>(
     const body = objectBody(req);
     const model = modelOf(body, "model", isImageModel, DEFAULT_IMAGE_MODEL);
     const input = parse(imageGenerateInputs[model], body);
-    ok(res, await backend.generateImage(principalOf(req), { ...input, model }));
+    ok(res, await backend.generateImage(principalOf(req), { ...input, model }, optionsOf(req)));
   });
 
   router.get("/api/v1/images/status", async (req, res) => {
@@ -101,7 +118,10 @@ export function createNanobananaRouter<Principal>(
     const body = objectBody(req);
     const model = modelOf(body, "model_id", isVideoModel, DEFAULT_VIDEO_MODEL);
     const input = parse(videoGenerateInputs[model], body);
-    ok(res, await backend.generateVideo(principalOf(req), { ...input, model_id: model }));
+    ok(
+      res,
+      await backend.generateVideo(principalOf(req), { ...input, model_id: model }, optionsOf(req)),
+    );
   });
 
   router.get("/api/v1/videos/status", async (req, res) => {
@@ -113,22 +133,7 @@ export function createNanobananaRouter<Principal>(
   });
 
   router.post("/api/v1/account/calculate-cost", async (req, res) => {
-    const body = objectBody(req);
-    const type = Object.hasOwn(body, "type") ? body.type : undefined;
-    let request: CostRequest;
-    if (type === "image") {
-      const model = modelOf(body, "model", isImageModel, DEFAULT_IMAGE_MODEL);
-      request = { ...parse(imageCostInputs[model], body), type, model };
-    } else if (type === "video") {
-      const model = modelOf(body, "model_id", isVideoModel, DEFAULT_VIDEO_MODEL);
-      request = { ...parse(videoCostInputs[model], body), type, model_id: model };
-    } else {
-      throw new InvalidRequest(
-        type === undefined ? "'type' is required." : "'type' must be one of image, video.",
-        "type",
-      );
-    }
-    ok(res, await backend.calculateCost(principalOf(req), request));
+    ok(res, await backend.calculateCost(principalOf(req), costRequestOf(req.body)));
   });
 
   router.get("/api/v1/models", async (req, res) => {
@@ -148,11 +153,38 @@ export function createNanobananaRouter<Principal>(
   return router;
 }
 
-function objectBody(req: Request): Record<string, unknown> {
-  if (!isPlainObject(req.body)) {
+const optionsOf = (req: Request): GenerateOptions => ({
+  idempotencyKey: req.get("idempotency-key"),
+});
+
+/**
+ * A calculate-cost body as the endpoint reads it: `type`, then the model's checks. Exported so a
+ * server can price a body exactly as the endpoint would, outside a request.
+ */
+export function costRequestOf(raw: unknown): CostRequest {
+  const body = plainObject(raw);
+  const type = Object.hasOwn(body, "type") ? body.type : undefined;
+  if (type === "image") {
+    const model = modelOf(body, "model", isImageModel, DEFAULT_IMAGE_MODEL);
+    return { ...parse(imageCostInputs[model], body), type, model };
+  }
+  if (type === "video") {
+    const model = modelOf(body, "model_id", isVideoModel, DEFAULT_VIDEO_MODEL);
+    return { ...parse(videoCostInputs[model], body), type, model_id: model };
+  }
+  throw new InvalidRequest(
+    type === undefined ? "'type' is required." : "'type' must be one of image, video.",
+    "type",
+  );
+}
+
+const objectBody = (req: Request): Record<string, unknown> => plainObject(req.body);
+
+function plainObject(body: unknown): Record<string, unknown> {
+  if (!isPlainObject(body)) {
     throw new InvalidRequest("Request body must be a JSON object.");
   }
-  return req.body;
+  return body;
 }
 
 /** The request's model: its default when absent, INVALID_MODEL when not a documented one. */

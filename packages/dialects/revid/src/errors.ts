@@ -41,7 +41,8 @@ export const SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  * bad `callBackUrl`) is 400 "Invalid request parameters"; a well-formed request whose `input`
  * breaks the model's rules (a missing prompt, an option not offered, too many images) is 422
  * "Parameter validation failed". An unknown model is 404 "Resource not found", as an unknown task
- * is. The document has no 503: our database being away is a 500 with Retry-After.
+ * is. The document has no 503: our database being away is a 500 with Retry-After. A limit on the
+ * caller is 429; an idempotency conflict (no 409 in the table) is 400.
  */
 export function toWireError(error: unknown): {
   status: WireErrorCode;
@@ -60,6 +61,14 @@ export function toWireError(error: unknown): {
   };
 }
 
+/** Retry-After for an error that says how long to wait (`retryAfterSeconds`), else none. */
+function retryAfterOf(error: DomainError): Record<string, string> {
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds >= 0
+    ? { "retry-after": String(Math.ceil(seconds)) }
+    : {};
+}
+
 function wireErrorOf(error: unknown): WireError | undefined {
   if (error instanceof WireError) return error;
   if (error instanceof InvalidRequest) {
@@ -75,6 +84,15 @@ function wireErrorOf(error: unknown): WireError | undefined {
       case "model_not_found":
       case "task_not_found":
         return new WireError(404, error.message);
+      // Limits on the caller (a key's rate or spend, no capacity before the deadline): the
+      // table's 429. Nothing in Ripen raises these through this door yet; the mapping is ready.
+      case "rate_limit_exceeded":
+      case "spend_limit_exceeded":
+      case "capacity_exceeded":
+        return new WireError(429, error.message, retryAfterOf(error));
+      // The table has no 409: an Idempotency-Key reused for another request is a bad request.
+      case "idempotency_key_reused":
+        return new WireError(400, error.message);
       case "service_unavailable":
         return new WireError(500, error.message, {
           "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS),

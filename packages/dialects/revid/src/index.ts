@@ -29,8 +29,10 @@ export {
   resolutions,
   revidModels,
 } from "./models";
-export { documentedCost, documentedPrices } from "./prices";
+export { documentedCost, documentedPrices, type RevidPrices } from "./prices";
 export {
+  type CreateTaskOptions,
+  createRequestOf,
   createRevidRouter,
   type RevidBackend,
   type RouterOptions,

@@ -1,6 +1,7 @@
 import { invalidFromZod, isStorableText } from "@ripen/core";
 import {
   authenticateRequests,
+  bearerToken,
   type ErrorsAsHttp200,
   isPlainObject,
   readErrorsAsHttp200,
@@ -19,6 +20,12 @@ import {
 /** Longest `taskId` looked up; anything longer cannot be one (and is not worth a lookup). */
 export const TASK_ID_MAX_CHARS = 200;
 
+/** What a create carries beside its body. */
+export interface CreateTaskOptions {
+  /** The `Idempotency-Key` header as sent, unchecked; the backend decides what it accepts. */
+  idempotencyKey?: string;
+}
+
 /**
  * What a server of this dialect needs. Ripen's front door and the sandbox both implement it, so
  * the wire format lives only in this package. Methods throw core DomainErrors or WireErrors.
@@ -27,7 +34,11 @@ export interface RevidBackend<Principal> {
   /** The caller of an API key, or null when the key is refused (401). */
   authenticate(apiKey: string, req: Request): Promise<Principal | null>;
   /** Checks `input` against the model (see `parseModelInput`) and creates the task. */
-  createTask(principal: Principal, request: CreateTaskRequest): Promise<{ taskId: string }>;
+  createTask(
+    principal: Principal,
+    request: CreateTaskRequest,
+    options?: CreateTaskOptions,
+  ): Promise<{ taskId: string }>;
   /** The task's record; throws TaskNotFound for another caller's task too. */
   getTask(principal: Principal, taskId: string): Promise<TaskRecord>;
 }
@@ -42,6 +53,28 @@ export interface RouterOptions {
    */
   errorsAsHttp200?: ErrorsAsHttp200;
   onUnexpectedError?: (error: unknown, req: Request) => void;
+  /**
+   * Also take the key as `Authorization: Bearer …` (default false: the document names only
+   * `x-api-key`, which wins when both are sent). Ripen's door accepts both.
+   */
+  acceptBearer?: boolean;
+  /**
+   * Also answer the query endpoint to GET (default false: the document says POST, and a faithful
+   * server answers GET with its 404). Ripen's door accepts both.
+   */
+  queryByGet?: boolean;
+}
+
+/**
+ * A create's body checked against the dialect's schema (400 when it is not a JSON object or its
+ * top level is wrong); the model's input is the backend's to check. Exported so a price preview
+ * refuses exactly what a create refuses.
+ */
+export function createRequestOf(body: unknown): CreateTaskRequest {
+  if (!isPlainObject(body)) throw new WireError(400, "Request body must be a JSON object.");
+  const parsed = createTaskRequest.safeParse(body, { reportInput: true });
+  if (!parsed.success) throw invalidFromZod(parsed.error);
+  return parsed.data;
 }
 
 const success = (data: unknown) => ({ code: 200, msg: "success", data });
@@ -53,7 +86,9 @@ export function createRevidRouter<Principal>(
 ): Router {
   const router = express.Router();
   const principalOf = authenticateRequests(router, {
-    keyOf: (req) => req.get("x-api-key")?.trim() || null,
+    keyOf: (req) =>
+      req.get("x-api-key")?.trim() ||
+      (options.acceptBearer ? bearerToken(req.get("authorization")) : null),
     authenticate: (apiKey, req) => backend.authenticate(apiKey, req),
     missing: () => new WireError(401, "Missing API key. Send 'x-api-key: YOUR_API_KEY'."),
     refused: () => new WireError(401),
@@ -64,17 +99,16 @@ export function createRevidRouter<Principal>(
   const json = express.json({ limit: options.bodyLimit ?? "1mb", type: () => true, strict: false });
 
   const create = async (req: Request, res: Response) => {
-    if (!isPlainObject(req.body)) throw new WireError(400, "Request body must be a JSON object.");
-    const parsed = createTaskRequest.safeParse(req.body, { reportInput: true });
-    if (!parsed.success) throw invalidFromZod(parsed.error);
-    const { taskId } = await backend.createTask(principalOf(req), parsed.data);
+    const { taskId } = await backend.createTask(principalOf(req), createRequestOf(req.body), {
+      idempotencyKey: req.get("idempotency-key"),
+    });
     res.status(200).json(success({ taskId }));
   };
   router.post(CREATE_PATH, json, create);
   router.post(CREATE_ALIAS_PATH, json, create);
 
   // "Method: POST", the id "passed via URL parameter"; any body is ignored.
-  router.post(QUERY_PATH, async (req, res) => {
+  const query = async (req: Request, res: Response) => {
     const taskId = req.query.taskId;
     if (typeof taskId !== "string" || taskId === "") {
       throw new WireError(400, "Query parameter 'taskId' is required, once.");
@@ -84,7 +118,9 @@ export function createRevidRouter<Principal>(
       throw new WireError(422, "Query parameter 'taskId' is not a valid task id.");
     }
     res.json(success(await backend.getTask(principalOf(req), taskId)));
-  });
+  };
+  router.post(QUERY_PATH, query);
+  if (options.queryByGet) router.get(QUERY_PATH, query);
 
   router.use((req: Request) => {
     throw new WireError(404, `No endpoint ${req.method} ${req.path}.`);
