@@ -73,7 +73,7 @@ describe("documents 000 and 002's request examples, byte for byte", () => {
         headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
         body: new TextEncoder().encode(example.body),
       });
-      const created = await response.json();
+      const created = (await response.json()) as { data: { taskId: string } };
       expect(response.status).toBe(200);
       expect(created).toEqual({ code: 200, msg: "success", data: { taskId: expect.any(String) } });
       const task = await client.waitFor(created.data.taskId);

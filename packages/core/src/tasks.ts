@@ -119,7 +119,13 @@ function deadlineOf(spec: AnyModelSpec, timeoutSeconds: number | undefined, now:
 export type CreatedTask = Pick<
   Task,
   "id" | "accountId" | "model" | "provider" | "price" | "status" | "deadlineAt"
->;
+> & {
+  /**
+   * The account's available credits right after the statement that wrote this task (its hold
+   * included); absent when the task was not written now (an idempotent replay).
+   */
+  creditsAvailable?: number;
+};
 
 /** A validated, priced task with its ids, ready to be written. */
 export interface PreparedTask {
@@ -198,6 +204,14 @@ async function refusalsAsDomainErrors<T>(
   }
 }
 
+function createdTaskOf(row: Record<string, unknown>): CreatedTask {
+  const task = toTask(row) as CreatedTask;
+  if (row.credits_available !== null && row.credits_available !== undefined) {
+    task.creditsAvailable = Number(row.credits_available);
+  }
+  return task;
+}
+
 /** The parameters $1…$12 of a create statement: parallel arrays, one element per task. */
 function createValues(prepared: PreparedTask[]): unknown[] {
   const column = <K extends keyof PreparedTask>(key: K) => prepared.map((t) => t[key]);
@@ -228,7 +242,7 @@ export async function writeTasks(db: Executor, prepared: PreparedTask[]): Promis
     text: CREATE_TASKS_SQL,
     values: createValues(prepared),
   });
-  return result.rows.map((row) => toTask(row) as CreatedTask);
+  return result.rows.map(createdTaskOf);
 }
 
 /** An `Idempotency-Key` a create claims for its account (see `createTaskOnce`). */
@@ -262,7 +276,7 @@ export async function writeClaimedTask(
     }),
   );
   const row = result.rows[0];
-  return row ? (toTask(row) as CreatedTask) : null;
+  return row ? createdTaskOf(row) : null;
 }
 
 /** The rows to create, one per task, from the parallel arrays $1…$12. */
@@ -303,13 +317,18 @@ const CREATE_WRITES_SQL = `
     update accounts a set held = a.held + sums.amount, updated_at = now()
     from sums join locked on locked.id = sums.account_id
     where a.id = sums.account_id
-    returning a.id
+    returning a.id, a.balance - a.held as available
   )`;
+
+/** The tasks written, each with its account's available credits once the statement's holds are in. */
+const CREATED_TASKS_SQL = `
+  select task.*, held.available as credits_available
+  from task left join held on held.id = task.account_id`;
 
 const CREATE_TASKS_SQL = `
   with input as (${CREATE_INPUT_SQL}
   ), ${CREATE_WRITES_SQL}
-  select * from task`;
+  ${CREATED_TASKS_SQL}`;
 
 /**
  * One task ($1…$12 of one element each) behind the claim of its idempotency key ($13, request
@@ -330,7 +349,7 @@ const CREATE_CLAIMED_TASK_SQL = `
   ), input as (${CREATE_INPUT_SQL}
     where exists (select 1 from claimed)
   ), ${CREATE_WRITES_SQL}
-  select * from task`;
+  ${CREATED_TASKS_SQL}`;
 
 type TaskChanges = Partial<
   Pick<

@@ -21,9 +21,9 @@ export function createAivideoapiDocClient(options: {
     authorization: `Bearer ${options.apiKey}`,
     "content-type": "application/json",
   };
-  async function call(path: string, init: RequestInit = {}) {
+  async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     const response = await fetch(`${options.baseUrl}${path}`, { ...init, headers });
-    const body = await response.json();
+    const body = (await response.json()) as T & { error?: { code: string; message: string } };
     if (!response.ok)
       throw new Error(`${response.status} ${body.error?.code}: ${body.error?.message}`);
     return body;
@@ -34,20 +34,20 @@ export function createAivideoapiDocClient(options: {
       input: Record<string, unknown>;
       callback_url?: string;
     }): Promise<string> {
-      const answer = await call("/v1/images/generations", {
+      const answer = await call<{ data: { taskId: string } }>("/v1/images/generations", {
         method: "POST",
         body: JSON.stringify(body),
       });
       return answer.data.taskId;
     },
-    task: (taskId: string): Promise<AivideoapiTask> => call(`/v1/tasks/${taskId}`),
+    task: (taskId: string) => call<AivideoapiTask>(`/v1/tasks/${taskId}`),
     async waitFor(taskId: string): Promise<AivideoapiTask> {
       for (;;) {
-        const task: AivideoapiTask = await call(`/v1/tasks/${taskId}`);
+        const task = await call<AivideoapiTask>(`/v1/tasks/${taskId}`);
         if (task.status === "completed" || task.status === "failed") return task;
         await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 1000));
       }
     },
-    credits: async (): Promise<number> => (await call("/v1/credits")).data.credits,
+    credits: async () => (await call<{ data: { credits: number } }>("/v1/credits")).data.credits,
   };
 }

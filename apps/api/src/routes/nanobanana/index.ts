@@ -73,7 +73,9 @@ function nanobananaBackend(deps: DoorDeps): NanobananaBackend<Principal> {
         idempotencyScope: scope,
       }),
     );
-    const { available } = await getCredits(deps.db, principal.accountId);
+    // Read off the create's own statement; a replayed key wrote nothing now, so it asks.
+    const available =
+      task.creditsAvailable ?? (await getCredits(deps.db, principal.accountId)).available;
     // A replayed key answers the task it made first, at the price it was held for.
     return { task_id: task.id, credits_used: task.price, credits_remaining: available };
   }
