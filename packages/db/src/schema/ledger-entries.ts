@@ -45,9 +45,7 @@ export const ledgerEntries = pgTable(
     index("ledger_entries_account_idx").on(t.accountId, t.createdAt),
     // What an account was granted in all (nanobanana's `total_credits`), without reading its
     // holds and captures: grants are few, the rest grows with every task.
-    index("ledger_entries_grants_idx")
-      .on(t.accountId, t.amount)
-      .where(sql`${t.kind} = 'grant'`),
+    index("ledger_entries_grants_idx").on(t.accountId, t.amount).where(sql`${t.kind} = 'grant'`),
     unique("ledger_entries_resolvable").on(t.id, t.accountId, t.amount, t.kind),
     foreignKey({
       name: "ledger_entries_resolves_hold",
