@@ -8,15 +8,10 @@ import { callbacksEnv, isSet, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
 import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
-import {
-  createDeliveryQueue,
-  createProducerRedis,
-  createTaskNotifier,
-  type DeliveryQueue,
-  type TaskNotifier,
-} from "@ripen/queue";
+import { createProducerRedis } from "@ripen/queue";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
+import { createCallbacksEnder } from "./ender";
 
 const { env, declarations } = loadEnvWithProvidersOrExit(callbacksEnv.extend(providersEnv.shape));
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
@@ -28,29 +23,28 @@ await runService("callbacks", logger, async (resources) => {
   // here, so the sandbox fallback address does not matter. Without Redis it cannot wake a
   // task's job: a task whose attempt failed upstream moves on at its next poll.
   const providers = buildProviders(process.env, "http://127.0.0.1:3100", { declarations });
-  let notifier: TaskNotifier | undefined;
-  // Without Redis, a client callback's job is added by the worker's sweep once it is due.
-  let deliveryQueue: DeliveryQueue | undefined;
+  let redis: ReturnType<typeof createProducerRedis> | undefined;
   if (isSet("REDIS_URL")) {
     // Fail fast: a hint is dropped while Redis is away, never holding a provider's callback.
-    const redis = createProducerRedis(env.REDIS_URL);
+    redis = createProducerRedis(env.REDIS_URL);
     redis.on("error", (error) => logger.warn({ err: error.message }, "redis"));
+    const connection = redis;
     resources.add("redis connection", async () => {
-      await redis.quit();
+      await connection.quit();
     });
-    notifier = createTaskNotifier(redis, env.QUEUE_PREFIX, {
-      onError: (error, taskId) =>
-        logger.warn({ err: (error as Error).message, taskId }, "live-status hint not sent"),
-    });
-    deliveryQueue = createDeliveryQueue({ connection: redis, prefix: env.QUEUE_PREFIX });
-    resources.add("delivery queue", deliveryQueue.close);
   }
+  // Without Redis, a client callback's job is added by the worker's sweep once it is due, and a
+  // task whose attempt failed upstream moves on at its next poll.
+  const { ender, close } = createCallbacksEnder({
+    logger,
+    redis: redis ? { connection: redis, prefix: env.QUEUE_PREFIX } : undefined,
+  });
+  resources.add("task and delivery queues", close);
   const app = createCallbacksApp({
     db: db.db,
     providers,
     secret: env.CALLBACK_SECRET,
-    notifier,
-    enqueueDelivery: deliveryQueue?.enqueue,
+    ender,
     logger,
     readiness: { postgres: postgresCheck(db.pool) },
   });
@@ -59,6 +53,11 @@ await runService("callbacks", logger, async (resources) => {
     name: "Callbacks",
     portVariable: "CALLBACKS_PORT",
   });
+  // Providers post callbacks in bursts (a batch's items end together). Node's default keeps an
+  // idle connection 5 s, so each burst dialed anew; a minute keeps a provider's senders warm
+  // (longer than a sender's own idle timeout, so the sender is the one that closes).
+  server.server.keepAliveTimeout = 65_000;
+  server.server.headersTimeout = 66_000;
   resources.add("callbacks server", server.close);
   logger.info({ port: env.CALLBACKS_PORT }, "callbacks listening");
 });

@@ -193,7 +193,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const shared: KitShared = {
     settings,
     now: options.now ?? Date.now,
-    fetch: options.fetch ?? fetch,
+    fetch: options.fetch,
     tasks: new Map(),
     timers: new Set(),
     closing: closing.signal,

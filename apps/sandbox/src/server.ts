@@ -23,6 +23,10 @@ export async function startSandbox(
     name: "Sandbox",
     portVariable: "SANDBOX_PORT",
   });
+  // As a provider's API would, it keeps its callers' idle connections longer than their own idle
+  // timeout (the worker's agent: 30 s), so the caller closes them, not a 5 s default mid-use.
+  listening.server.keepAliveTimeout = 65_000;
+  listening.server.headersTimeout = 66_000;
   if (sandboxOptions.publicUrl === undefined) sandbox.setPublicUrl(listening.url);
 
   return {
