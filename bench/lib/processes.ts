@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { repoRoot } from "@ripen/infra";
+import { isFinishing, onTeardown } from "./teardown";
 
 export interface Service {
   name: string;
@@ -16,6 +17,18 @@ export interface Service {
 /** Variables a service inherits from the bench; the rest of the bench's environment is not its. */
 const INHERITED = ["PATH", "HOME", "LANG", "TMPDIR"];
 
+/**
+ * `BENCH_CPU_PROF=<dir>` runs every service under `node --cpu-prof`: each writes
+ * `<dir>/<service name>.cpuprofile` when it stops (start-up included), for Chrome DevTools or
+ * speedscope. NODE_OPTIONS cannot carry --cpu-prof, hence a switch of the bench's own.
+ */
+function profileArgs(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [];
+  const file = `${name.replace(/[^\w.-]+/g, "_")}.cpuprofile`;
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`];
+}
+
 /** Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH). */
 export function spawnService(
   name: string,
@@ -26,11 +39,15 @@ export function spawnService(
   const base = Object.fromEntries(
     INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
   );
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
-    cwd: repoRoot(),
-    env: { ...base, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...profileArgs(name), "--import", "tsx", entry, ...args],
+    {
+      cwd: repoRoot(),
+      env: { ...base, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
@@ -62,6 +79,19 @@ export function spawnService(
       }
     },
   };
+}
+
+/** Spawns a service that the bench's cleanup stops, whatever happens meanwhile. */
+export function startService(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Service {
+  if (isFinishing()) throw new Error("stopping");
+  const service = spawnService(name, entry, env, args);
+  onTeardown(name, service.stop);
+  return service;
 }
 
 /**

@@ -1,0 +1,84 @@
+/**
+ * Starts the naive pipeline (bench/naive/): its API, worker and callback receiver, each in its own
+ * process, on a throwaway database and a queue prefix of their own, submitting to the sandbox.
+ */
+import { freePort } from "@ripen/infra";
+import pg from "pg";
+import { NAIVE_SCHEMA } from "../naive/schema";
+import { type AccountSet, benchDbName, emptyDatabase } from "./infra";
+import { answers, startService, waitUntil } from "./processes";
+import { url } from "./ripen";
+import { onTeardown } from "./teardown";
+
+export interface NaivePipeline {
+  createUrl: string;
+  accounts: AccountSet;
+  statusCounts(accountIds: string[]): Promise<Record<string, number>>;
+  /** What its processes printed last, to explain a stall. */
+  tails(): string;
+  stop(): Promise<void>;
+}
+
+export async function startNaive(
+  redisUrl: string,
+  queuePrefix: string,
+  sandboxUrl: string,
+  accountCount: number,
+): Promise<NaivePipeline> {
+  const databaseUrl = await emptyDatabase(`${benchDbName}_naive`);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  onTeardown("pool of the naive database", () => pool.end());
+  await pool.query(NAIVE_SCHEMA);
+  const accounts: AccountSet = { ids: [], keys: [] };
+  for (let i = 0; i < accountCount; i++) {
+    accounts.ids.push(`naive-${i}`);
+    accounts.keys.push(`naive-key-${i}`);
+  }
+  await pool.query(
+    "insert into accounts (id, api_key, balance) select unnest($1::text[]), unnest($2::text[]), 100000000",
+    [accounts.ids, accounts.keys],
+  );
+
+  const ports = { api: await freePort(), callbacks: await freePort() };
+  const env = {
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: queuePrefix,
+  };
+  const api = startService("naive api", "bench/naive/api.ts", { ...env, PORT: String(ports.api) });
+  const callbacks = startService("naive callbacks", "bench/naive/callbacks.ts", {
+    ...env,
+    PORT: String(ports.callbacks),
+  });
+  const worker = startService("naive worker", "bench/naive/worker.ts", {
+    ...env,
+    UPSTREAM_URL: `${sandboxUrl}/aivideoapi`,
+    // The sandbox makes an account of any key starting sk-.
+    UPSTREAM_KEY: "sk-naive-bench",
+    CALLBACK_BASE_URL: url(ports.callbacks),
+  });
+  await waitUntil("the naive API", 60_000, answers(`${url(ports.api)}/healthz`), api);
+  await waitUntil("naive callbacks", 60_000, answers(`${url(ports.callbacks)}/healthz`), callbacks);
+  await waitUntil(
+    "the naive worker",
+    60_000,
+    async () => worker.tail().includes("naive worker ready"),
+    worker,
+  );
+  return {
+    createUrl: `${url(ports.api)}/v1/images/generations`,
+    accounts,
+    async statusCounts(accountIds) {
+      const { rows } = await pool.query<{ status: string; n: number }>(
+        "select status, count(*)::int as n from tasks where account_id = any($1) group by status",
+        [accountIds],
+      );
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+    tails: () => [api, worker, callbacks].map((s) => `${s.name}:\n    ${s.tail()}`).join("\n"),
+    async stop() {
+      await Promise.all([api.stop(), worker.stop(), callbacks.stop()]);
+    },
+  };
+}

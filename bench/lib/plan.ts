@@ -1,0 +1,53 @@
+/**
+ * The command line (`npm run bench -- [--quick] [phase letters…]`) and the sizes it implies, read
+ * once. Phases take their sizes from here, so `--quick` means the same thing in every phase.
+ */
+export const quick = process.argv.includes("--quick");
+
+/** Phase letters named on the command line; none means all. */
+export const selected = process.argv
+  .slice(2)
+  .filter((arg) => !arg.startsWith("-"))
+  .map((arg) => arg.toLowerCase());
+
+export const plan = quick
+  ? {
+      warmupS: 1,
+      createS: 3,
+      doorRounds: 2,
+      doorRoundS: 2,
+      e2eTasks: 300,
+      callbackTasks: 50,
+      callsTasks: 100,
+      inflight: 1_000,
+      /** Phase f: a batch of this many items against this many interactive creates. */
+      fairnessBatch: 500,
+      fairnessInteractive: 20,
+      /** Phase h: one account's batch of this many items. */
+      batchItems: 2_000,
+    }
+  : {
+      warmupS: 2,
+      createS: 10,
+      doorRounds: 2,
+      doorRoundS: 5,
+      e2eTasks: 2_000,
+      callbackTasks: 200,
+      callsTasks: 300,
+      inflight: 10_000,
+      fairnessBatch: 2_000,
+      fairnessInteractive: 50,
+      batchItems: 10_000,
+    };
+export type Plan = typeof plan;
+
+export const CONNECTIONS = 50;
+export const ACCOUNTS = 10;
+export const CREATE_BODY = JSON.stringify({
+  model: "nano-banana-2",
+  input: { prompt: "a benchmark cat" },
+});
+/** Long enough that nothing ends by itself during a phase. */
+export const LONG_GENERATION_MS = 3_600_000;
+
+export const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);

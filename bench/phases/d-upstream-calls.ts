@@ -1,0 +1,68 @@
+import { cannon } from "../lib/cannon";
+import type { Phase } from "../lib/context";
+import { createAccounts } from "../lib/infra";
+import { ACCOUNTS, log, plan } from "../lib/plan";
+import { int } from "../lib/report";
+import { describeCounts, sum, TERMINAL } from "../lib/ripen";
+
+const GENERATION_MS = 2_000;
+
+/**
+ * Upstream calls per task (submit + status, counted by the sandbox) at generation 2 s, with
+ * callbacks delivered and with all of them lost. Each half is measured alone: one that fails is
+ * noted, and the other's row still printed.
+ */
+export const upstreamCalls: Phase = {
+  letter: "d",
+  title: "upstream calls",
+  needs: { system: { generationMs: GENERATION_MS, callbackLossRate: 0 } },
+  async run(ctx) {
+    const { ripen } = ctx;
+    const rows: string[][] = [];
+    const notes: string[] = [];
+    let delivered: number | undefined;
+    for (const [label, lossRate] of [
+      ["callbacks delivered", 0],
+      ["callbacks all lost", 1],
+    ] as const) {
+      try {
+        await ripen.sandbox.use({ generationMs: GENERATION_MS, callbackLossRate: lossRate });
+        const accounts = await createAccounts(ripen.db, ACCOUNTS, `bench-d${lossRate}`);
+        log(`d: ${plan.callsTasks} tasks, generation 2 s, ${label}`);
+        const before = await ripen.sandbox.stats();
+        const created = await cannon(ripen.createUrl, {
+          keys: accounts.keys,
+          amount: plan.callsTasks,
+          connections: 10,
+        });
+        const done = await ripen.settle(accounts, created["2xx"], TERMINAL, 60_000);
+        await ripen.queueDrained(40_000);
+        const after = await ripen.sandbox.stats();
+        const tasks = sum(done.counts, TERMINAL) || 1;
+        const submits = (after.submitCalls - before.submitCalls) / tasks;
+        const statuses = (after.statusCalls - before.statusCalls) / tasks;
+        if (lossRate === 0) delivered = submits + statuses;
+        rows.push([
+          label,
+          int(tasks),
+          submits.toFixed(2),
+          statuses.toFixed(2),
+          (submits + statuses).toFixed(2),
+        ]);
+        if (done.timedOut)
+          notes.push(`(${label}: stopped waiting: ${describeCounts(done.counts)})`);
+      } catch (error) {
+        log(`d: ${label}: failed: ${(error as Error).message}`);
+        notes.push(`(${label}: not measured — ${(error as Error).message.split("\n")[0]})`);
+      }
+    }
+    return {
+      title:
+        "upstream calls per task (submit + status, from /_sandbox/stats), sandbox generation 2 s",
+      header: ["callbacks", "tasks", "submit/task", "status/task", "total/task"],
+      rows,
+      notes,
+      measured: delivered === undefined ? {} : { upstreamCalls: { value: delivered } },
+    };
+  },
+};
