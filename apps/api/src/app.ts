@@ -1,4 +1,4 @@
-import { type Clock, createTaskWriter, systemClock } from "@ripen/core";
+import { type Clock, createTaskWriter, systemClock, type TaskEnder } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
@@ -33,8 +33,13 @@ export interface ApiAppOptions {
   taskEvents?: TaskEventStreams;
   /** Tells live-status streams that a task changed, after a transition the API commits. */
   notifier?: TaskNotifier;
-  /** Adds a client callback's job after commit (a redelivery, a cancel); else the sweep does. */
+  /** Adds a client callback's job after commit (a redelivery); else the sweep does. */
   enqueueDelivery?(deliveryId: string): Promise<void>;
+  /**
+   * How the API ends tasks (cancels, batch cancels) and what follows each commit: built from the
+   * process's Redis side with `createTaskEndingEffects` (`@ripen/queue`), as every process does.
+   */
+  ender: TaskEnder;
   /**
    * Which user URLs (`callback_url`, input image URLs) a create may name. Default
    * `{ allowLoopback: false }`: loopback, private, link-local and metadata hosts are a 400.
@@ -93,6 +98,7 @@ export function createApiApp(options: ApiAppOptions): Express {
           taskEvents: options.taskEvents,
           notifier: options.notifier,
           enqueueDelivery: options.enqueueDelivery,
+          ender: options.ender,
           enqueueBatch: options.enqueueBatch,
           schedules: options.schedules,
           providers: options.providers,

@@ -1,4 +1,4 @@
-import { completeTask, transitionTask } from "@ripen/core";
+import { endTask, transitionTask } from "@ripen/core";
 import { batches, deliveries, ledgerEntries, tasks } from "@ripen/db";
 import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
 import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
@@ -138,7 +138,7 @@ const output = { urls: ["https://cdn.example/a.png"], metadata: {} };
 /** Ends a queued item as succeeded, as the worker would (submitted first). */
 async function succeed(taskId: string) {
   await transitionTask(stack.db.db, { taskId, to: "submitting", source: "worker" });
-  await completeTask(stack.db.db, {
+  await endTask(stack.db.db, {
     taskId,
     outcome: { status: "succeeded", output },
     source: "poll",
@@ -161,7 +161,7 @@ describe("cancel, results and the batch's end", () => {
     for (const { id } of items.slice(0, 4)) {
       await succeed(id);
     }
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId: items[4]!.id,
       outcome: {
         status: "failed",

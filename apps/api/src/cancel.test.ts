@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { callbackToken, findTask } from "@ripen/core";
+import { callbackToken, createTaskEnder, findTask } from "@ripen/core";
 import { deliveries, ledgerEntries, taskAttempts, taskEvents } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import {
@@ -233,6 +233,7 @@ describe("cancel's log lines", () => {
         enqueue: async () => {},
         logger: pino({ level: "info" }, sink),
         clock: stack.clock,
+        ender: createTaskEnder({ logger: pino({ level: "info" }, sink) }),
       }),
       { port: 0, host: "127.0.0.1", name: "API" },
     );

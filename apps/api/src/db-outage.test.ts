@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { isDatabaseUnavailable } from "@ripen/core";
+import { createTaskEnder, isDatabaseUnavailable } from "@ripen/core";
 import { createDb, type DbHandle, tasks } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
@@ -160,6 +160,7 @@ describe("Postgres outage", () => {
         db: handle.db,
         enqueue: async () => {},
         logger: pino({ level: "silent" }),
+        ender: createTaskEnder({ logger: pino({ level: "silent" }) }),
       }),
       { port: 0, host: "127.0.0.1", name: "API" },
     );

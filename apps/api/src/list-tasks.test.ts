@@ -1,4 +1,4 @@
-import { completeTask, createTask, expiredOutcome } from "@ripen/core";
+import { createTask, endTask, expiredOutcome } from "@ripen/core";
 import { getModel } from "@ripen/models";
 import { openTestAttempt, startTestStack, type TestStack } from "@ripen/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,7 +91,7 @@ describe("GET /v1/tasks", () => {
     const video = await taskAt(accountId, new Date(t0 + 6 * minute), "veo-3.1-fast");
     // Only a submitted task can succeed.
     await openTestAttempt(stack.db.db, succeeded);
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId: succeeded,
       source: "poll",
       outcome: {
@@ -99,12 +99,12 @@ describe("GET /v1/tasks", () => {
         output: { urls: ["https://files.example/a.png"], metadata: {} },
       },
     });
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId: failed,
       source: "poll",
       outcome: { status: "failed", errorCode: "upstream_error", errorMessage: "no" },
     });
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId: expired,
       source: "deadline",
       outcome: expiredOutcome(),

@@ -3,6 +3,7 @@
  * Postgres and Redis must already be running.
  */
 import { apiEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
+import { createTaskEnder } from "@ripen/core";
 import { createDb, migrateDatabase } from "@ripen/db";
 import {
   checkPostgres,
@@ -14,12 +15,13 @@ import {
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
-import { providerDeclarationsOrExit } from "@ripen/providers";
+import { createProviderHealth, providerDeclarationsOrExit } from "@ripen/providers";
 import {
   createDeliveryQueue,
   createProducerRedis,
   createRedis,
   createScheduleQueue,
+  createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
@@ -76,6 +78,19 @@ await runService("api", logger, async (resources) => {
     logger,
   });
 
+  const notifier = createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError });
+  // Cancels end tasks here: the same effects after commit as every other process's endings.
+  const ender = createTaskEnder(
+    createTaskEndingEffects({
+      logger,
+      redis: {
+        taskQueue,
+        deliveryQueue,
+        notifier,
+        releaseSlot: createProviderHealth(redis, env.QUEUE_PREFIX).releaseSlot,
+      },
+    }),
+  );
   const app = createApiApp({
     db: db.db,
     enqueue: taskQueue.enqueue,
@@ -84,7 +99,8 @@ await runService("api", logger, async (resources) => {
     enqueueDelivery: deliveryQueue.enqueue,
     schedules: scheduleQueue,
     taskEvents,
-    notifier: createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError }),
+    notifier,
+    ender,
     logger,
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },

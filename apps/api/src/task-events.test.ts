@@ -1,7 +1,8 @@
-import { completeTask } from "@ripen/core";
+import { createTaskEnder, endTask } from "@ripen/core";
 import { listen } from "@ripen/infra";
 import {
   createRedis,
+  createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   taskEventsChannel,
@@ -177,6 +178,7 @@ async function startApiProcess(
       logger,
       clock: stack.clock,
       taskEvents: events,
+      ender: stack.ender,
     }),
     { port: 0, host: "127.0.0.1", name: options.name },
   );
@@ -323,7 +325,7 @@ describe("Postgres is the truth, pub/sub only a hint", () => {
     expect(transitions([(await reader!.next())!])).toEqual(["queued"]);
 
     // Committed with no hint published at all.
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId,
       outcome: { status: "canceled", errorCode: "canceled", errorMessage: "Canceled by a test." },
       source: "test",
@@ -351,7 +353,17 @@ describe("Postgres is the truth, pub/sub only a hint", () => {
       clock: stack.clock,
       logger: pino({ level: "silent" }),
       graceMs: 60 * 60_000,
-      notifier: createTaskNotifier(stack.producerRedis, stack.prefix),
+      ender: createTaskEnder(
+        createTaskEndingEffects({
+          logger: pino({ level: "silent" }),
+          redis: {
+            taskQueue: stack.taskQueue,
+            deliveryQueue: stack.deliveryQueue,
+            notifier: createTaskNotifier(stack.producerRedis, stack.prefix),
+            releaseSlot: async () => {},
+          },
+        }),
+      ),
     });
     const rest = await reader!.rest();
     expect(transitions(rest)).toEqual(["expired"]);
@@ -384,7 +396,7 @@ describe("Last-Event-ID", () => {
     expect(await reader!.nextComment()).toBe("heartbeat");
     expect(reader!.events).toEqual([]);
 
-    await completeTask(stack.db.db, {
+    await endTask(stack.db.db, {
       taskId,
       outcome: { status: "canceled", errorCode: "canceled", errorMessage: "Canceled by a test." },
       source: "test",

@@ -1,8 +1,7 @@
-import { type Clock, isDatabaseUnavailable, systemClock } from "@ripen/core";
+import { type Clock, isDatabaseUnavailable, systemClock, type TaskEnder } from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import type { Providers } from "@ripen/providers";
-import type { TaskNotifier } from "@ripen/queue";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { receiveCallback } from "./receive-callback";
@@ -11,12 +10,11 @@ export interface CallbacksAppOptions {
   db: Database;
   providers: Providers;
   secret: string;
-  /** Runs a task's job now, when a callback makes its next attempt due. */
-  wake?(taskId: string): Promise<void>;
-  /** Tells live-status streams a callback ended a task; without it they learn by re-reading. */
-  notifier?: TaskNotifier;
-  /** Adds a client callback's job after commit; without it the worker's sweep adds it. */
-  enqueueDelivery?(deliveryId: string): Promise<void>;
+  /**
+   * Ends tasks and does what follows (hint, client callback, provider slot), and wakes a task's
+   * job when a callback makes its next attempt due: `createCallbacksEnder`.
+   */
+  ender: TaskEnder;
   logger: Logger;
   clock?: Clock;
   /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
@@ -33,9 +31,7 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     secret: options.secret,
     clock: options.clock ?? systemClock,
     logger: options.logger,
-    wake: options.wake,
-    notifier: options.notifier,
-    enqueueDelivery: options.enqueueDelivery,
+    ender: options.ender,
   };
 
   app.use(

@@ -1,9 +1,9 @@
 import {
   acceptAttempt,
   callbackToken,
-  completeTask,
   createTask,
   endAttempt,
+  endTask,
   findTask,
 } from "@ripen/core";
 import { ledgerEntries, providerCallbacks, taskAttempts } from "@ripen/db";
@@ -111,7 +111,7 @@ describe("provider callbacks", () => {
   it("a callback racing the poller: the first wins, the second changes nothing", async () => {
     const { taskId, providerTaskId } = await runningTask();
     const [viaPoll, viaCallback] = await Promise.all([
-      completeTask(stack.db.db, {
+      endTask(stack.db.db, {
         taskId,
         source: "poll",
         outcome: {

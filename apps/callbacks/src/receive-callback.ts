@@ -1,22 +1,19 @@
 import {
   type Clock,
-  completeTask,
   DomainError,
-  type EnqueueDelivery,
-  enqueueDeliveryOf,
+  endTask,
   failAttempt,
   findAttempt,
   findTask,
   isStorableText,
   type LifecycleLogger,
-  logTaskEnded,
   outcomeOf,
   type ProviderTaskState,
+  type TaskEnder,
   verifyCallbackToken,
 } from "@ripen/core";
 import { type CallbackOutcome, type Database, type Executor, providerCallbacks } from "@ripen/db";
 import type { Providers } from "@ripen/providers";
-import type { TaskNotifier } from "@ripen/queue";
 
 export interface CallbackInput {
   provider: string;
@@ -39,15 +36,12 @@ export interface ReceiveCallbackDeps {
   secret: string;
   clock: Clock;
   logger: LifecycleLogger;
-  /** Runs the task's job now (its next attempt is due); the sweep covers it if this fails. */
-  wake?(taskId: string): Promise<void>;
-  /** Tells live-status streams the task ended (a hint, after commit; never fails the callback). */
-  notifier?: TaskNotifier;
   /**
-   * Adds the job of the client callback an ending wrote, after commit. Optional (this service
-   * may run without Redis): the worker's sweep re-adds a pending delivery's job once it is due.
+   * How a task ends and what follows the commit (hint, client callback, provider slot), and how
+   * a task whose attempt failed upstream is woken to try the next provider: the process's one
+   * task ender. Without Redis its effects are left to the worker's sweep.
    */
-  enqueueDelivery?: EnqueueDelivery;
+  ender: TaskEnder;
 }
 
 /** Every string in a parsed JSON value can be stored by Postgres (keys included). */
@@ -66,7 +60,7 @@ function isStorableJson(value: unknown, depth = 0): boolean {
 /**
  * Verifies, records and applies one provider callback. The token names the attempt it was made
  * for; the attempt's result is always recorded on it, and it settles the task only while that
- * attempt is the task's current one, through the same `completeTask` as the poller, so whichever
+ * attempt is the task's current one, through the same `endTask` as the poller, so whichever
  * arrives second changes nothing.
  */
 export async function receiveCallback(
@@ -130,37 +124,38 @@ export async function receiveCallback(
     await record(deps.db, "ignored");
     return { status: 200, outcome: "ignored", message: "Progress noted." };
   }
-  let deliveryId: string | null = null;
-  let batchDeliveryId: string | null = null;
-  const answer = await deps.db.transaction(async (tx) => {
-    const result = await completeTask(tx, {
+  const messages: Record<"applied" | "late" | "duplicate", string> = {
+    applied: "Task completed.",
+    late: "Recorded on its attempt; the task had ended or moved on to another attempt.",
+    duplicate: "Task had already ended.",
+  };
+  // The callback is recorded in the ending's transaction; what follows runs after its commit.
+  const ending = await deps.db.transaction(async (tx) => {
+    const result = await endTask(tx, {
       taskId: task.id,
       outcome,
       source: "callback",
       attempt: { number: attemptNumber, providerTaskId: parsed.providerTaskId },
       now: deps.clock.now(),
     });
-    const recorded = result.applied
-      ? ("applied" as const)
-      : result.attemptOutcome === "late"
-        ? ("late" as const)
-        : ("duplicate" as const);
-    await record(tx, recorded);
-    deliveryId = result.deliveryId;
-    batchDeliveryId = result.batchDeliveryId ?? null;
-    if (result.applied && result.task) logTaskEnded(deps.logger, result.task, "callback");
-    const messages: Record<"applied" | "late" | "duplicate", string> = {
-      applied: "Task completed.",
-      late: "Recorded on its attempt; the task had ended or moved on to another attempt.",
-      duplicate: "Task had already ended.",
-    };
-    return { status: 200 as const, outcome: recorded, message: messages[recorded] };
+    await record(tx, recordedOf(result));
+    return result;
   });
-  if (answer.outcome === "applied") await deps.notifier?.taskChanged(task.id);
-  // After the commit, never inside it: the job must find the row.
-  await enqueueDeliveryOf({ deliveryId, batchDeliveryId }, deps.enqueueDelivery, deps.logger);
+  await deps.ender.afterCommit(ending);
+  const recorded = recordedOf(ending);
+  const answer = { status: 200 as const, outcome: recorded, message: messages[recorded] };
   return answer;
 }
+
+const recordedOf = (ending: {
+  applied: boolean;
+  attemptOutcome: "applied" | "duplicate" | "late" | null;
+}) =>
+  ending.applied
+    ? ("applied" as const)
+    : ending.attemptOutcome === "late"
+      ? ("late" as const)
+      : ("duplicate" as const);
 
 /**
  * The upstream failed the attempt in a way another provider may not: the attempt records it,
@@ -200,7 +195,7 @@ async function attemptFailedUpstream(
       },
       "upstream failed the attempt; another provider will be tried",
     );
-    await deps.wake?.(task.id).catch(() => {});
+    await deps.ender.wake(task.id);
   }
   const messages = {
     applied: "Attempt failed; the task goes on with another provider.",

@@ -7,6 +7,7 @@ import path from "node:path";
 import { configureDoorPrices, createApiApp, createTaskEventStreams } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
+import { createTaskEnder } from "@ripen/core";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
 import {
   ensurePostgres,
@@ -21,12 +22,18 @@ import {
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
-import { buildProviders, loadEnvWithProvidersOrExit, sandboxMountOf } from "@ripen/providers";
+import {
+  buildProviders,
+  createProviderHealth,
+  loadEnvWithProvidersOrExit,
+  sandboxMountOf,
+} from "@ripen/providers";
 import {
   createDeliveryQueue,
   createProducerRedis,
   createRedis,
   createScheduleQueue,
+  createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
@@ -146,15 +153,25 @@ async function run(): Promise<void> {
     await subscriberRedis.quit();
   });
 
+  // The callbacks service and the API end tasks with the effects every process uses.
+  const ender = createTaskEnder(
+    createTaskEndingEffects({
+      logger,
+      redis: {
+        taskQueue,
+        deliveryQueue,
+        notifier,
+        releaseSlot: createProviderHealth(apiRedis, env.QUEUE_PREFIX).releaseSlot,
+      },
+    }),
+  );
   const callbacks = await listen(
     createCallbacksApp({
       db: db.db,
       providers,
       secret: env.CALLBACK_SECRET,
       logger,
-      wake: taskQueue.wake,
-      enqueueDelivery: deliveryQueue.enqueue,
-      notifier,
+      ender,
       readiness: { postgres: postgresCheck(db.pool) },
     }),
     { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
@@ -202,6 +219,7 @@ async function run(): Promise<void> {
       schedules: scheduleQueue,
       taskEvents,
       notifier,
+      ender,
       logger,
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },

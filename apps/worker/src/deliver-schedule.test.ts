@@ -1,8 +1,8 @@
 import {
   acceptAttempt,
-  completeTask,
   createTask,
   DELIVERY_SCHEDULE_MS,
+  endTask,
   enqueueDeliveryOf,
 } from "@ripen/core";
 import { deliveries, deliveryAttempts } from "@ripen/db";
@@ -73,7 +73,7 @@ async function endTaskWithCallback(callbackUrl: string) {
   const attempt = await openTestAttempt(stack.db.db, task.id);
   await acceptAttempt(stack.db.db, { attempt, providerTaskId: `up-${task.id}`, now: new Date() });
   const endedAt = stack.clock.now();
-  const result = await completeTask(stack.db.db, {
+  const result = await endTask(stack.db.db, {
     taskId: task.id,
     outcome: {
       status: "succeeded",

@@ -1,9 +1,9 @@
 import {
   acceptAttempt,
   callbackToken,
-  completeTask,
   createTask,
   DELIVERY_LOG_KEEP,
+  endTask,
   findTask,
   signingSecrets,
 } from "@ripen/core";
@@ -391,7 +391,7 @@ describe("the outbox", () => {
     const { taskId, providerTaskId } = await runningTaskWithCallback(endpoint.hook());
     await expect(
       stack.db.db.transaction(async (tx) => {
-        const result = await completeTask(tx, {
+        const result = await endTask(tx, {
           taskId,
           outcome: succeeded,
           source: "poll",
@@ -420,7 +420,7 @@ describe("the outbox", () => {
           body: JSON.stringify(completedCallbackBody(providerTaskId)),
         },
       ),
-      completeTask(stack.db.db, {
+      endTask(stack.db.db, {
         taskId,
         outcome: succeeded,
         source: "poll",

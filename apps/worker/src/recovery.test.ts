@@ -189,6 +189,7 @@ describe("the sweep", () => {
       clock: stack.clock,
       logger: pino({ level: "silent" }),
       graceMs: 0,
+      ender: stack.ender,
     };
     expect(await sweep(deps)).toEqual({ expired: 0, requeued: 2, live: 0, failed: 1 });
     expect(await stack.taskQueue.queue.getJobState(broken)).toBe("unknown");

@@ -2,15 +2,13 @@ import {
   type Clock,
   claimOverdueDeliveries,
   claimOverdueWakes,
-  completeTask,
   endIdleBatches,
-  enqueueDeliveryOf,
   expiredOutcome,
   listOverdueTasks,
-  logTaskEnded,
+  type TaskEnder,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
-import type { DeliveryQueue, TaskNotifier, TaskQueue } from "@ripen/queue";
+import type { DeliveryQueue, TaskQueue } from "@ripen/queue";
 import type { Logger } from "pino";
 
 export interface SweepDeps {
@@ -24,9 +22,9 @@ export interface SweepDeps {
   pageSize?: number;
   /** Tasks one sweep checks at most (20,000); the rest wait for the next sweep, oldest first. */
   maxPerSweep?: number;
-  /** Tells live-status streams a task expired (a hint; it never fails the sweep). */
-  notifier?: TaskNotifier;
-  /** Client callbacks: the sweep adds the jobs of expiries and re-adds pending ones lost. */
+  /** How a task ends (expiries here), and what follows the commit: the process's task ender. */
+  ender: TaskEnder;
+  /** Client callbacks: the sweep re-adds the jobs of pending ones lost. */
   deliveryQueue?: DeliveryQueue;
 }
 
@@ -90,18 +88,13 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     await eachIsolated(
       overdue,
       async (taskId) => {
-        const ended = await completeTask(deps.db, {
+        const ended = await deps.ender.end(deps.db, {
           taskId,
           outcome: expiredOutcome(),
           source: "deadline",
           now,
         });
-        if (ended.applied) await deps.notifier?.taskChanged(taskId);
-        await enqueueDeliveryOf(ended, deps.deliveryQueue?.enqueue, deps.logger);
-        if (ended.applied && ended.task) {
-          result.expired++;
-          logTaskEnded(deps.logger, ended.task, "deadline");
-        }
+        if (ended.applied) result.expired++;
       },
       failed,
     );
@@ -135,9 +128,14 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   }
 
   // Batches whose last two items ended at once, each seeing the other still active.
-  for (const ended of await endIdleBatches(deps.db, { now, limit: pageSize })) {
-    deps.logger.info({ event: "batch.ended", batchId: ended.batchId }, "batch ended (sweep)");
-    await enqueueDeliveryOf(ended, deps.deliveryQueue?.enqueue, deps.logger);
+  const idle = await endIdleBatches(deps.db, { now, limit: pageSize });
+  if (idle.length > 0) {
+    await deps.ender.afterCommit({
+      source: "sweep",
+      ended: [],
+      deliveryIds: idle.flatMap((batch) => (batch.deliveryId ? [batch.deliveryId] : [])),
+      endedBatches: idle,
+    });
   }
 
   if (deps.deliveryQueue) {

@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from "@ripen/core";
+import { type Clock, createTaskEnder, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
@@ -12,6 +12,7 @@ import {
   createDeliveryQueue,
   createQueue,
   createScheduleQueue,
+  createTaskEndingEffects,
   createTaskNotifier,
   createTaskQueue,
   type JobName,
@@ -113,13 +114,21 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     onError: (error, taskId) =>
       options.logger.warn({ err: (error as Error).message, taskId }, "live-status hint not sent"),
   });
+  const health = createProviderHealth(options.connection, options.prefix, options.health);
+  // Every ending this process decides (polls, submits, deadlines, the sweep) goes through it.
+  const ender = createTaskEnder(
+    createTaskEndingEffects({
+      logger: options.logger,
+      redis: { taskQueue, deliveryQueue, notifier, releaseSlot: health.releaseSlot },
+    }),
+  );
   const sweepDeps = {
     db: options.db,
     taskQueue,
     clock,
     logger: options.logger,
     graceMs: options.sweep.graceMs,
-    notifier,
+    ender,
     deliveryQueue,
   };
 
@@ -135,7 +144,6 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     catchUpGraceMs: options.schedules?.catchUpGraceMs,
   };
 
-  const health = createProviderHealth(options.connection, options.prefix, options.health);
   const handlers: Handlers = {
     "task.run": createRunTask({
       db: options.db,
@@ -149,7 +157,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       callbackSecret: options.callbackSecret,
       random: options.random,
       notifier,
-      enqueueDelivery: deliveryQueue.enqueue,
+      ender,
     }),
     "delivery.send": createDeliver({
       db: options.db,

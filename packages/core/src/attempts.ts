@@ -12,7 +12,7 @@ import {
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { newId } from "./ids";
 import { callbackToken } from "./provider";
-import { transitionTask } from "./tasks";
+import { transitionTask } from "./task-machine";
 
 /** The task's latest attempt, if it has one. */
 export async function currentAttempt(db: Executor, taskId: string): Promise<TaskAttempt | null> {

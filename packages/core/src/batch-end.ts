@@ -12,10 +12,11 @@ import {
 import { and, eq, sql } from "drizzle-orm";
 import { DomainError } from "./errors";
 import { newId } from "./ids";
+import { activeStatusList } from "./task-machine";
 
 /*
- * A batch's summary and its ending. Apart from `batches.ts` because `completeTask` (tasks.ts)
- * ends a batch when its last item ends, and `batches.ts` builds on tasks.ts.
+ * A batch's summary and its ending: the batch count every task ending keeps
+ * (`task-ending/end-task.ts`), and the sweep's backstop.
  */
 
 /** A batch id that does not exist (or belongs to another account). */
@@ -185,55 +186,74 @@ export async function writeBatchDelivery(
   return id;
 }
 
+/** A batch that ended: its last active item ended, or it was canceled. */
+export interface EndedBatch {
+  batchId: string;
+  state: Exclude<Batch["state"], "running">;
+  /** Its `batch.completed` callback, when it has a callback URL; enqueued after commit. */
+  deliveryId: string | null;
+}
+
 /**
- * Ends the batch (`running` → `ended`) if no item of it is active any more, and writes its
- * callback: called by `completeTask` in the transaction that ended one of its items, after the
- * item's hold was resolved. That resolution locked the account's row, and every item of a batch
- * is its account's, so the endings of a batch's last items are already serialized there: the
- * second one's probe (a new snapshot, READ COMMITTED) sees the first one's ending, and exactly one
- * of them ends the batch (the update is conditional on `running`). The probe is one backward scan
- * of `tasks_batch_idx`: the newest items are the ones still active while a batch runs. Returns
- * the delivery to enqueue after commit, if any.
+ * Ends the batch (`running` → `endAs`, `ended` by default) if no item of it is active any more,
+ * and writes its callback: called in the transaction that ended some of its items, after their
+ * holds were resolved. That resolution locked the account's row, and every item of a batch is
+ * its account's, so the endings of a batch's last items are already serialized there: the
+ * second one's probe (a new snapshot, READ COMMITTED) sees the first one's ending, and exactly
+ * one of them ends the batch (the update is conditional on `running`). The probe is one backward
+ * scan of `tasks_batch_idx`: the newest items are the ones still active while a batch runs.
  */
 export async function endBatchIfDone(
   tx: Executor,
   batchId: string,
   now: Date,
-): Promise<string | null> {
+  endAs: EndedBatch["state"] = "ended",
+): Promise<EndedBatch | null> {
   const active = await tx.execute(sql`
     select 1 from ${tasks}
-    where batch_id = ${batchId} and status in ('queued', 'submitting', 'running')
+    where batch_id = ${batchId} and status in (${activeStatusList})
     order by batch_id desc, id desc limit 1`);
   if (active.rows.length > 0) return null;
+  return endBatch(tx, batchId, now, endAs);
+}
+
+/** Moves a running batch to `state` and writes its callback; null when it was not running. */
+export async function endBatch(
+  tx: Executor,
+  batchId: string,
+  now: Date,
+  state: EndedBatch["state"],
+): Promise<EndedBatch | null> {
   const [ended] = await tx
     .update(batches)
-    .set({ state: "ended", endedAt: now, updatedAt: now })
+    .set({ state, endedAt: now, updatedAt: now })
     .where(and(eq(batches.id, batchId), eq(batches.state, "running")))
     .returning();
-  return ended ? writeBatchDelivery(tx, ended, now) : null;
+  if (!ended) return null;
+  return { batchId, state, deliveryId: await writeBatchDelivery(tx, ended, now) };
 }
 
 /**
- * The sweep's backstop: ends running batches none of whose items is active (an item ended by a
- * path that does not go through `completeTask`), writing their callbacks. Returns the
- * deliveries to enqueue.
+ * The sweep's backstop: ends running batches none of whose items is active (their last two
+ * items ended at once, each seeing the other still active), writing their callbacks. The caller
+ * runs the after-commit step for what this returns.
  */
 export async function endIdleBatches(
   db: Executor,
   args: { now: Date; limit: number },
-): Promise<Array<{ batchId: string; deliveryId: string | null }>> {
+): Promise<EndedBatch[]> {
   const idle = await db.execute(sql`
     select b.id from ${batches} b
     where b.state = 'running' and not exists (
       select 1 from ${tasks} t
-      where t.batch_id = b.id and t.status in ('queued', 'submitting', 'running'))
+      where t.batch_id = b.id and t.status in (${activeStatusList}))
     order by b.created_at
     limit ${args.limit}`);
-  const ended: Array<{ batchId: string; deliveryId: string | null }> = [];
+  const ended: EndedBatch[] = [];
   for (const row of idle.rows) {
     const batchId = row.id as string;
-    const deliveryId = await withTransaction(db, (tx) => endBatchIfDone(tx, batchId, args.now));
-    ended.push({ batchId, deliveryId });
+    const batch = await withTransaction(db, (tx) => endBatchIfDone(tx, batchId, args.now));
+    if (batch) ended.push(batch);
   }
   return ended;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type Executor, idempotencyKeys, tasks } from "@ripen/db";
 import { and, eq } from "drizzle-orm";
 import { IdempotencyKeyReused, InvalidRequest } from "./errors";
-import { type CreatedTask, type PreparedTask, writeClaimedTask } from "./tasks";
+import { type CreatedTask, type PreparedTask, writeClaimedTask } from "./task-create";
 
 /** How long a key answers with its first task; after that it may be used for a new one. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600_000;

@@ -17,33 +17,34 @@ export {
   openAttempt,
   wasBusy,
 } from "./attempts";
+export { cancelBatch } from "./batch-cancel";
 export {
-  BATCH_COMPLETED_EVENT,
   BATCH_MAX_ITEMS,
   BatchInvalid,
   type BatchItemError,
-  type BatchListPosition,
-  BatchNotFound,
   type BatchRequestItem,
-  type BatchSummary,
-  type BatchView,
-  batchItems,
-  batchView,
   type CreateBatchArgs,
   type CreatedBatch,
-  cancelBatch,
   createBatch,
+  type PreparedBatch,
+  prepareBatch,
+} from "./batch-create";
+export {
+  BATCH_COMPLETED_EVENT,
+  BatchNotFound,
+  type BatchSummary,
+  type BatchView,
+  batchView,
+  type EndedBatch,
   endBatchIfDone,
   endIdleBatches,
   getBatchForAccount,
   getBatchSummary,
-  listBatches,
-  type PreparedBatch,
-  prepareBatch,
   summarizeBatch,
   writeBatchDelivery,
-} from "./batches";
-export { canceledOutcome, cancelTask } from "./cancel";
+} from "./batch-end";
+export { type BatchListPosition, batchItems, listBatches } from "./batches";
+export { cancelTask } from "./cancel";
 export {
   claimOverdueDeliveries,
   DELIVERY_EXCERPT_BYTES,
@@ -100,6 +101,7 @@ export {
   getCreditsGranted,
   grantCredits,
   resolveHold,
+  resolveHolds,
 } from "./ledger";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export { marginByProvider, type ProviderMargin } from "./margin";
@@ -142,11 +144,32 @@ export {
   validateScheduleTemplate,
 } from "./schedules";
 export {
+  type CreatedTask,
+  type CreateTaskArgs,
+  createTask,
+  type IdempotencyClaim,
+  MIN_TIMEOUT_SECONDS,
+  type PreparedTask,
+  prepareTask,
+  writeClaimedTask,
+  writeTask,
+  writeTasks,
+} from "./task-create";
+export * from "./task-ending";
+export {
   type ListTasksArgs,
   listTasks,
   type TaskListPage,
   type TaskListPosition,
 } from "./task-list";
+export {
+  isActiveStatus,
+  sourcesOf,
+  type TransitionArgs,
+  taskTransitions,
+  transitionTask,
+  transitionTasks,
+} from "./task-machine";
 export {
   doorCallbackBody,
   type KieFamilyRecordView,
@@ -163,31 +186,11 @@ export {
 } from "./task-view";
 export { createTaskWriter, type TaskWriter, type TaskWriterOptions } from "./task-writer";
 export {
-  type CompleteTaskArgs,
-  type CompleteTaskResult,
-  type CreatedTask,
-  type CreateTaskArgs,
   claimOverdueWakes,
-  completeTask,
-  createTask,
-  expiredOutcome,
   findTask,
   getTaskForAccount,
-  type IdempotencyClaim,
-  isActiveStatus,
   listOverdueTasks,
-  MIN_TIMEOUT_SECONDS,
-  type PreparedTask,
-  prepareTask,
   setNextWake,
-  sourcesOf,
-  type TaskOutcome,
-  type TransitionArgs,
-  taskTransitions,
-  transitionTask,
-  writeClaimedTask,
-  writeTask,
-  writeTasks,
 } from "./tasks";
 export {
   generateWebhookSecret,

@@ -7,7 +7,9 @@ import { createAccount } from "./accounts";
 import { IllegalTransition } from "./errors";
 import { newId } from "./ids";
 import { resolveHold } from "./ledger";
-import { completeTask, createTask, sourcesOf, transitionTask } from "./tasks";
+import { createTask } from "./task-create";
+import { endTask } from "./task-ending/end-task";
+import { sourcesOf, transitionTask } from "./task-machine";
 
 let db: TestDatabase;
 let accountId: string;
@@ -131,9 +133,9 @@ describe("the task state machine", () => {
     const task = await newTask();
     const failed = { status: "failed" as const, errorCode: "x", errorMessage: "x" };
     expect(
-      (await completeTask(db.db, { taskId: task.id, outcome: failed, source: "test" })).applied,
+      (await endTask(db.db, { taskId: task.id, outcome: failed, source: "test" })).applied,
     ).toBe(true);
-    const again = await completeTask(db.db, {
+    const again = await endTask(db.db, {
       taskId: task.id,
       outcome: { status: "succeeded", output: { urls: [], metadata: {} } },
       source: "test",

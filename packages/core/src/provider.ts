@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { DialectName, FailureKind, ProviderId, TaskOutput } from "@ripen/db";
-import type { TaskOutcome } from "./tasks";
+import type { TaskOutcome } from "./task-ending/outcomes";
 
 export interface Clock {
   now(): Date;

@@ -14,7 +14,7 @@ import {
   type CreateBatchArgs,
   createBatch,
   prepareBatchItem,
-} from "./batches";
+} from "./batch-create";
 import { DomainError, InvalidRequest } from "./errors";
 import { newId } from "./ids";
 

@@ -6,7 +6,7 @@ import {
   prepareTask,
   writeTask,
   writeTasks,
-} from "./tasks";
+} from "./task-create";
 
 export interface TaskWriterOptions {
   /** Most tasks in one statement (64). */

@@ -39,6 +39,10 @@ export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
 }
 
 /** Runs `fn` in a transaction, reusing the one `executor` already is, if any. */
+/** Whether the executor is a transaction (and so has not committed yet). */
+export const isTransaction = (executor: Executor): executor is Transaction =>
+  executor instanceof PgTransaction;
+
 export function withTransaction<T>(
   executor: Executor,
   fn: (tx: Transaction) => Promise<T>,

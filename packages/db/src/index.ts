@@ -3,6 +3,7 @@ export {
   type Database,
   type DbHandle,
   type Executor,
+  isTransaction,
   pgClientOf,
   type Schema,
   type Transaction,

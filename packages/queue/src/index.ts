@@ -8,6 +8,7 @@ export {
   latestFireAtOrBefore,
   nextFireAfter,
 } from "./cron";
+export { createTaskEndingEffects, type TaskEndingEffectsOptions } from "./task-ending-effects";
 export {
   createTaskEventSubscriber,
   createTaskNotifier,
@@ -192,27 +193,28 @@ export function createTaskQueue(
   const queue = createQueue(ctx, queueNames.tasks);
   const definition = jobCatalog["task.run"];
   const timeoutMs = options.enqueueTimeoutMs ?? 500;
+  async function enqueue(taskId: string): Promise<void> {
+    const payload: JobPayload<"task.run"> = definition.schema.parse({ taskId });
+    // Same id as the task: adding twice while a job is live is a no-op, so an add that
+    // completes after the timeout does no harm.
+    const added = queue.add("task.run", payload, { ...definition.options, jobId: taskId });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`enqueue did not finish in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([added, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      added.catch(() => {});
+    }
+  }
   return {
     queue,
-    async enqueue(taskId) {
-      const payload: JobPayload<"task.run"> = definition.schema.parse({ taskId });
-      // Same id as the task: adding twice while a job is live is a no-op, so an add that
-      // completes after the timeout does no harm.
-      const added = queue.add("task.run", payload, { ...definition.options, jobId: taskId });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`enqueue did not finish in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        await Promise.race([added, timedOut]);
-      } finally {
-        clearTimeout(timer);
-        added.catch(() => {});
-      }
-    },
+    enqueue,
     async enqueueBulk(taskIds, { priority }) {
       for (let i = 0; i < taskIds.length; i += BULK_ENQUEUE_CHUNK) {
         await queue.addBulk(
@@ -226,7 +228,8 @@ export function createTaskQueue(
     },
     async wake(taskId) {
       const job = await queue.getJob(taskId);
-      if (!job) return this.enqueue(taskId);
+      // `enqueue`, not `this.enqueue`: processes pass `wake` around detached from the queue.
+      if (!job) return enqueue(taskId);
       if (await job.isDelayed()) await job.promote().catch(() => {});
     },
     close: () => queue.close(),

@@ -6,11 +6,12 @@ import {
   type TaskEventStreams,
 } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
-import { createAccount } from "@ripen/core";
+import { createAccount, createTaskEnder, type TaskEnder } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import {
   buildProviders,
+  createProviderHealth,
   defaultProviders,
   type HealthPolicy,
   type ProviderDeclaration,
@@ -21,6 +22,7 @@ import {
   createProducerRedis,
   createRedis,
   createScheduleQueue,
+  createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
@@ -92,6 +94,8 @@ export interface TestStack {
   taskEvents: TaskEventStreams;
   /** Publishes live-status hints as the callbacks receiver and the API do. */
   notifier: TaskNotifier;
+  /** Ends tasks as the API and the callbacks receiver do (effects on the API's connection). */
+  ender: TaskEnder;
   prefix: string;
   clock: TestClock;
   sandbox: Sandbox;
@@ -173,6 +177,18 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...options.taskEvents,
   });
 
+  // One ender for the API and the callbacks service, built as their production processes do.
+  const ender = createTaskEnder(
+    createTaskEndingEffects({
+      logger,
+      redis: {
+        taskQueue,
+        deliveryQueue,
+        notifier,
+        releaseSlot: createProviderHealth(producerRedis, prefix).releaseSlot,
+      },
+    }),
+  );
   const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
     createApiApp({
@@ -185,6 +201,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       clock,
       taskEvents,
       notifier,
+      ender,
       userUrls: options.userUrls ?? { allowLoopback: true },
       providers: declarations,
     }),
@@ -197,9 +214,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       secret: TEST_CALLBACK_SECRET,
       logger,
       clock,
-      wake: (id) => taskQueue.wake(id),
-      enqueueDelivery: (id) => deliveryQueue.enqueue(id),
-      notifier,
+      ender,
     }),
     { ...onLoopback, name: "Callbacks" },
   );
@@ -236,6 +251,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     subscriberName,
     taskEvents,
     notifier,
+    ender,
     prefix,
     clock,
     sandbox: sandboxServer.sandbox,

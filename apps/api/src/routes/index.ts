@@ -1,4 +1,4 @@
-import type { Principal } from "@ripen/core";
+import type { Principal, TaskEnder } from "@ripen/core";
 import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
@@ -25,9 +25,11 @@ export interface ExtensionDeps extends DoorDeps {
   taskEvents?: TaskEventStreams;
   /** Tells live-status streams (in any API process) that a task changed; call after commit. */
   notifier?: TaskNotifier;
+  /** How a task ends (a cancel, a batch's cancel) and what follows its commit. */
+  ender: TaskEnder;
   /**
-   * Adds a client callback's job (after commit): a redelivery, a cancel's callback. Optional:
-   * without it the worker's sweep adds the job once the delivery is overdue.
+   * Adds a client callback's job (after commit): a redelivery. Optional: without it the
+   * worker's sweep adds the job once the delivery is overdue.
    */
   enqueueDelivery?(deliveryId: string): Promise<void>;
   /** Adds a batch's items' jobs in bulk at the batch's priority (after commit). */

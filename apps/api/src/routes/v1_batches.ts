@@ -6,20 +6,19 @@ import {
   type Clock,
   cancelBatch,
   createBatch,
-  type EnqueueDelivery,
-  enqueueDeliveryOf,
   getBatchForAccount,
   getBatchSummary,
   InvalidRequest,
   isIdOf,
   listBatches,
   type Principal,
+  type TaskEnder,
 } from "@ripen/core";
 import type { Batch, Executor, Task } from "@ripen/db";
 import { createTaskRequest } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
-import { batchPriority, type TaskNotifier } from "@ripen/queue";
+import { batchPriority } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -34,8 +33,8 @@ export interface BatchRouteDeps {
   clock: Clock;
   enqueue(taskId: string): Promise<void>;
   enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
-  enqueueDelivery?: EnqueueDelivery;
-  notifier?: TaskNotifier;
+  /** Ends the canceled items and does what follows each chunk's commit. */
+  ender: TaskEnder;
   userUrls?: UrlPolicy;
 }
 
@@ -385,7 +384,11 @@ export function registerV1Batches(
     const principal = principalOf(req);
     const batchId = batchIdOf(req);
     const result = await orUnavailable(() =>
-      cancelBatch(deps.db, { accountId: principal.accountId, batchId, now: deps.clock.now() }),
+      cancelBatch(deps.db, deps.ender, {
+        accountId: principal.accountId,
+        batchId,
+        now: deps.clock.now(),
+      }),
     );
     deps.logger.info(
       {
@@ -396,17 +399,6 @@ export function registerV1Batches(
       },
       "batch canceled",
     );
-    // After commit: the items' and the batch's callbacks, and live-status hints.
-    for (const deliveryId of result.deliveryIds) {
-      await enqueueDeliveryOf({ deliveryId }, deps.enqueueDelivery, deps.logger);
-    }
-    if (deps.notifier) {
-      for (let i = 0; i < result.canceled.length; i += 500) {
-        await Promise.all(
-          result.canceled.slice(i, i + 500).map((id) => deps.notifier!.taskChanged(id)),
-        );
-      }
-    }
     res.json({ code: 200, msg: "success", data: batchView(result.summary) });
   });
 }

@@ -1,17 +1,13 @@
 import {
   type Clock,
   cancelTask,
-  type EnqueueDelivery,
-  enqueueDeliveryOf,
   isIdOf,
-  logTaskEnded,
   type Principal,
+  type TaskEnder,
   TaskNotFound,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
-import type { TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
-import type { Logger } from "pino";
 import { orUnavailable } from "../doors/database-down";
 import { toAivideoapiTask } from "./native";
 
@@ -21,32 +17,26 @@ import { toAivideoapiTask } from "./native";
  * `task_canceled`). A task that has already ended is a 409 `task_already_ended`; another
  * account's is a 404. No upstream dialect documents a cancel, so an attempt in flight runs on:
  * its result is recorded on the attempt when it comes and changes nothing else. The task's job
- * finds it ended at its next run and frees its provider slot. The cancel itself needs only
- * Postgres; the callback's job and the live-status hint after it are best effort (the sweep and
- * the streams' re-reads cover a Redis outage).
+ * finds it ended at its next run. The cancel itself needs only Postgres; what follows its commit
+ * (the task ender's step: callback job, live-status hint, provider slot) is best effort (the
+ * sweep and the streams' re-reads cover a Redis outage).
  */
 export function registerV1TasksCancel(
   router: Router,
   principalOf: (req: Request) => Principal,
-  deps: {
-    db: Executor;
-    logger: Logger;
-    clock: Clock;
-    notifier?: TaskNotifier;
-    enqueueDelivery?: EnqueueDelivery;
-  },
+  deps: { db: Executor; clock: Clock; ender: TaskEnder },
 ): void {
   router.post("/v1/tasks/:taskId/cancel", async (req, res) => {
     const principal = principalOf(req);
     const taskId = req.params.taskId as string;
     if (!isIdOf("task", taskId)) throw new TaskNotFound(taskId);
     const ended = await orUnavailable(() =>
-      cancelTask(deps.db, { accountId: principal.accountId, taskId, now: deps.clock.now() }),
+      cancelTask(deps.db, deps.ender, {
+        accountId: principal.accountId,
+        taskId,
+        now: deps.clock.now(),
+      }),
     );
-    logTaskEnded(deps.logger, ended.task, "api");
-    // After commit: the client's callback (task.failed, as the query shows it) and live status.
-    await enqueueDeliveryOf(ended, deps.enqueueDelivery, deps.logger);
-    await deps.notifier?.taskChanged(ended.task.id);
-    res.json(toAivideoapiTask(ended.task));
+    res.json(toAivideoapiTask(ended));
   });
 }

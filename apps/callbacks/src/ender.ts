@@ -1,0 +1,42 @@
+import { createTaskEnder, type LifecycleLogger, type TaskEnder } from "@ripen/core";
+import { createProviderHealth } from "@ripen/providers";
+import {
+  createDeliveryQueue,
+  createTaskEndingEffects,
+  createTaskNotifier,
+  createTaskQueue,
+} from "@ripen/queue";
+import type { Redis } from "ioredis";
+
+/**
+ * The callbacks service's task ender, from its Redis connection when it has one: the same
+ * effects as every other process's, the wake included, so a failover decided on a provider's
+ * callback runs the task's next attempt at once rather than at its next poll. Without Redis,
+ * endings leave their jobs to the worker's sweep.
+ */
+export function createCallbacksEnder(options: {
+  logger: LifecycleLogger;
+  redis?: { connection: Redis; prefix: string };
+}): { ender: TaskEnder; close(): Promise<void> } {
+  const { logger, redis } = options;
+  if (!redis)
+    return { ender: createTaskEnder(createTaskEndingEffects({ logger })), close: async () => {} };
+  const ctx = { connection: redis.connection, prefix: redis.prefix };
+  const taskQueue = createTaskQueue(ctx);
+  const deliveryQueue = createDeliveryQueue(ctx);
+  const notifier = createTaskNotifier(redis.connection, redis.prefix, {
+    onError: (error, taskId) =>
+      logger.warn({ err: (error as Error).message, taskId }, "live-status hint not sent"),
+  });
+  const health = createProviderHealth(redis.connection, redis.prefix);
+  const effects = createTaskEndingEffects({
+    logger,
+    redis: { taskQueue, deliveryQueue, notifier, releaseSlot: health.releaseSlot },
+  });
+  return {
+    ender: createTaskEnder(effects),
+    async close() {
+      await Promise.all([taskQueue.close(), deliveryQueue.close()]);
+    },
+  };
+}

@@ -1,0 +1,322 @@
+import {
+  acceptAttempt,
+  callbackUrlFor,
+  currentAttempt,
+  endAttempt,
+  listAttempts,
+  openAttempt,
+  ProviderError,
+  type TaskOutcome,
+  taskFields,
+  wasBusy,
+} from "@ripen/core";
+import type { Task, TaskAttempt } from "@ripen/db";
+import { getModel } from "@ripen/models";
+import {
+  candidateRoutes,
+  type Provider,
+  type RouteChoice,
+  rankRoutes,
+  waitFor,
+} from "@ripen/providers";
+import { nextPollDelay } from "./poll-delay";
+import { done, endTaskNow, type RunTaskDeps, retryPolicyOf, type Step } from "./task-step";
+
+/*
+ * The submit step of `task.run`: route the task to a provider with room, open an attempt, submit,
+ * and decide what a refusal means (retry, fail over, fail).
+ */
+
+/** The first route, best first, that is usable now and has room under its provider's limits. */
+async function takeRoute(
+  deps: RunTaskDeps,
+  task: Task,
+  ranked: readonly RouteChoice[],
+  states: Parameters<typeof waitFor>[1],
+): Promise<{ choice: RouteChoice } | { waitMs: number }> {
+  let waitMs = Number.POSITIVE_INFINITY;
+  for (const choice of ranked) {
+    const blockedFor = waitFor(choice, states);
+    if (blockedFor > 0) {
+      waitMs = Math.min(waitMs, blockedFor);
+      continue;
+    }
+    const { limits, id } = choice.provider;
+    if (limits.maxConcurrent !== undefined) {
+      const leaseMs = Math.max(1, task.deadlineAt.getTime() - deps.clock.now().getTime());
+      if (!(await deps.health.claimSlot(id, task.id, limits.maxConcurrent, leaseMs))) {
+        waitMs = Math.min(waitMs, deps.poll.baseMs);
+        continue;
+      }
+    }
+    if (limits.requestsPerMinute !== undefined) {
+      const budgetWait = await deps.health.acquireRequest(
+        id,
+        limits.requestsPerMinute,
+        limits.rateWindowMs,
+      );
+      if (budgetWait > 0) {
+        if (limits.maxConcurrent !== undefined) await deps.health.releaseSlot(id, task.id);
+        waitMs = Math.min(waitMs, budgetWait);
+        continue;
+      }
+    }
+    return { choice };
+  }
+  return { waitMs: Number.isFinite(waitMs) ? waitMs : deps.poll.baseMs };
+}
+
+/**
+ * After a passing failure (`retry`), the task goes on at once only if another provider is usable
+ * now; if the best is still the one that just failed, it waits out this backoff instead.
+ */
+interface Backoff {
+  provider: string;
+  delayMs: number;
+}
+
+export async function submitStep(
+  deps: RunTaskDeps,
+  task: Task,
+  latest: TaskAttempt | null,
+  backoff?: Backoff,
+): Promise<Step> {
+  if (latest && latest.number === task.attempts && ["sending", "unknown"].includes(latest.state)) {
+    return awaitUnknownOutcome(deps, task, latest);
+  }
+
+  const history = task.attempts > 0 ? await listAttempts(deps.db, task.id) : [];
+  // Refusals for being busy (409, 429) wait; they do not use up the budget.
+  const spent = history.filter((attempt) => !wasBusy(attempt)).length;
+  if (spent >= retryPolicyOf(deps).maxAttempts) {
+    await endTaskNow(deps, task, upstreamFailure(task, latest), "worker");
+    return done;
+  }
+
+  const spec = getModel(task.model);
+  const candidates = candidateRoutes(spec, task.input, deps.providers);
+  const states = await deps.health.states(candidates.map((c) => c.provider.id));
+  const { ranked, excluded } = rankRoutes(candidates, states, history);
+  if (ranked.length === 0) {
+    const outcome: TaskOutcome =
+      candidates.length === 0
+        ? {
+            status: "failed",
+            errorCode: "upstream_error",
+            errorMessage: "No configured provider serves this model with this input.",
+          }
+        : upstreamFailure(task, latest);
+    deps.logger.warn(
+      { event: "task.unroutable", ...taskFields(task), excluded },
+      "no provider left to try",
+    );
+    await endTaskNow(deps, task, outcome, "worker");
+    return done;
+  }
+
+  const firstUsable = ranked.find((choice) => waitFor(choice, states) === 0);
+  if (backoff && (!firstUsable || firstUsable.provider.id === backoff.provider)) {
+    return { done: false, delayMs: backoff.delayMs };
+  }
+  const taken = await takeRoute(deps, task, ranked, states);
+  if ("waitMs" in taken) {
+    deps.logger.info(
+      { event: "task.waiting", ...taskFields(task), waitMs: taken.waitMs },
+      "every provider for the task is busy, paused or open; waiting",
+    );
+    return { done: false, delayMs: taken.waitMs };
+  }
+  const { choice } = taken;
+  const provider = choice.provider;
+
+  const attempt = await openAttempt(deps.db, {
+    task,
+    provider: provider.id,
+    upstreamModel: choice.route.upstreamModel,
+    upstreamCost: choice.upstreamCost,
+    upstreamCostMicros: choice.upstreamCostMicros,
+    callbackSecret: deps.callbackSecret,
+    now: deps.clock.now(),
+  });
+  if (task.status !== "submitting") await deps.notifier?.taskChanged(task.id);
+  if (!attempt) {
+    await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+    return done;
+  }
+  const routed = { ...task, provider: provider.id };
+  const logFields = { ...taskFields(routed), attempt: attempt.number };
+
+  let providerTaskId: string;
+  try {
+    ({ providerTaskId } = await provider.client.submit({
+      taskId: task.id,
+      upstreamModel: attempt.upstreamModel,
+      input: choice.input,
+      callbackUrl: provider.client.sendsCallbacks
+        ? callbackUrlFor(
+            deps.callbackBaseUrl,
+            deps.callbackSecret,
+            provider.id,
+            task.id,
+            attempt.number,
+          )
+        : null,
+    }));
+  } catch (error) {
+    return submitFailed(deps, routed, provider, attempt, error);
+  }
+  await deps.health.recordSuccess(provider.id);
+
+  const running = await acceptAttempt(deps.db, { attempt, providerTaskId, now: deps.clock.now() });
+  if (running) await deps.notifier?.taskChanged(task.id);
+  deps.logger.info(
+    {
+      event: "task.submitted",
+      ...logFields,
+      providerTaskId,
+      upstreamModel: attempt.upstreamModel,
+      upstreamCost: attempt.upstreamCost,
+      upstreamCostMicros: attempt.upstreamCostMicros,
+    },
+    "task submitted",
+  );
+  if (running) return { done: false, delayMs: deps.poll.baseMs, firstPoll: true };
+  // Not running: a callback settled it first, or it was canceled meanwhile. This job ends here,
+  // so it frees the slot now (no later run of it will find the task ended and free it).
+  await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+  return done;
+}
+
+/**
+ * A previous run sent this attempt, or may have, and never recorded the answer (it crashed, or
+ * the call timed out). Submitting again could pay for a second generation, so the attempt stays
+ * open: its callback URL can still settle the task, and the deadline bounds the wait.
+ */
+async function awaitUnknownOutcome(
+  deps: RunTaskDeps,
+  task: Task,
+  attempt: TaskAttempt,
+): Promise<Step> {
+  if (attempt.state === "sending") {
+    await endAttempt(deps.db, {
+      attemptId: attempt.id,
+      state: "unknown",
+      kind: "unknown",
+      errorMessage: "The worker stopped before it recorded the upstream's answer.",
+      now: deps.clock.now(),
+    });
+    deps.logger.warn(
+      { event: "attempt.failed", ...taskFields(task), attempt: attempt.number, kind: "unknown" },
+      "attempt outcome unknown; waiting for its callback instead of submitting again",
+    );
+  }
+  return { done: false, delayMs: deps.poll.maxMs };
+}
+
+/**
+ * Counts toward the provider's circuit: its own trouble (5xx, unreachable, our key refused), not
+ * the task's, and not a busy signal (429 rate limit, 409 active-task limit), which pauses it.
+ */
+const countsAgainstProvider = (failure: ProviderError) =>
+  failure.kind === "circuit" ||
+  (failure.kind === "retry" && failure.options.status !== 429 && failure.options.status !== 409);
+
+async function submitFailed(
+  deps: RunTaskDeps,
+  task: Task,
+  provider: Provider,
+  attempt: TaskAttempt,
+  error: unknown,
+): Promise<Step> {
+  // Anything but a classified provider answer may have happened after the request left.
+  const failure =
+    error instanceof ProviderError
+      ? error
+      : new ProviderError(`submit failed: ${(error as Error)?.message ?? error}`, {
+          kind: "unknown",
+        });
+  const kind = failure.kind;
+  const fields = {
+    event: "attempt.failed",
+    ...taskFields(task),
+    attempt: attempt.number,
+    kind,
+    status: failure.options.status,
+    code: failure.options.code,
+    err: failure.message,
+  };
+  if (kind === "unknown") {
+    await endAttempt(deps.db, {
+      attemptId: attempt.id,
+      state: "unknown",
+      kind,
+      errorCode: failure.options.code,
+      errorMessage: failure.message,
+      now: deps.clock.now(),
+    });
+    deps.logger.warn(fields, "submit outcome unknown; waiting for its callback");
+    return { done: false, delayMs: deps.poll.maxMs };
+  }
+
+  await endAttempt(deps.db, {
+    attemptId: attempt.id,
+    state: "rejected",
+    kind,
+    errorCode: failure.options.code,
+    errorMessage: failure.message,
+    upstreamStatus: failure.options.status,
+    now: deps.clock.now(),
+  });
+  await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+  if (failure.options.retryAfterMs)
+    await deps.health.pause(provider.id, failure.options.retryAfterMs);
+  const openForMs = countsAgainstProvider(failure)
+    ? await deps.health.recordFailure(provider.id, kind, failure.message)
+    : 0;
+  if (kind === "circuit") {
+    deps.logger.error({ ...fields, alert: true, openForMs }, "provider refused our key or account");
+  } else {
+    deps.logger.warn({ ...fields, openForMs }, "submit failed");
+  }
+
+  const retry = retryPolicyOf(deps);
+  if (kind !== "fail") {
+    // Another provider is tried at once. The same one is tried again only after a backoff, or
+    // after its Retry-After, which `pause` holds every worker to; after failover or circuit,
+    // never for this task.
+    const backoff =
+      kind === "retry"
+        ? {
+            provider: provider.id,
+            delayMs: Math.max(
+              nextPollDelay(attempt.number - 1, retry, deps.random),
+              failure.options.retryAfterMs ?? 0,
+            ),
+          }
+        : undefined;
+    // submitStep ends the task once the attempts are used up.
+    const submitting = { ...task, status: "submitting" as const, attempts: attempt.number };
+    return submitStep(deps, submitting, await currentAttempt(deps.db, task.id), backoff);
+  }
+  await endTaskNow(
+    deps,
+    task,
+    {
+      status: "failed",
+      errorCode: "upstream_error",
+      errorMessage: `The upstream provider rejected the task: ${failure.message}`,
+    },
+    "worker",
+  );
+  return done;
+}
+
+export function upstreamFailure(task: Task, last: TaskAttempt | null): TaskOutcome {
+  return {
+    status: "failed",
+    errorCode: "upstream_error",
+    errorMessage: `The upstream providers did not complete the task in ${task.attempts} attempts${
+      last?.errorMessage ? `: ${last.errorMessage}` : "."
+    }`,
+  };
+}

@@ -1,0 +1,67 @@
+import type { Clock, TaskEnder, TaskOutcome } from "@ripen/core";
+import type { Executor, Task, TaskAttempt } from "@ripen/db";
+import type { ProviderHealth, Providers } from "@ripen/providers";
+import type { TaskNotifier } from "@ripen/queue";
+import type { Logger } from "pino";
+import type { PollPolicy } from "./poll-delay";
+
+/*
+ * What the steps of the `task.run` job share: their dependencies, what a step decides, and how a
+ * step that decides a task ends says so.
+ */
+
+/** Upstream submissions per task, counted in Postgres so a re-added job cannot reset them. */
+export interface RetryPolicy {
+  /** Attempts a task may open in all (retries, failovers, replacements of lost tasks). */
+  maxAttempts: number;
+  /** Wait before retrying a refused submission, doubling per attempt, capped at `maxMs`. */
+  baseMs: number;
+  maxMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 6, baseMs: 2_000, maxMs: 60_000 };
+
+export interface RunTaskDeps {
+  db: Executor;
+  providers: Providers;
+  /** Circuits, Retry-After pauses and limits shared by every worker process. */
+  health: ProviderHealth;
+  clock: Clock;
+  logger: Logger;
+  poll: PollPolicy;
+  retry?: RetryPolicy;
+  callbackBaseUrl: string;
+  callbackSecret: string;
+  /** Polls in a row that must find the upstream task missing before it counts as lost (2). */
+  notFoundConfirmations?: number;
+  random?: () => number;
+  /** Tells live-status streams a transition committed (a hint; it never fails the work). */
+  notifier?: TaskNotifier;
+  /** How a task ends (and everything after its commit): the process's one task ender. */
+  ender: TaskEnder;
+}
+
+/** What a step decided: the task is settled (or not ours), or the job sleeps this long. */
+export type Step = { done: true } | { done: false; delayMs: number; firstPoll?: boolean };
+export const done: Step = { done: true };
+
+export const retryPolicyOf = (deps: RunTaskDeps) => deps.retry ?? defaultRetryPolicy;
+
+/** A step decided the task ends: the process's task ender does the rest. */
+export async function endTaskNow(
+  deps: RunTaskDeps,
+  task: Task,
+  outcome: TaskOutcome,
+  source: string,
+  attempt?: TaskAttempt,
+): Promise<void> {
+  await deps.ender.end(deps.db, {
+    taskId: task.id,
+    outcome,
+    source,
+    now: deps.clock.now(),
+    attempt: attempt
+      ? { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined }
+      : undefined,
+  });
+}
