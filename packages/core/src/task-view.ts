@@ -87,15 +87,12 @@ export function kieFamilyRecordView(task: Task): KieFamilyRecordView {
   const ended = isEndedStatus(task.status);
   const state: KieFamilyState =
     task.status === "succeeded" ? "success" : ended ? "fail" : "waiting";
-  const param =
-    task.door === "kie" || task.door === "revid"
-      ? task.doorRequest
-      : { model: task.model, input: task.input };
+  const echoed = task.door === "kie" || task.door === "revid" ? task.doorRequest : null;
   return {
     taskId: task.id,
     model: doorModelOf(task),
     state,
-    param: JSON.stringify(param ?? { model: task.model, input: task.input }),
+    param: JSON.stringify(echoed ?? { model: task.model, input: task.input }),
     resultJson:
       state === "success" && task.output ? JSON.stringify({ resultUrls: task.output.urls }) : null,
     failCode: state === "fail" ? (task.errorCode ?? "upstream_error") : null,
