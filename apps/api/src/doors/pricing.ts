@@ -1,5 +1,8 @@
 import { DomainError, InvalidRequest, ModelNotFound } from "@ripen/core";
 import type { DoorName } from "@ripen/db";
+import * as kie from "@ripen/dialect-kie";
+import * as nanobanana from "@ripen/dialect-nanobanana";
+import * as revid from "@ripen/dialect-revid";
 import { applyPriceOverrides } from "@ripen/models";
 import { kieDoorPrices, kiePricesOf, priceKieRequest } from "../routes/kie";
 import {
@@ -22,6 +25,11 @@ export interface DoorPricing {
   price(body: unknown): DoorQuote;
   /** The door's price table for a Ripen model, or undefined when the door does not serve it. */
   pricesOf(ripenModelId: string): unknown;
+  /**
+   * How the door's own errors read natively: `null` for an error that is not the door's (ours,
+   * a 500), else whether it names an unknown model (404) or another bad field (400).
+   */
+  refusalOf(error: unknown): "unknown_model" | "invalid" | null;
 }
 
 export const pricedDoors = ["nanobanana", "kie", "revid"] as const satisfies readonly DoorName[];
@@ -32,9 +40,27 @@ export type PricedDoor = (typeof pricedDoors)[number];
  * calculate-cost (nanobanana) charge with. A door added to `pricedDoors` must be listed here.
  */
 export const doorPricing: Readonly<Record<PricedDoor, DoorPricing>> = Object.freeze({
-  nanobanana: { price: priceNanobananaRequest, pricesOf: nanobananaPricesOf },
-  kie: { price: priceKieRequest, pricesOf: kiePricesOf },
-  revid: { price: priceRevidRequest, pricesOf: revidPricesOf },
+  nanobanana: {
+    price: priceNanobananaRequest,
+    pricesOf: nanobananaPricesOf,
+    refusalOf: (error) =>
+      error instanceof nanobanana.WireError
+        ? error.code === "INVALID_MODEL"
+          ? "unknown_model"
+          : "invalid"
+        : null,
+  },
+  // Kie's and revid's unknown models are core's ModelNotFound; their WireErrors are bad input.
+  kie: {
+    price: priceKieRequest,
+    pricesOf: kiePricesOf,
+    refusalOf: (error) => (error instanceof kie.WireError ? "invalid" : null),
+  },
+  revid: {
+    price: priceRevidRequest,
+    pricesOf: revidPricesOf,
+    refusalOf: (error) => (error instanceof revid.WireError ? "invalid" : null),
+  },
 });
 
 /**
@@ -59,12 +85,11 @@ export function priceThroughDoor(pricing: DoorPricing, body: unknown): DoorQuote
     return pricing.price(body);
   } catch (error) {
     if (error instanceof DomainError) throw error;
-    if (!(error instanceof Error)) throw error;
-    const code = String((error as { code?: unknown }).code ?? "");
-    if (/model/i.test(code)) throw new ModelNotFound(modelNameOf(body) ?? error.message);
-    // Only errors a door names as its own (they carry a code) are the client's; others are ours.
-    if (code === "") throw error;
-    throw new InvalidRequest(error.message, fieldOf(error));
+    const refusal = pricing.refusalOf(error);
+    if (refusal === null) throw error;
+    const message = (error as Error).message;
+    if (refusal === "unknown_model") throw new ModelNotFound(modelNameOf(body) ?? message);
+    throw new InvalidRequest(message, fieldOf(error as Error));
   }
 }
 
