@@ -19,11 +19,8 @@ export function createRunTask(deps: RunTaskDeps) {
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
     const task = await findTask(deps.db, job.data.taskId);
     if (!task) return;
-    if (!isActiveStatus(task.status)) {
-      // Ended elsewhere (its callback, a cancel): its slot at the provider is free again.
-      if (task.provider) await deps.health.releaseSlot(task.provider, task.id);
-      return;
-    }
+    // Ended elsewhere (its callback, a cancel): that ending's after-commit step freed its slot.
+    if (!isActiveStatus(task.status)) return;
 
     const now = deps.clock.now();
     if (now >= task.deadlineAt) {
