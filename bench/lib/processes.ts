@@ -18,15 +18,16 @@ export interface Service {
 const INHERITED = ["PATH", "HOME", "LANG", "TMPDIR"];
 
 /**
- * `BENCH_CPU_PROF=<dir>` runs every service under `node --cpu-prof`: each writes
- * `<dir>/<service name>.cpuprofile` when it stops (start-up included), for Chrome DevTools or
- * speedscope. NODE_OPTIONS cannot carry --cpu-prof, hence a switch of the bench's own.
+ * `BENCH_CPU_PROF=<dir>` runs every service under `node --cpu-prof`: each writes its profiles
+ * into `<dir>/<service name>/` when it stops (start-up included), for Chrome DevTools or
+ * speedscope. One file per thread: tsx's loader runs in a thread of its own, so the service's
+ * work is in the largest file. NODE_OPTIONS cannot carry --cpu-prof, hence a switch of the
+ * bench's own.
  */
 function profileArgs(name: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return [];
-  const file = `${name.replace(/[^\w.-]+/g, "_")}.cpuprofile`;
-  return ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${file}`];
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}/${name.replace(/[^\w.-]+/g, "_")}`];
 }
 
 /** Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH). */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { cannon } from "../lib/cannon";
+import { cpuByRole, cpuPerTask } from "../lib/cpu";
 import type { Phase } from "../lib/context";
 import { type AccountSet, createAccounts } from "../lib/infra";
 import { startNaive } from "../lib/naive";
@@ -35,6 +36,7 @@ export const endToEnd: Phase = {
     ) => {
       log(`b: ${label}: ${plan.e2eTasks} tasks, sandbox generation 0`);
       const before = await ripen.sandbox.stats();
+      const cpuBefore = cpuByRole();
       // Both ends are timed from the answers and from polling the database while the load runs:
       // autocannon's own result arrives on its next one-second tick, which would otherwise count.
       const amount = plan.e2eTasks;
@@ -73,6 +75,10 @@ export const endToEnd: Phase = {
       const rate = succeeded / seconds;
       rates.set(label, rate);
       const after = await ripen.sandbox.stats();
+      const cpu = cpuPerTask(cpuBefore, cpuByRole(), accepted);
+      notes.push(
+        `${label}, CPU ms per task: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(2)}`).join(", ")}`,
+      );
       const perTask = (field: keyof SandboxStats) =>
         ((after[field] - before[field]) / Math.max(1, accepted)).toFixed(2);
       rows.push([

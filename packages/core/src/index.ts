@@ -200,3 +200,4 @@ export {
   WEBHOOK_SECRET_OVERLAP_MS,
   type WebhookSecretView,
 } from "./webhook-secrets";
+export { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "./group-commit";
