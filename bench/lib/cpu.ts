@@ -23,25 +23,58 @@ function roleOf(pid: number, comm: string, cmdline: string): string | null {
   return null;
 }
 
-/** CPU milliseconds used so far by each role's live processes. */
+interface ProcessStat {
+  pid: number;
+  parent: number;
+  comm: string;
+  cpuMs: number;
+}
+
+function readStat(pid: number): ProcessStat | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const close = stat.lastIndexOf(")");
+    // Fields after the command: state, ppid, …, utime (the 12th after it), stime (the 13th).
+    const fields = stat.slice(close + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return {
+      pid,
+      parent: Number(fields[1]),
+      comm: stat.slice(stat.indexOf("(") + 1, close),
+      cpuMs: (ticks * 1000) / TICKS_PER_SECOND,
+    };
+  } catch {
+    return null; // The process ended between the listing and the read.
+  }
+}
+
+/**
+ * CPU milliseconds used so far by each role's live processes: this bench's own (its
+ * descendants: services, private Redis), and every Postgres process, which the bench shares with
+ * whatever else uses that server.
+ */
 export function cpuByRole(): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const comm = stat.slice(stat.indexOf("(") + 1, close);
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8").replaceAll("\0", " ");
-      const role = roleOf(Number(name), comm, cmdline);
-      if (!role) continue;
-      // Fields after the command: state is the 3rd field, utime the 14th and stime the 15th.
-      const fields = stat.slice(close + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      totals.set(role, (totals.get(role) ?? 0) + (ticks * 1000) / TICKS_PER_SECOND);
-    } catch {
-      // The process ended between the listing and the read.
+  const stats = readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => readStat(Number(name)) ?? []);
+  const parentOf = new Map(stats.map((stat) => [stat.pid, stat.parent]));
+  const ours = (pid: number) => {
+    for (let at = pid, hops = 0; at > 1 && hops < 16; at = parentOf.get(at) ?? 0, hops++) {
+      if (at === process.pid) return true;
     }
+    return false;
+  };
+  const totals = new Map<string, number>();
+  for (const stat of stats) {
+    if (stat.comm !== "postgres" && !ours(stat.pid)) continue;
+    let cmdline = "";
+    try {
+      cmdline = readFileSync(`/proc/${stat.pid}/cmdline`, "utf8").replaceAll("\0", " ");
+    } catch {
+      continue;
+    }
+    const role = roleOf(stat.pid, stat.comm, cmdline);
+    if (role) totals.set(role, (totals.get(role) ?? 0) + stat.cpuMs);
   }
   return totals;
 }

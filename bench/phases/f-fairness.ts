@@ -2,7 +2,7 @@ import type { Phase } from "../lib/context";
 import { createAccounts } from "../lib/infra";
 import { ACCOUNTS, CREATE_BODY, log, plan, quick } from "../lib/plan";
 import { waitUntil } from "../lib/processes";
-import { int, ms, percentile, ratio } from "../lib/report";
+import { int, ms, percentile, ratio, sortedCopy } from "../lib/report";
 
 /**
  * Interactive completion p99 alone, and right after a large batch was accepted, with their ratio
@@ -46,10 +46,32 @@ export const fairness: Phase = {
       await waitUntil("the interactive tasks", quick ? 60_000 : 120_000, async () => {
         return (await completionMs()).length === ids.length;
       });
-      return (await completionMs()).sort((a, b) => a - b);
+      return {
+        completion: (await completionMs()).sort((a, b) => a - b),
+        stages: await stagesOf(ids),
+      };
+    };
+    /**
+     * Where the tasks' time went, p99 of each stage from their events: created → picked by the
+     * worker (submitting), → accepted upstream (running), → ended (the callback).
+     */
+    const stagesOf = async (ids: string[]) => {
+      const { rows } = await db.pool.query<{ picked: number; submitted: number; ended: number }>(
+        `select
+           extract(epoch from (max(e.created_at) filter (where e.to_status = 'submitting') - t.created_at)) * 1000 as picked,
+           extract(epoch from (max(e.created_at) filter (where e.to_status = 'running')
+             - max(e.created_at) filter (where e.to_status = 'submitting'))) * 1000 as submitted,
+           extract(epoch from (t.completed_at - max(e.created_at) filter (where e.to_status = 'running'))) * 1000 as ended
+         from tasks t join task_events e on e.task_id = t.id
+         where t.id = any($1) group by t.id`,
+        [ids],
+      );
+      const p99 = (key: "picked" | "submitted" | "ended") =>
+        percentile(sortedCopy(rows.map((r) => Number(r[key] ?? 0))), 0.99);
+      return `to picked ${ms(p99("picked"))}, picked to accepted ${ms(p99("submitted"))}, accepted to ended ${ms(p99("ended"))}`;
     };
     log(`f: ${plan.fairnessInteractive} interactive tasks alone`);
-    const alone = await interactiveRound(interactive.keys);
+    const { completion: alone, stages: aloneStages } = await interactiveRound(interactive.keys);
     log(
       `f: a ${int(plan.fairnessBatch)}-item batch, then ${plan.fairnessInteractive} interactive tasks`,
     );
@@ -71,7 +93,10 @@ export const fairness: Phase = {
     const acceptMs = performance.now() - started;
     const batch = ((await batchRes.json()) as { data?: { id?: string } }).data;
     if (!batch?.id) throw new Error(`batch create answered ${batchRes.status}`);
-    const during = await interactiveRound([...interactive.keys, batchOwner.keys[0]!]);
+    const { completion: during, stages: duringStages } = await interactiveRound([
+      ...interactive.keys,
+      batchOwner.keys[0]!,
+    ]);
     const left = await db.pool.query<{ n: number }>(
       "select count(*)::int as n from tasks where batch_id = $1 and status in ('queued', 'submitting', 'running')",
       [batch.id],
@@ -115,6 +140,7 @@ export const fairness: Phase = {
         ],
       ],
       notes: [
+        `p99 ms by stage, alone: ${aloneStages}; with the batch: ${duringStages}.`,
         `p99 with the batch / alone: ${ratio(percentile(during, 0.99), percentile(alone, 0.99))}; the batch was accepted in ${ms(acceptMs)} ms and ${drained ? `ended after ${batchSeconds.toFixed(1)} s` : "was canceled (still running at the time limit)"}.`,
       ],
       measured: { fairness: { value: p99Ratio } },

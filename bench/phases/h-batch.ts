@@ -1,4 +1,5 @@
 import type { Phase } from "../lib/context";
+import { cpuByRole, cpuPerTask } from "../lib/cpu";
 import { createAccounts } from "../lib/infra";
 import { log, plan, quick } from "../lib/plan";
 import { waitUntil } from "../lib/processes";
@@ -28,6 +29,7 @@ export const batch: Phase = {
         input: { prompt: `a batch cat ${i}` },
       })),
     });
+    const cpuBefore = cpuByRole();
     const posted = performance.now();
     const answer = await fetch(batchUrl, {
       method: "POST",
@@ -50,6 +52,7 @@ export const batch: Phase = {
       .then(() => true)
       .catch(() => false);
     const endedAfterS = (performance.now() - accepted) / 1000;
+    const cpuAfter = cpuByRole();
     const { rows } = await db.pool.query<{ status: string; n: number }>(
       "select status, count(*)::int as n from tasks where batch_id = $1 group by status",
       [id],
@@ -61,6 +64,12 @@ export const batch: Phase = {
     );
     if (!ended) await fetch(`${batchUrl}/${id}/cancel`, { method: "POST", headers: auth });
     const succeeded = counts.succeeded ?? 0;
+    // Per item that ended (whatever the ending), so a canceled run still compares.
+    const endedItems =
+      plan.batchItems - (counts.queued ?? 0) - (counts.submitting ?? 0) - (counts.running ?? 0);
+    // The driver's own CPU (polling Postgres for the end) is not the batch's.
+    cpuAfter.delete("bench driver");
+    const cpu = cpuPerTask(cpuBefore, cpuAfter, endedItems);
     const figure = ended ? endedAfterS : Number.POSITIVE_INFINITY;
     return {
       title: `batch: one account's ${int(plan.batchItems)}-item batch, sandbox generation 0, nothing else running`,
@@ -82,13 +91,16 @@ export const batch: Phase = {
           int(succeeded / endedAfterS),
         ],
       ],
-      notes: ended
-        ? []
-        : [
-            `(not ended within ${limitMs / 1000} s, then canceled: ${Object.entries(counts)
-              .map(([s, n]) => `${s} ${int(n)}`)
-              .join(", ")})`,
-          ],
+      notes: [
+        `CPU ms per item, create to end: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(2)}`).join(", ")}`,
+        ...(ended
+          ? []
+          : [
+              `(not ended within ${limitMs / 1000} s, then canceled: ${Object.entries(counts)
+                .map(([s, n]) => `${s} ${int(n)}`)
+                .join(", ")})`,
+            ]),
+      ],
       measured: {
         batch: {
           value: figure,

@@ -44,7 +44,7 @@ async function submitBatch(apiKey: string, size: number) {
   return { batchId, itemIds: items.map((i) => i.id) };
 }
 
-const slotsKey = () => `${stack.prefix}:provider:aivideoapi:slots`;
+const slotsKey = (provider = "aivideoapi") => `${stack.prefix}:provider:${provider}:slots`;
 
 describe("every ending does what follows it", () => {
   it("cancelling a batch's last item sends batch.completed at once, not at the next sweep", async () => {
@@ -107,15 +107,16 @@ describe("every ending does what follows it", () => {
   it("a deadline the sweep enforces frees the task's provider slot", async () => {
     const { accountId } = await stack.createAccount(1_000);
     const { taskId } = await createRunningTask(stack.db.db, accountId);
+    // kie counts its tasks in flight (maxConcurrent): only such a provider has slots to free.
     const health = createProviderHealth(stack.producerRedis, stack.prefix);
-    expect(await health.claimSlot("aivideoapi", taskId, 10, 60_000)).toBe(true);
+    expect(await health.claimSlot("kie", taskId, 10, 60_000)).toBe(true);
     await stack.db.db
       .update(tasks)
-      .set({ deadlineAt: new Date(Date.now() - 1_000) })
+      .set({ provider: "kie", deadlineAt: new Date(Date.now() - 1_000) })
       .where(eq(tasks.id, taskId));
     const worker = await stack.startWorker();
     await worker.sweepNow();
     expect((await findTask(stack.db.db, taskId))?.status).toBe("expired");
-    expect(await stack.producerRedis.zscore(slotsKey(), taskId)).toBeNull();
+    expect(await stack.producerRedis.zscore(slotsKey("kie"), taskId)).toBeNull();
   });
 });

@@ -108,6 +108,31 @@ describe("provider callbacks", () => {
     expect(await capturesOf(taskId)).toBe(1);
   });
 
+  it("settles one account's callbacks arriving together in groups, each task exactly once", async () => {
+    const { accountId: busy } = await stack.createAccount(100_000);
+    const running: { taskId: string; providerTaskId: string }[] = [];
+    for (let i = 0; i < 120; i++) running.push(await createRunningTask(stack.db.db, busy));
+    const before = stack.ender.stats;
+    // Every callback twice, all at once: the second of each is a duplicate, whichever group.
+    const answers = await Promise.all(
+      [...running, ...running].map(({ taskId, providerTaskId }) =>
+        post(taskId, completedBody(providerTaskId)).then((res) => res.status),
+      ),
+    );
+    expect(answers.every((status) => status === 200)).toBe(true);
+    for (const { taskId } of running) {
+      expect((await findTask(stack.db.db, taskId))?.status).toBe("succeeded");
+      expect(await capturesOf(taskId)).toBe(1);
+      const recorded = await stack.db.db
+        .select({ outcome: providerCallbacks.outcome })
+        .from(providerCallbacks)
+        .where(eq(providerCallbacks.taskId, taskId));
+      expect(recorded.map((row) => row.outcome).sort()).toEqual(["applied", "duplicate"]);
+    }
+    expect(stack.ender.stats.batches).toBeGreaterThan(before.batches);
+    expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  });
+
   it("a callback racing the poller: the first wins, the second changes nothing", async () => {
     const { taskId, providerTaskId } = await runningTask();
     const [viaPoll, viaCallback] = await Promise.all([

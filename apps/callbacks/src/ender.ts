@@ -1,6 +1,7 @@
 import { createTaskEnder, type LifecycleLogger, type TaskEnder } from "@ripen/core";
-import { createProviderHealth } from "@ripen/providers";
+import { createProviderHealth, type Providers } from "@ripen/providers";
 import {
+  countsSlotsOf,
   createDeliveryQueue,
   createTaskEndingEffects,
   createTaskNotifier,
@@ -17,8 +18,10 @@ import type { Redis } from "ioredis";
 export function createCallbacksEnder(options: {
   logger: LifecycleLogger;
   redis?: { connection: Redis; prefix: string };
+  /** Only providers that count tasks in flight have a slot to free; all, when not given. */
+  providers?: Providers;
 }): { ender: TaskEnder; close(): Promise<void> } {
-  const { logger, redis } = options;
+  const { logger, redis, providers } = options;
   if (!redis)
     return { ender: createTaskEnder(createTaskEndingEffects({ logger })), close: async () => {} };
   const ctx = { connection: redis.connection, prefix: redis.prefix };
@@ -31,7 +34,13 @@ export function createCallbacksEnder(options: {
   const health = createProviderHealth(redis.connection, redis.prefix);
   const effects = createTaskEndingEffects({
     logger,
-    redis: { taskQueue, deliveryQueue, notifier, releaseSlot: health.releaseSlot },
+    redis: {
+      taskQueue,
+      deliveryQueue,
+      notifier,
+      releaseSlot: health.releaseSlot,
+      countsSlots: providers ? countsSlotsOf(providers) : undefined,
+    },
   });
   return {
     ender: createTaskEnder(effects),

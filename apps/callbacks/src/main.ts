@@ -38,6 +38,7 @@ await runService("callbacks", logger, async (resources) => {
   const { ender, close } = createCallbacksEnder({
     logger,
     redis: redis ? { connection: redis, prefix: env.QUEUE_PREFIX } : undefined,
+    providers,
   });
   resources.add("task and delivery queues", close);
   const app = createCallbacksApp({

@@ -1,10 +1,9 @@
 import {
   type Clock,
+  callbackOutcomeOf,
   DomainError,
-  endTask,
   failAttempt,
-  findAttempt,
-  findTask,
+  findTaskWithAttempt,
   isStorableText,
   type LifecycleLogger,
   outcomeOf,
@@ -77,8 +76,8 @@ export async function receiveCallback(
   if (attemptNumber === null) {
     return { status: 401, outcome: "forged", message: "Invalid callback token." };
   }
-  const task = await findTask(deps.db, input.taskId);
-  const attempt = task ? await findAttempt(deps.db, task.id, attemptNumber) : null;
+  const found = await findTaskWithAttempt(deps.db, input.taskId, attemptNumber);
+  const { task, attempt } = found ?? {};
   if (!task || !attempt || task.provider !== provider || attempt.provider !== provider) {
     return { status: 404, outcome: "unknown", message: "Unknown task." };
   }
@@ -129,33 +128,19 @@ export async function receiveCallback(
     late: "Recorded on its attempt; the task had ended or moved on to another attempt.",
     duplicate: "Task had already ended.",
   };
-  // The callback is recorded in the ending's transaction; what follows runs after its commit.
-  const ending = await deps.db.transaction(async (tx) => {
-    const result = await endTask(tx, {
-      taskId: task.id,
-      outcome,
-      source: "callback",
-      attempt: { number: attemptNumber, providerTaskId: parsed.providerTaskId },
-      now: deps.clock.now(),
-    });
-    await record(tx, recordedOf(result));
-    return result;
+  // Settled with the other callbacks that arrive meanwhile (group commit); the callback is
+  // recorded in the ending's transaction, and the ender runs what follows its commit.
+  const ending = await deps.ender.end(deps.db, {
+    taskId: task.id,
+    outcome,
+    source: "callback",
+    attempt: { number: attemptNumber, providerTaskId: parsed.providerTaskId },
+    callback: { provider, body: input.rawBody, headers: input.headers },
+    now: deps.clock.now(),
   });
-  await deps.ender.afterCommit(ending);
-  const recorded = recordedOf(ending);
-  const answer = { status: 200 as const, outcome: recorded, message: messages[recorded] };
-  return answer;
+  const recorded = callbackOutcomeOf(ending);
+  return { status: 200, outcome: recorded, message: messages[recorded] };
 }
-
-const recordedOf = (ending: {
-  applied: boolean;
-  attemptOutcome: "applied" | "duplicate" | "late" | null;
-}) =>
-  ending.applied
-    ? ("applied" as const)
-    : ending.attemptOutcome === "late"
-      ? ("late" as const)
-      : ("duplicate" as const);
 
 /**
  * The upstream failed the attempt in a way another provider may not: the attempt records it,

@@ -12,7 +12,7 @@ import {
 import type { Task, TaskAttempt } from "@ripen/db";
 import { nextPollDelay } from "./poll-delay";
 import { submitStep } from "./submit-step";
-import { done, endTaskNow, type RunTaskDeps, type Step } from "./task-step";
+import { done, endTaskNow, type Step, type StepDeps } from "./task-step";
 
 /*
  * The poll step of `task.run`: ask the upstream how the running attempt is doing, and act on its
@@ -20,7 +20,7 @@ import { done, endTaskNow, type RunTaskDeps, type Step } from "./task-step";
  */
 
 export async function pollStep(
-  deps: RunTaskDeps,
+  deps: StepDeps,
   task: Task,
   attempt: TaskAttempt,
   polls: number,
@@ -109,7 +109,7 @@ export async function pollStep(
  * task and its hold. With no attempts or providers left, the task fails and is refunded.
  */
 async function attemptFailedUpstream(
-  deps: RunTaskDeps,
+  deps: StepDeps,
   task: Task,
   attempt: TaskAttempt,
   state: Extract<ProviderTaskState, { state: "failed" }>,

@@ -1,9 +1,15 @@
-import { currentAttempt, expiredOutcome, findTask, isActiveStatus, setNextWake } from "@ripen/core";
+import {
+  createAttemptWriter,
+  expiredOutcome,
+  findTaskAndLatestAttempt,
+  isActiveStatus,
+  setNextWake,
+} from "@ripen/core";
 import { BATCH_POLL_PRIORITY, type JobPayload } from "@ripen/queue";
 import { DelayedError, type Job } from "bullmq";
 import { pollStep } from "./poll-step";
 import { submitStep } from "./submit-step";
-import { endTaskNow, type RunTaskDeps } from "./task-step";
+import { endTaskNow, type RunTaskDeps, type StepDeps, untilDeadline } from "./task-step";
 
 export { defaultRetryPolicy, type RetryPolicy, type RunTaskDeps } from "./task-step";
 
@@ -15,10 +21,16 @@ export { defaultRetryPolicy, type RetryPolicy, type RunTaskDeps } from "./task-s
  * from a sleeping one. A provider's limits park only that provider's tasks: the job waits in the
  * delayed set, never in a queue-wide rate limit.
  */
-export function createRunTask(deps: RunTaskDeps) {
+export function createRunTask(runDeps: RunTaskDeps) {
+  // One writer for all of this worker's jobs: their opens and accepts are written in groups.
+  const deps: StepDeps = {
+    ...runDeps,
+    attempts: runDeps.attempts ?? createAttemptWriter(runDeps.db),
+  };
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
-    const task = await findTask(deps.db, job.data.taskId);
-    if (!task) return;
+    const found = await findTaskAndLatestAttempt(deps.db, job.data.taskId);
+    if (!found) return;
+    const { task, latest } = found;
     // Ended elsewhere (its callback, a cancel): that ending's after-commit step freed its slot.
     if (!isActiveStatus(task.status)) return;
 
@@ -28,20 +40,18 @@ export function createRunTask(deps: RunTaskDeps) {
       return;
     }
 
-    const latest = await currentAttempt(deps.db, task.id);
     const step =
       task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
         ? await pollStep(deps, task, latest, job.data.polls)
         : await submitStep(deps, task, latest);
     if (step.done) return;
 
-    // Wake no later than the deadline, so expiry is on time.
-    const delay = Math.max(
-      0,
-      Math.min(step.delayMs, task.deadlineAt.getTime() - deps.clock.now().getTime()),
-    );
-    await setNextWake(deps.db, task.id, new Date(deps.clock.now().getTime() + delay));
-    await job.updateData({ ...job.data, polls: step.firstPoll ? 0 : job.data.polls + 1 });
+    const delay = untilDeadline(deps, task, step.delayMs);
+    if (!step.wakeRecorded) {
+      await setNextWake(deps.db, task.id, new Date(deps.clock.now().getTime() + delay));
+    }
+    const polls = step.firstPoll ? 0 : job.data.polls + 1;
+    if (polls !== job.data.polls) await job.updateData({ ...job.data, polls });
     // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
     // kept through the delayed set); an interactive job (priority 0) is left as it is.
     if (job.priority > BATCH_POLL_PRIORITY) {

@@ -1,10 +1,8 @@
 import {
-  acceptAttempt,
   callbackUrlFor,
   currentAttempt,
   endAttempt,
   listAttempts,
-  openAttempt,
   ProviderError,
   type TaskOutcome,
   taskFields,
@@ -20,7 +18,16 @@ import {
   waitFor,
 } from "@ripen/providers";
 import { nextPollDelay } from "./poll-delay";
-import { done, endTaskNow, type RunTaskDeps, retryPolicyOf, type Step } from "./task-step";
+import {
+  done,
+  endTaskNow,
+  hintTaskChanged,
+  type RunTaskDeps,
+  retryPolicyOf,
+  type Step,
+  type StepDeps,
+  untilDeadline,
+} from "./task-step";
 
 /*
  * The submit step of `task.run`: route the task to a provider with room, open an attempt, submit,
@@ -76,7 +83,7 @@ interface Backoff {
 }
 
 export async function submitStep(
-  deps: RunTaskDeps,
+  deps: StepDeps,
   task: Task,
   latest: TaskAttempt | null,
   backoff?: Backoff,
@@ -129,7 +136,7 @@ export async function submitStep(
   const { choice } = taken;
   const provider = choice.provider;
 
-  const attempt = await openAttempt(deps.db, {
+  const attempt = await deps.attempts.open({
     task,
     provider: provider.id,
     upstreamModel: choice.route.upstreamModel,
@@ -138,11 +145,11 @@ export async function submitStep(
     callbackSecret: deps.callbackSecret,
     now: deps.clock.now(),
   });
-  if (task.status !== "submitting") await deps.notifier?.taskChanged(task.id);
   if (!attempt) {
     await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
     return done;
   }
+  if (task.status !== "submitting") hintTaskChanged(deps, task.id);
   const routed = { ...task, provider: provider.id };
   const logFields = { ...taskFields(routed), attempt: attempt.number };
 
@@ -165,10 +172,19 @@ export async function submitStep(
   } catch (error) {
     return submitFailed(deps, routed, provider, attempt, error);
   }
-  await deps.health.recordSuccess(provider.id);
+  // Only a provider with failures on record has a count to reset (and a circuit to close).
+  if ((states.get(provider.id)?.failures ?? 0) > 0) await deps.health.recordSuccess(provider.id);
 
-  const running = await acceptAttempt(deps.db, { attempt, providerTaskId, now: deps.clock.now() });
-  if (running) await deps.notifier?.taskChanged(task.id);
+  // The first poll's wake-up is recorded with the move to running, in the same write.
+  const delayMs = untilDeadline(deps, task, deps.poll.baseMs);
+  const now = deps.clock.now();
+  const running = await deps.attempts.accept({
+    attempt,
+    providerTaskId,
+    now,
+    nextWakeAt: new Date(now.getTime() + delayMs),
+  });
+  if (running) hintTaskChanged(deps, task.id);
   deps.logger.info(
     {
       event: "task.submitted",
@@ -180,7 +196,7 @@ export async function submitStep(
     },
     "task submitted",
   );
-  if (running) return { done: false, delayMs: deps.poll.baseMs, firstPoll: true };
+  if (running) return { done: false, delayMs, firstPoll: true, wakeRecorded: true };
   // Not running: a callback settled it first, or it was canceled meanwhile. This job ends here,
   // so it frees the slot now (no later run of it will find the task ended and free it).
   await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
@@ -222,7 +238,7 @@ const countsAgainstProvider = (failure: ProviderError) =>
   (failure.kind === "retry" && failure.options.status !== 429 && failure.options.status !== 409);
 
 async function submitFailed(
-  deps: RunTaskDeps,
+  deps: StepDeps,
   task: Task,
   provider: Provider,
   attempt: TaskAttempt,

@@ -1,4 +1,4 @@
-import type { Clock, TaskEnder, TaskOutcome } from "@ripen/core";
+import type { AttemptWriter, Clock, TaskEnder, TaskOutcome } from "@ripen/core";
 import type { Executor, Task, TaskAttempt } from "@ripen/db";
 import type { ProviderHealth, Providers } from "@ripen/providers";
 import type { TaskNotifier } from "@ripen/queue";
@@ -39,13 +39,38 @@ export interface RunTaskDeps {
   notifier?: TaskNotifier;
   /** How a task ends (and everything after its commit): the process's one task ender. */
   ender: TaskEnder;
+  /**
+   * Opens and accepts attempts, a group of concurrent jobs per statement; `createRunTask` makes
+   * one for its jobs when none is given.
+   */
+  attempts?: AttemptWriter;
 }
 
-/** What a step decided: the task is settled (or not ours), or the job sleeps this long. */
-export type Step = { done: true } | { done: false; delayMs: number; firstPoll?: boolean };
+/** The dependencies as the steps see them, the attempt writer settled. */
+export type StepDeps = RunTaskDeps & { attempts: AttemptWriter };
+
+/**
+ * What a step decided: the task is settled (or not ours), or the job sleeps this long. A step
+ * that already recorded the task's next wake-up with its own write says so (`wakeRecorded`).
+ */
+export type Step =
+  | { done: true }
+  | { done: false; delayMs: number; firstPoll?: boolean; wakeRecorded?: boolean };
 export const done: Step = { done: true };
 
 export const retryPolicyOf = (deps: RunTaskDeps) => deps.retry ?? defaultRetryPolicy;
+
+/** A wait cut to end by the task's deadline, so expiry is on time. */
+export const untilDeadline = (deps: RunTaskDeps, task: Task, delayMs: number) =>
+  Math.max(0, Math.min(delayMs, task.deadlineAt.getTime() - deps.clock.now().getTime()));
+
+/**
+ * Tells live-status streams the task changed, without holding the step: the hint is sent after
+ * the commit all the same, and a failed one never fails the step.
+ */
+export function hintTaskChanged(deps: RunTaskDeps, taskId: string): void {
+  deps.notifier?.taskChanged(taskId).catch(() => {});
+}
 
 /** A step decided the task ends: the process's task ender does the rest. */
 export async function endTaskNow(

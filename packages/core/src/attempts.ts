@@ -2,17 +2,63 @@ import {
   type AttemptState,
   type Executor,
   type FailureKind,
+  openAttemptStates,
   type ProviderId,
+  pgClientOf,
   type Task,
   type TaskAttempt,
+  type TaskStatus,
   taskAttempts,
   tasks,
   withTransaction,
 } from "@ripen/db";
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { IllegalTransition } from "./errors";
 import { newId } from "./ids";
 import { callbackToken } from "./provider";
-import { transitionTask } from "./task-machine";
+import { groupTransitionSql, sourcesOf, toTask } from "./task-machine";
+
+const attemptColumns = Object.entries(getTableColumns(taskAttempts));
+
+/** A raw `task_attempts` row (snake_case, driver values; each name after `prefix`) as the model. */
+function toAttempt(row: Record<string, unknown>, prefix = ""): TaskAttempt {
+  const attempt: Record<string, unknown> = {};
+  for (const [key, column] of attemptColumns) {
+    const value = row[prefix + column.name];
+    attempt[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return attempt as TaskAttempt;
+}
+
+/**
+ * A task and its latest attempt (null before the first), in one query: what a run of the task's
+ * job reads first. Null when there is no such task.
+ */
+export async function findTaskAndLatestAttempt(
+  db: Executor,
+  taskId: string,
+): Promise<{ task: Task; latest: TaskAttempt | null } | null> {
+  const result = await pgClientOf(db).query({
+    name: "ripen_find_task_and_latest_attempt",
+    text: TASK_AND_LATEST_ATTEMPT_SQL,
+    values: [taskId],
+  });
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    task: toTask(row),
+    latest: row[`${LATEST}id`] === null ? null : toAttempt(row, LATEST),
+  };
+}
+
+/** The prefix of the latest attempt's columns, which share names with the task's. */
+const LATEST = "latest.";
+const TASK_AND_LATEST_ATTEMPT_SQL = `
+  select t.*, ${attemptColumns.map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`).join(", ")}
+  from tasks t left join lateral (
+    select * from task_attempts where task_id = t.id order by number desc limit 1
+  ) a on true
+  where t.id = $1`;
 
 /** The task's latest attempt, if it has one. */
 export async function currentAttempt(db: Executor, taskId: string): Promise<TaskAttempt | null> {
@@ -37,6 +83,31 @@ export async function findAttempt(
   return attempt ?? null;
 }
 
+/** What `openAttempt` needs: the task as this run read it, and the route it chose. */
+export interface OpenAttemptArgs {
+  /**
+   * The task as this run read it. The attempt opens only if the task is still in that status
+   * with that many attempts, so two runners of one task (a job re-added while the first still
+   * ran) cannot both submit, whatever they read in between.
+   */
+  task: Pick<Task, "id" | "attempts" | "status">;
+  provider: ProviderId;
+  upstreamModel: string;
+  /** In the provider's credits, and in millionths of a dollar. */
+  upstreamCost: number;
+  upstreamCostMicros: number;
+  callbackSecret: string;
+  now: Date;
+}
+
+export interface AcceptAttemptArgs {
+  attempt: Pick<TaskAttempt, "id" | "taskId" | "number">;
+  providerTaskId: string;
+  now: Date;
+  /** When the task's job next expects to run, recorded with the move to running. */
+  nextWakeAt?: Date;
+}
+
 /**
  * Opens the task's next attempt before anything is sent upstream: moves the task to submitting,
  * numbers the attempt from the task's counter, supersedes an earlier attempt still open (its
@@ -45,113 +116,145 @@ export async function findAttempt(
  */
 export async function openAttempt(
   db: Executor,
-  args: {
-    /**
-     * The task as this run read it. The attempt opens only if the task is still in that status
-     * with that many attempts, so two runners of one task (a job re-added while the first still
-     * ran) cannot both submit, whatever they read in between.
-     */
-    task: Pick<Task, "id" | "attempts" | "status">;
-    provider: ProviderId;
-    upstreamModel: string;
-    /** In the provider's credits, and in millionths of a dollar. */
-    upstreamCost: number;
-    upstreamCostMicros: number;
-    callbackSecret: string;
-    now: Date;
-  },
+  args: OpenAttemptArgs,
 ): Promise<TaskAttempt | null> {
-  return withTransaction(db, async (tx) => {
-    if (args.task.status !== "submitting") {
-      const moved = await transitionTask(tx, {
-        taskId: args.task.id,
-        from: [args.task.status],
-        to: "submitting",
-        source: "worker",
-        now: args.now,
-      });
-      if (!moved) return null;
-    }
-    const [counted] = await tx
-      .update(tasks)
-      .set({
-        attempts: sql`${tasks.attempts} + 1`,
-        provider: args.provider,
-        providerTaskId: null,
-        updatedAt: args.now,
-      })
-      .where(
-        and(
-          eq(tasks.id, args.task.id),
-          eq(tasks.status, "submitting"),
-          eq(tasks.attempts, args.task.attempts),
-        ),
-      )
-      .returning({ attempts: tasks.attempts });
-    if (!counted) return null;
-    const number = counted.attempts;
-    if (number > 1) {
-      await tx
-        .update(taskAttempts)
-        .set({ state: "superseded", endedAt: args.now })
-        .where(
-          and(
-            eq(taskAttempts.taskId, args.task.id),
-            inArray(taskAttempts.state, ["sending", "accepted", "unknown"]),
-          ),
-        );
-    }
-    const [attempt] = await tx
-      .insert(taskAttempts)
-      .values({
-        id: newId("attempt", args.now.getTime()),
-        taskId: args.task.id,
-        number,
-        provider: args.provider,
-        upstreamModel: args.upstreamModel,
-        callbackToken: callbackToken(args.callbackSecret, args.task.id, number),
-        upstreamCost: args.upstreamCost,
-        upstreamCostMicros: args.upstreamCostMicros,
-        startedAt: args.now,
-      })
-      .returning();
-    return attempt!;
+  const [attempt] = await openAttempts(db, [args]);
+  return attempt ?? null;
+}
+
+/** Where a run may open an attempt from: the machine's sources of submitting, or submitting. */
+const openFrom: readonly TaskStatus[] = [...sourcesOf("submitting"), "submitting"];
+
+/**
+ * `openAttempt` for several tasks in one statement (the worker's concurrent jobs, written by
+ * group commit): each answer in the order asked, null where that task's attempt did not open.
+ * Task rows are locked in id order, so groups written at once cannot deadlock.
+ */
+export async function openAttempts(
+  db: Executor,
+  opens: readonly OpenAttemptArgs[],
+): Promise<Array<TaskAttempt | null>> {
+  if (opens.length === 0) return [];
+  for (const { task } of opens) {
+    if (!openFrom.includes(task.status)) throw new IllegalTransition([task.status], "submitting");
+  }
+  const column = <T>(value: (open: OpenAttemptArgs) => T) => opens.map(value);
+  const result = await pgClientOf(db).query({
+    // Named: each connection plans the worker's hottest statements once.
+    name: "ripen_open_attempts",
+    text: OPEN_ATTEMPTS_SQL,
+    values: [
+      column((o) => o.task.id),
+      column((o) => o.task.status),
+      column((o) => o.task.attempts),
+      column((o) => o.provider),
+      column((o) => o.upstreamModel),
+      column((o) => o.upstreamCost),
+      column((o) => o.upstreamCostMicros),
+      column((o) => newId("attempt", o.now.getTime())),
+      // The number is the count the run read plus one, or nothing opens.
+      column((o) => callbackToken(o.callbackSecret, o.task.id, o.task.attempts + 1)),
+      column((o) => o.now),
+    ],
   });
+  const opened = new Map(result.rows.map((row) => [row.task_id as string, toAttempt(row)]));
+  return opens.map((open) => opened.get(open.task.id) ?? null);
 }
 
 /**
- * The upstream accepted the attempt: record its id and move the task to running, in one
- * transaction. Returns false when the task had already moved on (a callback settled it first, or
- * it was canceled); the attempt keeps its upstream id for audit either way.
+ * The task to submitting (unless it is already: a retry or failover counts another attempt
+ * without a transition), its count up by one, conditional on the status and count the run read;
+ * earlier open attempts superseded; the attempt written.
  */
-export async function acceptAttempt(
-  db: Executor,
-  args: { attempt: TaskAttempt; providerTaskId: string; now: Date },
-): Promise<boolean> {
-  return withTransaction(db, async (tx) => {
-    // The task first, then its attempt: the order every ending (completeTask) locks them in, so
-    // an accept and a callback settling the same attempt cannot deadlock.
-    const moved = await transitionTask(tx, {
-      taskId: args.attempt.taskId,
-      from: ["submitting"],
-      to: "running",
-      source: "worker",
-      attempt: args.attempt.number,
-      changes: { providerTaskId: args.providerTaskId, submittedAt: args.now },
-      detail: { attempt: args.attempt.number, providerTaskId: args.providerTaskId },
-      now: args.now,
-    });
-    await tx
-      .update(taskAttempts)
-      .set({
-        providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.providerTaskId})`,
-        acceptedAt: args.now,
-        state: sql`case when ${taskAttempts.state} in ('sending', 'unknown') then 'accepted'::attempt_state else ${taskAttempts.state} end`,
-      })
-      .where(eq(taskAttempts.id, args.attempt.id));
-    return moved !== null;
-  });
+const OPEN_ATTEMPTS_SQL = `
+  with input as (
+    select * from unnest($1::text[], $2::task_status[], $3::integer[], $4::text[], $5::text[],
+      $6::integer[], $7::integer[], $8::text[], $9::text[], $10::timestamptz[])
+      as t(task_id, status_read, attempts_read, provider, upstream_model, upstream_cost,
+        upstream_cost_micros, attempt_id, callback_token, now)
+  ), ${groupTransitionSql({
+    to: "submitting",
+    from: openFrom,
+    stay: true,
+    source: "worker",
+    where: "t.status = i.status_read and t.attempts = i.attempts_read",
+    set: "attempts = t.attempts + 1, provider = i.provider, provider_task_id = null",
+  })}, superseded as (
+    update task_attempts a set state = 'superseded', ended_at = m.now
+    from moved m
+    where a.task_id = m.task_id and m.task_attempts > 1
+      and a.state in (${openAttemptStates.map((state) => `'${state}'`).join(", ")})
+  )
+  insert into task_attempts (id, task_id, number, provider, upstream_model, callback_token,
+    upstream_cost, upstream_cost_micros, started_at)
+  select attempt_id, task_id, task_attempts, provider, upstream_model, callback_token,
+    upstream_cost, upstream_cost_micros, now
+  from moved
+  returning *`;
+
+/**
+ * The upstream accepted the attempt: record its id and move the task to running (with its next
+ * wake-up, when given), in one statement. Returns false when the task had already moved on (a
+ * callback settled it first, or it was canceled); the attempt keeps its upstream id for audit
+ * either way.
+ */
+export async function acceptAttempt(db: Executor, args: AcceptAttemptArgs): Promise<boolean> {
+  const [accepted] = await acceptAttempts(db, [args]);
+  return accepted ?? false;
 }
+
+/** `acceptAttempt` for several attempts in one statement: each answer in the order asked. */
+export async function acceptAttempts(
+  db: Executor,
+  accepts: readonly AcceptAttemptArgs[],
+): Promise<boolean[]> {
+  if (accepts.length === 0) return [];
+  const column = <T>(value: (accept: AcceptAttemptArgs) => T) => accepts.map(value);
+  const result = await pgClientOf(db).query({
+    name: "ripen_accept_attempts",
+    text: ACCEPT_ATTEMPTS_SQL,
+    values: [
+      column((a) => a.attempt.id),
+      column((a) => a.attempt.taskId),
+      column((a) => a.attempt.number),
+      column((a) => a.providerTaskId),
+      column((a) => a.now),
+      column((a) => a.nextWakeAt ?? null),
+    ],
+  });
+  const moved = new Set(result.rows.map((row) => row.attempt_id as string));
+  return accepts.map((accept) => moved.has(accept.attempt.id));
+}
+
+/**
+ * The tasks first, then their attempts: the order every ending locks them in, so an accept and a
+ * callback settling the same attempt cannot deadlock. The attempts' update reads the count of
+ * `moved`, which makes every task lock come before it.
+ */
+const ACCEPT_ATTEMPTS_SQL = `
+  with input as (
+    select * from unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::timestamptz[],
+      $6::timestamptz[])
+      as t(attempt_id, task_id, number, provider_task_id, now, next_wake_at)
+  ), ${groupTransitionSql({
+    to: "running",
+    from: ["submitting"],
+    source: "worker",
+    // Only while this attempt is the task's current one: a superseded attempt decides nothing.
+    where: "t.attempts = i.number",
+    set: `provider_task_id = i.provider_task_id, submitted_at = i.now,
+      next_wake_at = coalesce(i.next_wake_at, t.next_wake_at)`,
+    detail: "jsonb_build_object('attempt', number, 'providerTaskId', provider_task_id)",
+  })}, accepted as (
+    update task_attempts a set
+      provider_task_id = coalesce(a.provider_task_id, i.provider_task_id),
+      accepted_at = i.now,
+      state = case when a.state in ('sending', 'unknown') then 'accepted'::attempt_state
+        else a.state end
+    from input i
+    where a.id = i.attempt_id and (select count(*) from moved) >= 0
+  )
+  select attempt_id from moved`;
 
 /**
  * Ends an attempt without a result: `rejected` (the upstream refused it, so it costs nothing),
@@ -289,3 +392,27 @@ export const wasBusy = (attempt: Pick<TaskAttempt, "state" | "upstreamStatus">) 
   attempt.state === "rejected" &&
   attempt.upstreamStatus !== null &&
   BUSY_STATUSES.includes(attempt.upstreamStatus);
+
+/** A task with one of its attempts, in one read (a provider callback names both). */
+export async function findTaskWithAttempt(
+  db: Executor,
+  taskId: string,
+  number: number,
+): Promise<{ task: Task; attempt: TaskAttempt | null } | null> {
+  const result = await pgClientOf(db).query({
+    name: "ripen_find_task_with_attempt",
+    text: TASK_WITH_ATTEMPT_SQL,
+    values: [taskId, number],
+  });
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    task: toTask(row),
+    attempt: row[`${LATEST}id`] === null ? null : toAttempt(row, LATEST),
+  };
+}
+
+const TASK_WITH_ATTEMPT_SQL = `
+  select t.*, ${attemptColumns.map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`).join(", ")}
+  from tasks t left join task_attempts a on a.task_id = t.id and a.number = $2
+  where t.id = $1`;

@@ -58,10 +58,9 @@ export async function cancelBatch(
     const taskIds = chunk.map((row) => row.id);
     const settled = await retryDeadlocks(() =>
       ender.endAll(db, {
-        taskIds,
-        outcome: batchCanceledOutcome(),
+        endings: taskIds.map((taskId) => ({ taskId, outcome: batchCanceledOutcome() })),
         source: args.source ?? "api",
-        detail: { code: "task_canceled", batch: batch.id },
+        detail: { batch: batch.id },
         batchEndsAs: "canceled",
         now: args.now,
       }),

@@ -200,8 +200,9 @@ export interface EndedBatch {
  * holds were resolved. That resolution locked the account's row, and every item of a batch is
  * its account's, so the endings of a batch's last items are already serialized there: the
  * second one's probe (a new snapshot, READ COMMITTED) sees the first one's ending, and exactly
- * one of them ends the batch (the update is conditional on `running`). The probe is one backward
- * scan of `tasks_batch_idx`: the newest items are the ones still active while a batch runs.
+ * one of them ends the batch (the update is conditional on `running`). The probe reads
+ * `tasks_batch_active_idx`, which holds only the batch's items still active: one index entry,
+ * however many items have ended.
  */
 export async function endBatchIfDone(
   tx: Executor,
@@ -212,7 +213,7 @@ export async function endBatchIfDone(
   const active = await tx.execute(sql`
     select 1 from ${tasks}
     where batch_id = ${batchId} and status in (${activeStatusList})
-    order by batch_id desc, id desc limit 1`);
+    limit 1`);
   if (active.rows.length > 0) return null;
   return endBatch(tx, batchId, now, endAs);
 }

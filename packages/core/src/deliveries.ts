@@ -51,34 +51,40 @@ export const deliveryEventOf = (task: Pick<Task, "status">): DeliveryEvent =>
   task.status === "succeeded" ? "task.completed" : "task.failed";
 
 /**
- * The outbox row of a task that has just ended with a `callback_url`: written by `completeTask`
- * in the transaction that ends the task, so a delivery exists if and only if the ending
- * committed. The body is the native query answer, serialized once: every try and every
- * redelivery sends (and signs) the same bytes. Due at once; the caller adds its job after commit.
+ * The outbox rows of tasks that have just ended with a `callback_url`, in one insert: written in
+ * the transaction that ends them, so a delivery exists if and only if its ending committed. The
+ * body is the task's query answer in its door's shape, serialized once: every try and every
+ * redelivery sends (and signs) the same bytes. Due at once; the caller adds their jobs after
+ * commit. Returns each delivery's id by its task's.
  */
-export async function writeDelivery(tx: Executor, task: Task, now: Date): Promise<string | null> {
-  if (!task.callbackUrl) return null;
-  const id = newId("delivery", now.getTime());
-  await tx.insert(deliveries).values({
-    id,
-    accountId: task.accountId,
-    taskId: task.id,
-    event: deliveryEventOf(task),
-    url: task.callbackUrl,
-    body: JSON.stringify(doorCallbackBody(task)),
-    nextTryAt: now,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return id;
+export async function writeDeliveries(
+  tx: Executor,
+  ended: readonly Task[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const rows = ended
+    .filter((task) => task.callbackUrl)
+    .map((task) => ({
+      id: newId("delivery", now.getTime()),
+      accountId: task.accountId,
+      taskId: task.id,
+      event: deliveryEventOf(task),
+      url: task.callbackUrl!,
+      body: JSON.stringify(doorCallbackBody(task)),
+      nextTryAt: now,
+      createdAt: now,
+      updatedAt: now,
+    }));
+  if (rows.length > 0) await tx.insert(deliveries).values(rows);
+  return new Map(rows.map((row) => [row.taskId, row.id]));
 }
 
 /** Adds a delivery's job; rejects when Redis does not take it (the sweep then re-adds it). */
 export type EnqueueDelivery = (deliveryId: string) => Promise<void>;
 
 /**
- * What every caller of `completeTask` does once its transaction has committed: adds the job of
- * the delivery the ending wrote, if any. Never throws: the row is committed and pending, so a
+ * What a caller that wrote a delivery in its own transaction (a schedule's run) does once it has
+ * committed: adds the delivery's job, if any. Never throws: the row is committed and pending, so a
  * failed add is only a delay until the sweep re-adds it (`next_try_at` overdue). Must not run
  * inside the transaction: a job that ran before the commit would find no row.
  */

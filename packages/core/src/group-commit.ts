@@ -53,7 +53,7 @@ export function createGroupCommit<I, O>(
       await Promise.all(group.map(alone));
       return;
     }
-    group.forEach((pending, i) => pending.resolve(answers[i]!));
+    for (const [i, pending] of group.entries()) pending.resolve(answers[i]!);
   }
 
   function pump(): void {

@@ -5,16 +5,23 @@ export {
   hashApiKey,
   type Principal,
 } from "./accounts";
+export { type AttemptWriter, createAttemptWriter } from "./attempt-writer";
 export {
+  type AcceptAttemptArgs,
   acceptAttempt,
+  acceptAttempts,
   clearNotFound,
   currentAttempt,
   endAttempt,
   failAttempt,
   findAttempt,
+  findTaskAndLatestAttempt,
+  findTaskWithAttempt,
   listAttempts,
   noteNotFound,
+  type OpenAttemptArgs,
   openAttempt,
+  openAttempts,
   wasBusy,
 } from "./attempts";
 export { cancelBatch } from "./batch-cancel";
@@ -66,7 +73,7 @@ export {
   startDeliveryTry,
   stateAfterTry,
   type TryResult,
-  writeDelivery,
+  writeDeliveries,
 } from "./deliveries";
 export {
   AccountNotFound,
@@ -86,6 +93,7 @@ export {
   TaskNotFound,
   Unauthenticated,
 } from "./errors";
+export { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "./group-commit";
 export {
   type CreateOnceResult,
   canonicalJson,
@@ -200,4 +208,3 @@ export {
   WEBHOOK_SECRET_OVERLAP_MS,
   type WebhookSecretView,
 } from "./webhook-secrets";
-export { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "./group-commit";

@@ -2,9 +2,9 @@ import {
   type ActiveTaskStatus,
   activeTaskStatuses,
   type Executor,
+  pgClientOf,
   type Task,
   type TaskStatus,
-  taskEvents,
   tasks,
 } from "@ripen/db";
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
@@ -103,45 +103,159 @@ export async function transitionTasks(
   db: Executor,
   args: Omit<TransitionArgs, "taskId"> & { taskIds: readonly string[] },
 ): Promise<Array<{ task: Task; from: TaskStatus }>> {
-  if (args.taskIds.length === 0) return [];
-  const allowed = sourcesOf(args.to);
-  const from = args.from ?? allowed;
-  if (from.length === 0 || from.some((status) => !allowed.includes(status))) {
-    throw new IllegalTransition(from, args.to);
-  }
-  const now = args.now ?? new Date();
-  const changes = Object.entries(args.changes ?? {}) as Array<[keyof TaskChanges, unknown]>;
-  const assignments: SQL[] = changes.map(([key, value]) => {
-    const column = tasks[key];
-    return sql`${sql.identifier(column.name)} = ${value === null ? null : sql.param(value, column)}`;
+  const { taskIds, source, now, ...move } = args;
+  return transitionEach(db, {
+    moves: taskIds.map((taskId) => ({ ...move, taskId })),
+    source,
+    now,
   });
-  // An ending clears the wake-up: the sweep has nothing left to do for it.
-  if (!isActiveStatus(args.to) && !args.changes?.nextWakeAt)
-    assignments.push(sql`next_wake_at = null`);
-  const onlyAttempt = args.attempt === undefined ? sql`` : sql`and attempts = ${args.attempt}`;
-  const result = await db.execute(sql`
-    with current as (
-      select id, status from ${tasks}
-      where id in (${sql.join(
-        args.taskIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}) and status in (${sql.join(
-        from.map((s) => sql`${s}`),
-        sql`, `,
-      )}) ${onlyAttempt}
-      order by id
-      for update
-    ), moved as (
-      update ${tasks} t set status = ${args.to}, updated_at = ${now}
-        ${assignments.length ? sql`, ${sql.join(assignments, sql`, `)}` : sql``}
-      from current where t.id = current.id
-      returning t.*, current.status as from_status
-    ), event as (
-      insert into ${taskEvents} (task_id, from_status, to_status, source, detail, created_at)
-      select id, from_status, ${args.to}::task_status, ${args.source}::text,
-        ${args.detail ? JSON.stringify(args.detail) : null}::jsonb, ${now}::timestamptz
-      from moved
-    )
-    select * from moved order by id`);
+}
+
+/** One task's move in `transitionEach`: `TransitionArgs` without what the group shares. */
+export type TransitionMove = Omit<TransitionArgs, "source" | "now">;
+
+/** The columns a transition may change, with the SQL type their values are cast to. */
+const changeColumns = (
+  Object.keys({
+    providerTaskId: 0,
+    output: 0,
+    errorCode: 0,
+    errorMessage: 0,
+    submittedAt: 0,
+    completedAt: 0,
+    nextWakeAt: 0,
+  } satisfies Record<keyof TaskChanges, 0>) as Array<keyof TaskChanges>
+).map((key) => ({
+  key,
+  name: tasks[key].name,
+  type: tasks[key].getSQLType(),
+}));
+
+/**
+ * Moves each task to its own status with its own changes (a group of endings settled together),
+ * by `groupTransitionSql`: one statement per target status (a group of endings is most often all
+ * of one), the rows locked in id order, each move only from a status the machine allows (and only
+ * while its attempt is current, when it names one), one event per move. Tasks not in an allowed
+ * status are skipped and nothing is written for them. Returns the tasks moved, in id order.
+ */
+export async function transitionEach(
+  db: Executor,
+  args: { moves: readonly TransitionMove[]; source: string; now?: Date },
+): Promise<Array<{ task: Task; from: TaskStatus }>> {
+  const now = args.now ?? new Date();
+  const byTarget = new Map<string, TransitionMove[]>();
+  for (const move of args.moves) {
+    const from = move.from ?? sourcesOf(move.to);
+    const key = `${move.to}:${from.join(",")}`;
+    byTarget.set(key, [...(byTarget.get(key) ?? []), { ...move, from }]);
+  }
+  const moved: Array<{ task: Task; from: TaskStatus }> = [];
+  for (const moves of byTarget.values()) {
+    moved.push(...(await transitionGroup(db, moves, args.source, now)));
+  }
+  return moved.sort((a, b) => (a.task.id < b.task.id ? -1 : a.task.id > b.task.id ? 1 : 0));
+}
+
+/** `transitionEach` for moves that share their target and their allowed sources. */
+async function transitionGroup(
+  db: Executor,
+  moves: readonly TransitionMove[],
+  source: string,
+  now: Date,
+): Promise<Array<{ task: Task; from: TaskStatus }>> {
+  const { to, from } = moves[0]!;
+  const changed = changeColumns.filter(({ key }) =>
+    moves.some((move) => move.changes && key in move.changes),
+  );
+  const values: unknown[] = [
+    moves.map((move) => move.taskId),
+    moves.map((move) => move.attempt ?? null),
+    moves.map((move) => (move.detail ? JSON.stringify(move.detail) : null)),
+    // An ending clears the wake-up: the sweep has nothing left to do for it.
+    moves.map((move) => !isActiveStatus(move.to) && !move.changes?.nextWakeAt),
+    now,
+  ];
+  const inputs = ["$1::text[]", "$2::int[]", "$3::jsonb[]", "$4::boolean[]"];
+  const names = ["task_id", "attempt", "detail", "clears_wake"];
+  const assignments: string[] = [];
+  changed.forEach(({ key, name, type }, i) => {
+    const column = tasks[key];
+    values.push(
+      moves.map((move) => {
+        const value = move.changes?.[key];
+        return value === undefined || value === null ? null : column.mapToDriverValue(value);
+      }),
+      moves.map((move) => move.changes !== undefined && key in move.changes),
+    );
+    inputs.push(`$${values.length - 1}::${type}[]`, `$${values.length}::boolean[]`);
+    names.push(`value_${i}`, `has_${i}`);
+    if (name !== "next_wake_at") {
+      assignments.push(`${name} = case when i.has_${i} then i.value_${i} else t.${name} end`);
+    }
+  });
+  const wake = changed.findIndex(({ name }) => name === "next_wake_at");
+  assignments.push(
+    `next_wake_at = case ${wake >= 0 ? `when i.has_${wake} then i.value_${wake} ` : ""}when i.clears_wake then null else t.next_wake_at end`,
+  );
+  const result = await pgClientOf(db).query(
+    `with input as (
+      select *, $5::timestamptz as now from unnest(${inputs.join(", ")}) as i(${names.join(", ")})
+    ), ${groupTransitionSql({
+      to,
+      from: from!,
+      source,
+      where: "(i.attempt is null or t.attempts = i.attempt)",
+      set: assignments.join(", "),
+      detail: "detail",
+      // The task as updated (the statement's own reads would see it as before).
+      returning: "t.*, i.task_id, i.detail, i.now",
+    })}
+    select * from moved`,
+    values,
+  );
   return result.rows.map((row) => ({ task: toTask(row), from: row.from_status as TaskStatus }));
+}
+
+/**
+ * The CTEs of one statement that moves each task named by a CTE `input` to `to` (one row per
+ * task, with columns `task_id` and `now`, and whatever `where` and `set` read as `i.<column>`):
+ * `locked` locks, in id order, the tasks in a status of `from` that meet `where`; `moved`
+ * updates them (`set` may read the row before as `t.<column>`) and returns their `input` row
+ * with `from_status` and `task_attempts` (the count after); `transition_event` writes one event
+ * per task whose status changed, its `detail` an expression of `moved`'s columns. With `stay`, a task already in `to` is updated too, with
+ * no event (it is not a transition). The text is fixed per call site, so the statement it goes
+ * into can be a named prepared statement; statuses come from the machine, never from input.
+ */
+export function groupTransitionSql(args: {
+  to: TaskStatus;
+  from: readonly TaskStatus[];
+  stay?: boolean;
+  source: string;
+  where?: string;
+  set?: string;
+  detail?: string;
+  /** What `moved` returns of each task besides `from_status` and `task_attempts` (`i.*`). */
+  returning?: string;
+}): string {
+  const allowed: TaskStatus[] = [...sourcesOf(args.to), ...(args.stay ? [args.to] : [])];
+  if (args.from.length === 0 || args.from.some((status) => !allowed.includes(status))) {
+    throw new IllegalTransition(args.from, args.to);
+  }
+  if (!/^[a-z_]+$/.test(args.source)) throw new Error(`not a transition source: ${args.source}`);
+  const statuses = args.from.map((status) => `'${status}'`).join(", ");
+  return `locked as materialized (
+      select t.id, t.status from tasks t join input i on i.task_id = t.id
+      where t.status in (${statuses}) and (${args.where ?? "true"})
+      order by t.id
+      for update of t
+    ), moved as (
+      update tasks t set status = '${args.to}', updated_at = i.now${args.set ? `, ${args.set}` : ""}
+      from locked l join input i on i.task_id = l.id
+      where t.id = l.id
+      returning ${args.returning ?? "i.*"}, l.status as from_status, t.attempts as task_attempts
+    ), transition_event as (
+      insert into task_events (task_id, from_status, to_status, source, detail, created_at)
+      select task_id, from_status, '${args.to}', '${args.source}', ${args.detail ?? "null::jsonb"}, now
+      from moved where from_status <> '${args.to}'
+    )`;
 }

@@ -1,7 +1,7 @@
-import { activeTaskStatuses, type Executor, type Task, tasks } from "@ripen/db";
+import { activeTaskStatuses, type Executor, pgClientOf, type Task, tasks } from "@ripen/db";
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { TaskNotFound } from "./errors";
-import { activeStatusList } from "./task-machine";
+import { activeStatusList, toTask } from "./task-machine";
 
 /*
  * Reading tasks and scheduling their next wake-up. The state machine is in `task-machine.ts`,
@@ -9,8 +9,14 @@ import { activeStatusList } from "./task-machine";
  */
 
 export async function findTask(db: Executor, taskId: string): Promise<Task | null> {
-  const [task] = await db.select().from(tasks).where(eq(tasks.id, taskId));
-  return task ?? null;
+  const result = await pgClientOf(db).query({
+    // Named: every step of every task reads its task first.
+    name: "ripen_find_task",
+    text: "select * from tasks where id = $1",
+    values: [taskId],
+  });
+  const row = result.rows[0];
+  return row ? toTask(row) : null;
 }
 
 /** A task as its owner sees it: another account's task is indistinguishable from a missing one. */
@@ -29,10 +35,11 @@ export async function getTaskForAccount(
 
 /** Records when an active task's job is next expected to run (the sweep's yardstick). */
 export async function setNextWake(db: Executor, taskId: string, at: Date): Promise<void> {
-  await db
-    .update(tasks)
-    .set({ nextWakeAt: at })
-    .where(and(eq(tasks.id, taskId), inArray(tasks.status, [...activeTaskStatuses])));
+  await pgClientOf(db).query({
+    name: "ripen_set_next_wake",
+    text: "update tasks set next_wake_at = $2 where id = $1 and status = any($3::task_status[])",
+    values: [taskId, at, activeTaskStatuses],
+  });
 }
 
 /**

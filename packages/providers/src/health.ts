@@ -55,7 +55,7 @@ end
 redis.call('PEXPIRE', KEYS[1], math.max(openFor, tonumber(ARGV[3])) + 3600000)
 return openFor`;
 
-/** Each provider's state as routing sees it. */
+/** Each provider's state as routing sees it, and its failures in a row. */
 const READ_STATE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -65,6 +65,7 @@ for i = 1, #KEYS, 2 do
   local pausedUntil = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
   table.insert(out, math.max(0, openUntil - now))
   table.insert(out, math.max(0, pausedUntil - now))
+  table.insert(out, tonumber(redis.call('HGET', KEYS[i], 'failures') or '0'))
 end
 return out`;
 
@@ -97,6 +98,8 @@ export interface ProviderState {
   openForMs: number;
   /** Ms it asked us to wait (Retry-After); 0 when not paused. */
   pausedForMs: number;
+  /** Failures counted since its last success: 0 means a success has nothing to reset. */
+  failures: number;
 }
 
 export interface ProviderHealth {
@@ -158,7 +161,11 @@ export function createProviderHealth(
       return new Map(
         providerIds.map((id, i) => [
           id,
-          { openForMs: Number(values[2 * i] ?? 0), pausedForMs: Number(values[2 * i + 1] ?? 0) },
+          {
+            openForMs: Number(values[3 * i] ?? 0),
+            pausedForMs: Number(values[3 * i + 1] ?? 0),
+            failures: Number(values[3 * i + 2] ?? 0),
+          },
         ]),
       );
     },

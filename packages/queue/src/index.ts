@@ -8,7 +8,11 @@ export {
   latestFireAtOrBefore,
   nextFireAfter,
 } from "./cron";
-export { createTaskEndingEffects, type TaskEndingEffectsOptions } from "./task-ending-effects";
+export {
+  countsSlotsOf,
+  createTaskEndingEffects,
+  type TaskEndingEffectsOptions,
+} from "./task-ending-effects";
 export {
   createTaskEventSubscriber,
   createTaskNotifier,
@@ -159,7 +163,8 @@ export const BULK_ENQUEUE_CHUNK = 1_000;
 /**
  * The BullMQ priority of a batch's items. Single creates have none (0), and BullMQ takes every
  * job of its wait list (no priority) before any prioritized one, so an interactive create never
- * waits behind a batch, whatever its size or account. Among batches, smaller ones go first
+ * waits behind a batch, whatever its size or account (and the worker keeps batch items to a share
+ * of its slots: `isBatchPriority`, apps/worker's batch gate). Among batches, smaller ones go first
  * (2 + log2 of the size: a 10-item batch at 5 overtakes a 10,000-item one at 15). A batch item's
  * polls, once it is submitted, run at `BATCH_POLL_PRIORITY`, ahead of items not yet submitted,
  * so a started item is never left unpolled behind the rest of its batch.
@@ -171,12 +176,25 @@ export function batchPriority(size: number): number {
 /** The priority of a submitted batch item's polls (see `batchPriority`). */
 export const BATCH_POLL_PRIORITY = 1;
 
+/**
+ * Whether a `task.run` job at this priority is a batch item's (its batch's priority, or its
+ * polls'): single creates run at none. The worker keeps batch steps to a share of its slots.
+ */
+export function isBatchPriority(priority: number | undefined): boolean {
+  return (priority ?? 0) >= BATCH_POLL_PRIORITY;
+}
+
 export interface TaskQueue {
   queue: Queue;
   /** Adds the task's job; rejects within `enqueueTimeoutMs` whatever Redis does. */
   enqueue(taskId: string): Promise<void>;
   /** Runs the task's job now: a delayed one is promoted, a missing one added. */
   wake(taskId: string): Promise<void>;
+  /**
+   * Removes the jobs of tasks that have ended, so a parked poll does not run only to find its
+   * task settled. A job that is running (locked) stays, and finds the task ended; never rejects.
+   */
+  forget(taskIds: readonly string[]): Promise<void>;
   /**
    * Adds the jobs of a batch's items with `addBulk`, `BULK_ENQUEUE_CHUNK` at a time, at the
    * batch's priority (`batchPriority`): behind every single create. jobId = task id, as `enqueue`.
@@ -231,6 +249,9 @@ export function createTaskQueue(
       // `enqueue`, not `this.enqueue`: processes pass `wake` around detached from the queue.
       if (!job) return enqueue(taskId);
       if (await job.isDelayed()) await job.promote().catch(() => {});
+    },
+    async forget(taskIds) {
+      await Promise.all(taskIds.map((taskId) => queue.remove(taskId).catch(() => 0)));
     },
     close: () => queue.close(),
   };

@@ -8,13 +8,30 @@ export interface TaskEndingEffectsOptions {
    * may), whose endings then leave their jobs to the sweep and their hints to streams' re-reads.
    */
   redis?: {
-    /** `createTaskQueue(…)`: its `wake` runs a task's job now. */
-    taskQueue: { wake(taskId: string): Promise<void> };
+    /**
+     * `createTaskQueue(…)`: its `wake` runs a task's job now; its `forget` removes ended tasks'
+     * parked jobs.
+     */
+    taskQueue: {
+      wake(taskId: string): Promise<void>;
+      forget(taskIds: readonly string[]): Promise<void>;
+    };
     /** `createDeliveryQueue(…)`: adds a client callback's job. */
     deliveryQueue: { enqueue(deliveryId: string): Promise<void> };
     notifier: TaskNotifier;
     /** Frees a provider's in-flight slot: `createProviderHealth(…).releaseSlot`. */
     releaseSlot(providerId: string, taskId: string): Promise<void>;
+    /**
+     * Whether the provider counts tasks in flight (`maxConcurrent`): only those have a slot to
+     * free. Every provider, when not given.
+     */
+    countsSlots?(providerId: string): boolean;
+    /**
+     * Whether the ended tasks' parked jobs are removed (by default): endings from outside the
+     * tasks' own jobs (callbacks, cancels) would otherwise leave a poll to run for nothing. The
+     * worker's endings are decided inside the job, which finishes by itself.
+     */
+    forgetsJobs?: boolean;
   };
 }
 
@@ -26,11 +43,26 @@ export interface TaskEndingEffectsOptions {
 export function createTaskEndingEffects(options: TaskEndingEffectsOptions): EndingEffects {
   const { redis, logger } = options;
   if (!redis) return { logger };
+  const countsSlots = redis.countsSlots ?? (() => true);
   return {
     logger,
-    notify: (taskId) => redis.notifier.taskChanged(taskId),
-    releaseSlot: (providerId, taskId) => redis.releaseSlot(providerId, taskId),
+    notify: (taskIds) => redis.notifier.tasksChanged(taskIds),
+    releaseSlots: async (holders) => {
+      await Promise.all(
+        holders
+          .filter((holder) => countsSlots(holder.providerId))
+          .map((holder) => redis.releaseSlot(holder.providerId, holder.taskId)),
+      );
+    },
+    forgetJobs:
+      redis.forgetsJobs === false ? undefined : (taskIds) => redis.taskQueue.forget(taskIds),
     enqueueDelivery: (deliveryId) => redis.deliveryQueue.enqueue(deliveryId),
     wake: (taskId) => redis.taskQueue.wake(taskId),
   };
 }
+
+/** `countsSlots` from the process's providers: those with a `maxConcurrent` limit. */
+export const countsSlotsOf =
+  (providers: { get(id: string): { limits: { maxConcurrent?: number } } | undefined }) =>
+  (providerId: string): boolean =>
+    providers.get(providerId)?.limits.maxConcurrent !== undefined;

@@ -15,6 +15,8 @@ export interface TaskNotifier {
    * rejects and settles within the notifier's timeout: a failed hint must not fail task work.
    */
   taskChanged(taskId: string): Promise<void>;
+  /** `taskChanged` for many tasks, in one pipeline. */
+  tasksChanged(taskIds: readonly string[]): Promise<void>;
 }
 
 export interface TaskNotifierOptions {
@@ -42,31 +44,38 @@ export function createTaskNotifier(
       // A logger that throws must not fail the caller either.
     }
   };
+  async function tasksChanged(taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length === 0) return;
+    if (redis.status !== "ready") {
+      const error = new Error(`redis is ${redis.status}; live-status hint dropped`);
+      for (const taskId of taskIds) report(error, taskId);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    // One write for a group's hints (an ending of many tasks).
+    const pipeline = redis.pipeline();
+    for (const taskId of taskIds) pipeline.publish(taskEventsChannel(prefix, taskId), taskId);
+    const published = pipeline.exec();
+    try {
+      await Promise.race([
+        published,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`publish did not finish in ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      for (const taskId of taskIds) report(error, taskId);
+    } finally {
+      clearTimeout(timer);
+      published.catch(() => {});
+    }
+  }
   return {
-    async taskChanged(taskId) {
-      if (redis.status !== "ready") {
-        report(new Error(`redis is ${redis.status}; live-status hint dropped`), taskId);
-        return;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const published = redis.publish(taskEventsChannel(prefix, taskId), taskId);
-      try {
-        await Promise.race([
-          published,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`publish did not finish in ${timeoutMs} ms`)),
-              timeoutMs,
-            );
-          }),
-        ]);
-      } catch (error) {
-        report(error, taskId);
-      } finally {
-        clearTimeout(timer);
-        published.catch(() => {});
-      }
-    },
+    taskChanged: (taskId) => tasksChanged([taskId]),
+    tasksChanged,
   };
 }
 

@@ -69,7 +69,7 @@ export interface TestStackOptions {
    */
   workerOptions?: Pick<
     WorkerOptions,
-    "lockDurationMs" | "stalledIntervalMs" | "concurrency" | "deliveries"
+    "lockDurationMs" | "stalledIntervalMs" | "concurrency" | "batchConcurrency" | "deliveries"
   >;
   /** Live status's timers (production defaults: heartbeat 15 s, re-read 5 s). */
   taskEvents?: { heartbeatMs?: number; recheckMs?: number };

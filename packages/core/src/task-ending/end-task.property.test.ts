@@ -89,8 +89,8 @@ describe("a task ends exactly once, whatever races to end it", () => {
             enqueueDelivery: async (id) => {
               enqueued.push(id);
             },
-            releaseSlot: async (_provider, id) => {
-              slotsFreed.push(id);
+            releaseSlots: async (holders) => {
+              slotsFreed.push(...holders.map((holder) => holder.taskId));
             },
           };
           const ender = createTaskEnder(effects);
@@ -105,7 +105,7 @@ describe("a task ends exactly once, whatever races to end it", () => {
                 attempt: { number: 1, providerTaskId: `up-${taskId}` },
               }),
             );
-            await afterCommit(effects, ending);
+            await afterCommit(effects, ending.settlement);
           };
           const run: Record<Way, () => Promise<unknown>> = {
             callback,

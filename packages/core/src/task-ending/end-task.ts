@@ -1,26 +1,25 @@
 import {
-  type AttemptResult,
+  type CallbackOutcome,
   type Executor,
   openAttemptStates,
+  pgClientOf,
   type Task,
-  type TerminalTaskStatus,
-  taskAttempts,
-  tasks,
   withTransaction,
 } from "@ripen/db";
-import { and, eq, inArray, sql } from "drizzle-orm";
 import { type EndedBatch, endBatchIfDone } from "../batch-end";
-import { writeDelivery } from "../deliveries";
+import { writeDeliveries } from "../deliveries";
 import { resolveHolds } from "../ledger";
-import { isActiveStatus, type TaskChanges, transitionTasks } from "../task-machine";
+import { type TaskChanges, toTask, transitionEach } from "../task-machine";
 import type { TaskOutcome } from "./outcomes";
 
 /*
  * Where a task ends. Every ending — an upstream's success or failure learned by poll or callback,
  * a cancel, a batch's cancel, a deadline — is one transaction here: the conditional transition
  * with its event, the hold's resolution, the open attempts abandoned, the client's callback in
- * the outbox, and the batch's count. What follows the commit is `afterCommit` (after-commit.ts);
- * callers use both through a `TaskEnder` (task-ender.ts).
+ * the outbox, and the batch's count. Endings that arrive together are settled together
+ * (`endGroup`, set-based statements), so a burst of one account's endings takes its row once.
+ * What follows the commit is `afterCommit` (after-commit.ts); callers use both through a
+ * `TaskEnder` (task-ender.ts).
  */
 
 /** What one transaction of endings committed: the input of the after-commit step. */
@@ -33,11 +32,13 @@ export interface Settlement {
   deliveryIds: string[];
   /** The batches whose last active item it ended. */
   endedBatches: EndedBatch[];
-  /**
-   * Tasks found already ended (another path got there first): their provider slot is freed
-   * again after commit, which is harmless if it was.
-   */
-  seenEnded?: Task[];
+}
+
+/** A provider's callback that reported an ending: kept with the outcome it had, for audit. */
+export interface ReceivedCallback {
+  provider: string;
+  body: Buffer;
+  headers: Record<string, string>;
 }
 
 export interface EndTaskArgs {
@@ -46,10 +47,13 @@ export interface EndTaskArgs {
   source: string;
   /** The upstream attempt that reported this outcome, if one did. */
   attempt?: { number: number; providerTaskId?: string };
+  /** The provider callback that reported it: recorded in the ending's transaction. */
+  callback?: ReceivedCallback;
   now?: Date;
 }
 
-export interface TaskEnding extends Settlement {
+/** One task's part of an ending. */
+export interface TaskEnding {
   /** The task ended now, by this call. */
   applied: boolean;
   /**
@@ -62,144 +66,163 @@ export interface TaskEnding extends Settlement {
   deliveryId: string | null;
 }
 
-export interface EndTasksArgs {
-  taskIds: readonly string[];
-  outcome: TaskOutcome;
+/** A provider callback's outcome as recorded, from its task's ending. */
+export const callbackOutcomeOf = (
+  ending: TaskEnding,
+): CallbackOutcome & ("applied" | "late" | "duplicate") =>
+  ending.applied ? "applied" : ending.attemptOutcome === "late" ? "late" : "duplicate";
+
+export interface EndGroupArgs {
+  /** At most one ending per task. */
+  endings: readonly Omit<EndTaskArgs, "source" | "now">[];
   source: string;
-  /** The event's detail, for every task of the group. */
+  /** Added to every ending's event (a batch's cancel names its batch). */
   detail?: Record<string, unknown>;
   /** How a batch whose last active item ends here ends: `canceled` when its cancel ended it. */
   batchEndsAs?: EndedBatch["state"];
   now: Date;
 }
 
+export interface GroupEnding {
+  /** Each ending's answer, in the order asked. */
+  each: TaskEnding[];
+  settlement: Settlement;
+}
+
+/** Ends one task: `endGroup` with one ending. */
+export async function endTask(
+  db: Executor,
+  args: EndTaskArgs,
+): Promise<TaskEnding & { settlement: Settlement }> {
+  const { source, now, ...ending } = args;
+  const { each, settlement } = await endGroup(db, {
+    endings: [ending],
+    source,
+    now: now ?? new Date(),
+  });
+  return { ...each[0]!, settlement };
+}
+
 /**
- * Ends a task exactly once and settles its hold in the same transaction: success captures,
- * anything else releases. Whoever arrives second changes nothing on the task. An attempt's
- * result is always recorded on the attempt, even when it no longer decides the task. Reuses a
- * transaction already open; the caller runs `afterCommit` once it has committed.
+ * Ends each task of the group exactly once, each with its own outcome, and settles its hold in
+ * the same transaction: success captures, anything else releases. Whoever arrives second changes
+ * nothing on the task. An attempt's result is always recorded on the attempt, even when it no
+ * longer decides the task. Reuses a transaction already open; the caller runs `afterCommit`
+ * with the settlement once it has committed.
  */
-export async function endTask(db: Executor, args: EndTaskArgs): Promise<TaskEnding> {
-  const now = args.now ?? new Date();
-  const { outcome, attempt } = args;
+export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupEnding> {
+  const { now } = args;
+  const taskIds = args.endings.map((ending) => ending.taskId);
+  if (new Set(taskIds).size !== taskIds.length) {
+    throw new Error("endGroup: at most one ending per task");
+  }
   return withTransaction(db, async (tx) => {
-    const changes = changesOf(outcome, now);
-    if (attempt?.providerTaskId) changes.providerTaskId = attempt.providerTaskId;
-    const [moved] = await transitionTasks(tx, {
-      taskIds: [args.taskId],
-      to: outcome.status satisfies TerminalTaskStatus,
+    const moved = await transitionEach(tx, {
+      moves: args.endings.map(({ taskId, outcome, attempt }) => ({
+        taskId,
+        to: outcome.status,
+        changes: changesOf(outcome, now, attempt?.providerTaskId),
+        detail: {
+          ...(outcome.status === "succeeded" ? {} : { code: outcome.errorCode }),
+          ...(attempt ? { attempt: attempt.number } : {}),
+          ...args.detail,
+        },
+        attempt: attempt?.number,
+      })),
       source: args.source,
-      changes,
-      detail: {
-        ...(outcome.status === "succeeded" ? {} : { code: outcome.errorCode }),
-        ...(attempt ? { attempt: attempt.number } : {}),
-      },
-      attempt: attempt?.number,
       now,
     });
-    let attemptOutcome: TaskEnding["attemptOutcome"] = null;
-    if (attempt) {
-      attemptOutcome = await recordAttemptResult(tx, {
-        taskId: args.taskId,
-        attempt,
-        outcome,
-        decided: moved !== undefined,
-        now,
+    const ended = new Map(moved.map(({ task }) => [task.id, task]));
+    const attemptOutcomes = await recordAttemptResults(tx, args.endings, ended, now);
+    const missed = taskIds.filter((id) => !ended.has(id));
+    const others = new Map(
+      missed.length === 0
+        ? []
+        : (
+            await pgClientOf(tx).query({
+              name: "ripen_tasks_by_id",
+              text: "select * from tasks where id = any($1::text[])",
+              values: [missed],
+            })
+          ).rows.map((row) => [row.id as string, toTask(row)]),
+    );
+    const answerOf = (ending: EndGroupArgs["endings"][number], deliveryId: string | null) => ({
+      applied: ended.has(ending.taskId),
+      attemptOutcome: attemptOutcomes.get(ending.taskId) ?? null,
+      task: ended.get(ending.taskId) ?? others.get(ending.taskId) ?? null,
+      deliveryId,
+    });
+    const callbacks = args.endings.filter((ending) => ending.callback);
+    if (callbacks.length > 0) {
+      await pgClientOf(tx).query({
+        name: "ripen_record_provider_callbacks",
+        text: `insert into provider_callbacks
+            (provider, task_id, attempt_number, body, headers, outcome, received_at)
+          select provider, task_id, attempt_number, body, headers, outcome, $7
+          from unnest($1::text[], $2::text[], $3::int[], $4::bytea[], $5::jsonb[],
+            $6::callback_outcome[]) as i(provider, task_id, attempt_number, body, headers, outcome)`,
+        values: [
+          callbacks.map((ending) => ending.callback!.provider),
+          callbacks.map((ending) => ending.taskId),
+          callbacks.map((ending) => ending.attempt?.number ?? null),
+          callbacks.map((ending) => ending.callback!.body),
+          callbacks.map((ending) => JSON.stringify(ending.callback!.headers)),
+          callbacks.map((ending) => callbackOutcomeOf(answerOf(ending, null))),
+          now,
+        ],
       });
     }
-    if (!moved) {
-      const [task] = await tx.select().from(tasks).where(eq(tasks.id, args.taskId));
-      return {
-        applied: false,
-        attemptOutcome,
-        task: task ?? null,
-        deliveryId: null,
-        source: args.source,
-        ended: [],
-        deliveryIds: [],
-        endedBatches: [],
-        seenEnded: task && !isActiveStatus(task.status) ? [task] : [],
-      };
-    }
-    const settled = await settle(tx, [moved.task], outcome, now, "ended");
+    const settled = await settle(tx, [...ended.values()], now, args.batchEndsAs ?? "ended");
+    const each = args.endings.map((ending) =>
+      answerOf(ending, settled.taskDeliveryIds.get(ending.taskId) ?? null),
+    );
     return {
-      applied: true,
-      attemptOutcome,
-      task: moved.task,
-      deliveryId: settled.taskDeliveryIds.get(moved.task.id) ?? null,
-      source: args.source,
-      ended: [moved.task],
-      deliveryIds: settled.deliveryIds,
-      endedBatches: settled.endedBatches,
+      each,
+      settlement: {
+        source: args.source,
+        ended: [...ended.values()],
+        deliveryIds: settled.deliveryIds,
+        endedBatches: settled.endedBatches,
+      },
     };
   });
+}
+
+function changesOf(outcome: TaskOutcome, now: Date, providerTaskId?: string): TaskChanges {
+  const changes: TaskChanges =
+    outcome.status === "succeeded"
+      ? { output: outcome.output, completedAt: now, errorCode: null, errorMessage: null }
+      : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, completedAt: now };
+  if (providerTaskId) changes.providerTaskId = providerTaskId;
+  return changes;
 }
 
 /**
- * Ends a group of tasks with one outcome in one transaction (a batch's cancel, a chunk at a
- * time): exactly what `endTask` does for each, with set-based statements. Tasks another path
- * ended meanwhile are skipped.
+ * Everything an ending writes besides the transition, for tasks the transition just ended. The
+ * holds are resolved last: that locks the accounts' rows, which every create and ending of those
+ * accounts needs, so they are held for as little of the transaction as can be.
  */
-export async function endTasks(db: Executor, args: EndTasksArgs): Promise<Settlement> {
-  return withTransaction(db, async (tx) => {
-    const moved = await transitionTasks(tx, {
-      taskIds: args.taskIds,
-      to: args.outcome.status,
-      source: args.source,
-      changes: changesOf(args.outcome, args.now),
-      detail: args.detail,
-      now: args.now,
-    });
-    const ended = moved.map((m) => m.task);
-    const settled = await settle(tx, ended, args.outcome, args.now, args.batchEndsAs ?? "ended");
-    return {
-      source: args.source,
-      ended,
-      deliveryIds: settled.deliveryIds,
-      endedBatches: settled.endedBatches,
-    };
-  });
-}
-
-function changesOf(outcome: TaskOutcome, now: Date): TaskChanges {
-  return outcome.status === "succeeded"
-    ? { output: outcome.output, completedAt: now, errorCode: null, errorMessage: null }
-    : { errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, completedAt: now };
-}
-
-/** Everything an ending writes besides the transition, for tasks the transition just ended. */
-async function settle(
-  tx: Executor,
-  ended: Task[],
-  outcome: TaskOutcome,
-  now: Date,
-  batchEndsAs: EndedBatch["state"],
-) {
-  const taskDeliveryIds = new Map<string, string>();
+async function settle(tx: Executor, ended: Task[], now: Date, batchEndsAs: EndedBatch["state"]) {
   const deliveryIds: string[] = [];
   const endedBatches: EndedBatch[] = [];
-  if (ended.length === 0) return { taskDeliveryIds, deliveryIds, endedBatches };
-  const ids = ended.map((task) => task.id);
-  await resolveHolds(tx, {
-    taskIds: ids,
-    kind: outcome.status === "succeeded" ? "capture" : "release",
-  });
+  if (ended.length === 0) return { taskDeliveryIds: new Map(), deliveryIds, endedBatches };
   // Attempts still open when the task ends another way will not decide it any more.
-  await tx
-    .update(taskAttempts)
-    .set({ state: "abandoned", endedAt: now })
-    .where(
-      and(inArray(taskAttempts.taskId, ids), inArray(taskAttempts.state, [...openAttemptStates])),
-    );
+  await pgClientOf(tx).query({
+    name: "ripen_abandon_open_attempts",
+    text: `update task_attempts set state = 'abandoned', ended_at = $2
+      where task_id = any($1::text[]) and state = any($3::attempt_state[])`,
+    values: [ended.map((task) => task.id), now, openAttemptStates],
+  });
   // The outbox: the client's callback exists if and only if this ending commits.
-  for (const task of ended) {
-    const deliveryId = await writeDelivery(tx, task, now);
-    if (deliveryId) {
-      taskDeliveryIds.set(task.id, deliveryId);
-      deliveryIds.push(deliveryId);
-    }
-  }
-  // The last item of a batch to end ends the batch (and writes its callback).
+  const taskDeliveryIds = await writeDeliveries(tx, ended, now);
+  deliveryIds.push(...taskDeliveryIds.values());
+  const ids = (captured: boolean) =>
+    ended.filter((task) => (task.status === "succeeded") === captured).map((task) => task.id);
+  const [captured, released] = [ids(true), ids(false)];
+  if (captured.length > 0) await resolveHolds(tx, { taskIds: captured, kind: "capture" });
+  if (released.length > 0) await resolveHolds(tx, { taskIds: released, kind: "release" });
+  // The last item of a batch to end ends the batch (and writes its callback). After the holds:
+  // their account lock is what serializes the endings of a batch's last items.
   const batchIds = [...new Set(ended.flatMap((task) => (task.batchId ? [task.batchId] : [])))];
   for (const batchId of batchIds.sort()) {
     const batch = await endBatchIfDone(tx, batchId, now, batchEndsAs);
@@ -210,47 +233,66 @@ async function settle(
   return { taskDeliveryIds, deliveryIds, endedBatches };
 }
 
-/** Writes an attempt's result; the first result of an attempt is kept, later copies are duplicates. */
-async function recordAttemptResult(
+/**
+ * Writes the attempts' results, in one statement; the first result of an attempt is kept, later
+ * copies are duplicates. An attempt whose task this group ended is decided by it (succeeded or
+ * failed); otherwise its result is only recorded (`late`). The upstream refunds a failed
+ * generation (documents 000, 002), so a failed attempt costs nothing.
+ */
+async function recordAttemptResults(
   tx: Executor,
-  args: {
-    taskId: string;
-    attempt: { number: number; providerTaskId?: string };
-    outcome: TaskOutcome;
-    decided: boolean;
-    now: Date;
-  },
-): Promise<"applied" | "duplicate" | "late"> {
-  const { outcome } = args;
-  const result: AttemptResult =
-    outcome.status === "succeeded"
-      ? { status: "succeeded", urls: outcome.output.urls }
-      : {
-          status: "failed",
-          errorCode: outcome.errorCode,
-          errorMessage: outcome.errorMessage,
-        };
-  const succeeded = outcome.status === "succeeded";
-  const updated = await tx
-    .update(taskAttempts)
-    .set({
-      result,
-      resultAt: args.now,
-      providerTaskId: sql`coalesce(${taskAttempts.providerTaskId}, ${args.attempt.providerTaskId ?? null})`,
-      // The upstream refunds a failed generation (documents 000, 002).
-      ...(succeeded ? {} : { upstreamCost: 0, upstreamCostMicros: 0 }),
-      ...(args.decided
-        ? { state: succeeded ? ("succeeded" as const) : ("failed" as const), endedAt: args.now }
-        : {}),
-    })
-    .where(
-      and(
-        eq(taskAttempts.taskId, args.taskId),
-        eq(taskAttempts.number, args.attempt.number),
-        sql`${taskAttempts.resultAt} is null`,
+  endings: EndGroupArgs["endings"],
+  ended: ReadonlyMap<string, Task>,
+  now: Date,
+): Promise<Map<string, "applied" | "duplicate" | "late">> {
+  const reported = endings.filter((ending) => ending.attempt);
+  const outcomes = new Map<string, "applied" | "duplicate" | "late">();
+  if (reported.length === 0) return outcomes;
+  const result = await pgClientOf(tx).query<{ task_id: string }>({
+    name: "ripen_record_attempt_results",
+    text: `
+      with input as (
+        select * from unnest($1::text[], $2::int[], $3::jsonb[], $4::text[], $5::boolean[],
+          $6::boolean[]) as i(task_id, number, result, provider_task_id, succeeded, decided)
+      )
+      update task_attempts a set
+        result = i.result,
+        result_at = $7,
+        provider_task_id = coalesce(a.provider_task_id, i.provider_task_id),
+        upstream_cost = case when i.succeeded then a.upstream_cost else 0 end,
+        upstream_cost_micros = case when i.succeeded then a.upstream_cost_micros else 0 end,
+        state = case when not i.decided then a.state
+          when i.succeeded then 'succeeded'::attempt_state else 'failed'::attempt_state end,
+        ended_at = case when i.decided then $7 else a.ended_at end
+      from input i
+      where a.task_id = i.task_id and a.number = i.number and a.result_at is null
+      returning a.task_id`,
+    values: [
+      reported.map((ending) => ending.taskId),
+      reported.map((ending) => ending.attempt!.number),
+      reported.map(({ outcome }) =>
+        JSON.stringify(
+          outcome.status === "succeeded"
+            ? { status: "succeeded", urls: outcome.output.urls }
+            : {
+                status: "failed",
+                errorCode: outcome.errorCode,
+                errorMessage: outcome.errorMessage,
+              },
+        ),
       ),
-    )
-    .returning({ id: taskAttempts.id });
-  if (updated.length === 0) return "duplicate";
-  return args.decided ? "applied" : "late";
+      reported.map((ending) => ending.attempt!.providerTaskId ?? null),
+      reported.map((ending) => ending.outcome.status === "succeeded"),
+      reported.map((ending) => ended.has(ending.taskId)),
+      now,
+    ],
+  });
+  const recorded = new Set(result.rows.map((row) => row.task_id));
+  for (const { taskId } of reported) {
+    outcomes.set(
+      taskId,
+      !recorded.has(taskId) ? "duplicate" : ended.has(taskId) ? "applied" : "late",
+    );
+  }
+  return outcomes;
 }

@@ -1,9 +1,12 @@
 export { afterCommit, type EndingEffects } from "./after-commit";
 export {
+  callbackOutcomeOf,
+  type EndGroupArgs,
   type EndTaskArgs,
-  type EndTasksArgs,
+  endGroup,
   endTask,
-  endTasks,
+  type GroupEnding,
+  type ReceivedCallback,
   type Settlement,
   type TaskEnding,
 } from "./end-task";

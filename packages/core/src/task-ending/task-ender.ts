@@ -1,10 +1,10 @@
 import { type Executor, isTransaction } from "@ripen/db";
+import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "../group-commit";
 import { afterCommit, type EndingEffects } from "./after-commit";
 import {
+  type EndGroupArgs,
   type EndTaskArgs,
-  type EndTasksArgs,
-  endTask,
-  endTasks,
+  endGroup,
   type Settlement,
   type TaskEnding,
 } from "./end-task";
@@ -15,13 +15,16 @@ import {
  * service, the sweep and the API end tasks, and schedule their next step, the same way.
  */
 export interface TaskEnder {
-  /** Ends one task in its own transaction (`endTask`), then runs the after-commit step. */
-  end(db: Executor, args: EndTaskArgs): Promise<TaskEnding>;
-  /** Ends a group of tasks with one outcome in one transaction (`endTasks`), then the same. */
-  endAll(db: Executor, args: EndTasksArgs): Promise<Settlement>;
   /**
-   * The after-commit step alone, for an ending committed inside the caller's own transaction
-   * (the callback receiver records the callback with it). Call it once that has committed.
+   * Ends one task, then runs the after-commit step. Endings that arrive together are settled
+   * together, one transaction for the group (group commit), each answered as if alone.
+   */
+  end(db: Executor, args: EndTaskArgs): Promise<TaskEnding>;
+  /** Ends a group of tasks in one transaction (`endGroup`), then the after-commit step. */
+  endAll(db: Executor, args: EndGroupArgs): Promise<Settlement>;
+  /**
+   * The after-commit step alone, for an ending committed inside the caller's own transaction.
+   * Call it once that has committed.
    */
   afterCommit(settled: Settlement): Promise<void>;
   /**
@@ -29,27 +32,60 @@ export interface TaskEnder {
    * Never throws: a failed wake is logged, and the task's recorded wake-up lets the sweep run it.
    */
   wake(taskId: string): Promise<void>;
+  /** Groups of more than one ending settled together, and groups that fell back to one by one. */
+  readonly stats: { batches: number; fallbacks: number };
 }
 
-export function createTaskEnder(effects: EndingEffects): TaskEnder {
+type Ending = Omit<EndTaskArgs, "source" | "now"> & { now: Date };
+
+export function createTaskEnder(
+  effects: EndingEffects,
+  options: GroupCommitOptions = {},
+): TaskEnder {
   const outsideTransaction = (db: Executor) => {
     // The after-commit step would run before the caller's commit: its jobs would find no rows.
-    if (isTransaction(db)) throw new Error("TaskEnder runs its own transaction; use endTask");
+    if (isTransaction(db)) throw new Error("TaskEnder runs its own transaction; use endGroup");
+  };
+  const endAll = async (db: Executor, args: EndGroupArgs) => {
+    const ended = await endGroup(db, args);
+    await afterCommit(effects, ended.settlement);
+    return ended;
+  };
+  // One group per database and source: the source is the group's (its events' and log lines').
+  const groups = new WeakMap<Executor, Map<string, GroupCommit<Ending, TaskEnding>>>();
+  const all: GroupCommit<Ending, TaskEnding>[] = [];
+  const groupOf = (db: Executor, source: string) => {
+    const bySource = groups.get(db) ?? new Map<string, GroupCommit<Ending, TaskEnding>>();
+    groups.set(db, bySource);
+    let group = bySource.get(source);
+    if (!group) {
+      // Two endings of one task cannot share a statement: the group fails and each goes alone.
+      // Endings that arrive together are settled at the latest of their times.
+      const write = async (endings: Ending[]) => {
+        const now = new Date(Math.max(...endings.map((ending) => ending.now.getTime())));
+        return (await endAll(db, { endings, source, now })).each;
+      };
+      group = createGroupCommit(write, async (ending) => (await write([ending]))[0]!, options);
+      bySource.set(source, group);
+      all.push(group);
+    }
+    return group;
   };
   return {
-    async end(db, args) {
+    async end(db, { source, now, ...ending }) {
       outsideTransaction(db);
-      const ending = await endTask(db, args);
-      await afterCommit(effects, ending);
-      return ending;
+      return groupOf(db, source).run({ ...ending, now: now ?? new Date() });
     },
     async endAll(db, args) {
       outsideTransaction(db);
-      const settled = await endTasks(db, args);
-      await afterCommit(effects, settled);
-      return settled;
+      return (await endAll(db, args)).settlement;
     },
     afterCommit: (settled) => afterCommit(effects, settled),
+    get stats() {
+      const sum = (key: "batches" | "fallbacks") =>
+        all.reduce((total, group) => total + group.stats[key], 0);
+      return { batches: sum("batches"), fallbacks: sum("fallbacks") };
+    },
     async wake(taskId) {
       if (!effects.wake) return;
       try {

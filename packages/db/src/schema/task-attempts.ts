@@ -68,6 +68,10 @@ export const taskAttempts = pgTable(
     uniqueIndex("task_attempts_provider_task_idx")
       .on(t.provider, t.providerTaskId)
       .where(sql`${t.providerTaskId} is not null`),
+    // An ending's "abandon the task's open attempts" finds none without reading its closed ones.
+    index("task_attempts_task_open_idx")
+      .on(t.taskId)
+      .where(sql`${t.state} in ('sending', 'accepted', 'unknown')`),
     index("task_attempts_open_idx")
       .on(t.startedAt)
       .where(sql`${t.state} in ('sending', 'accepted', 'unknown')`),

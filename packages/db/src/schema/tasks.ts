@@ -59,6 +59,11 @@ export const tasks = pgTable(
   (t) => [
     index("tasks_account_created_idx").on(t.accountId, t.createdAt),
     index("tasks_batch_idx").on(t.batchId, t.id).where(sql`${t.batchId} is not null`),
+    // A batch's items still active: "is the batch done" after each ending, without walking the
+    // ended ones (most of a large batch, near its end).
+    index("tasks_batch_active_idx")
+      .on(t.batchId, t.id)
+      .where(sql`${t.batchId} is not null and ${t.status} in ('queued', 'submitting', 'running')`),
     index("tasks_wake_idx")
       .on(t.nextWakeAt)
       .where(sql`${t.status} in ('queued', 'submitting', 'running')`),

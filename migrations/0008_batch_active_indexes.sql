@@ -1,0 +1,2 @@
+CREATE INDEX "task_attempts_task_open_idx" ON "task_attempts" USING btree ("task_id") WHERE "task_attempts"."state" in ('sending', 'accepted', 'unknown');--> statement-breakpoint
+CREATE INDEX "tasks_batch_active_idx" ON "tasks" USING btree ("batch_id","id") WHERE "tasks"."batch_id" is not null and "tasks"."status" in ('queued', 'submitting', 'running');
