@@ -15,13 +15,30 @@ export interface CannonOptions {
   keyHeader?: KeyHeader;
   /** Every answer's status and time, for figures that add up over several runs. */
   onResponse?: (status: number, ms: number) => void;
+  /** Each answer outside 2xx, with its body: what a refused request was told. */
+  onRejected?: (status: number, body: string) => void;
+  /** Each request that got no answer (timed out, connection reset). */
+  onError?: (error: Error) => void;
 }
 
 /** POST load with autocannon: the create body by default, 50 connections, 10 s request timeout. */
 export function cannon(url: string, options: CannonOptions): Promise<autocannon.Result> {
   let next = 0;
-  const { keys } = options;
+  const { keys, onRejected } = options;
   const keyHeader = options.keyHeader ?? bearer;
+  const request: autocannon.Request = {};
+  if (keys.length > 0) {
+    request.setupRequest = (req) => ({
+      ...req,
+      headers: { ...req.headers, ...keyHeader(keys[next++ % keys.length]!) },
+    });
+  }
+  if (onRejected) {
+    // autocannon keeps an answer's body only for a request that has onResponse.
+    request.onResponse = (status, body) => {
+      if (status < 200 || status >= 300) onRejected(status, body);
+    };
+  }
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -35,23 +52,14 @@ export function cannon(url: string, options: CannonOptions): Promise<autocannon.
         timeout: 10,
         headers: { "content-type": "application/json" },
         body: options.body ?? CREATE_BODY,
-        requests:
-          keys.length > 0
-            ? [
-                {
-                  setupRequest: (req) => ({
-                    ...req,
-                    headers: { ...req.headers, ...keyHeader(keys[next++ % keys.length]!) },
-                  }),
-                },
-              ]
-            : undefined,
+        requests: Object.keys(request).length > 0 ? [request] : undefined,
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
-    const { onResponse } = options;
+    const { onResponse, onError } = options;
     if (onResponse)
       instance.on("response", (_client, status, _bytes, ms) => onResponse(status, ms));
+    if (onError) instance.on("reqError", onError);
   });
 }
 

@@ -89,8 +89,11 @@ export interface NewTask {
   cost: number;
   callbackUrl?: string;
   request: unknown;
-  /** Where the request reached the sandbox, e.g. http://127.0.0.1:3100; names result files. */
-  origin: string;
+  /**
+   * Where the request reached the sandbox, e.g. http://127.0.0.1:3100; names result files. Read
+   * only when no public URL is set (a started sandbox always has one), so not on every request.
+   */
+  origin: () => string;
   /** A failure decided by the dialect at create (e.g. content filtered, for dialects that report it on the task). */
   failure?: TaskFailure;
   /** The callback body, built when the task ends (the dialect's query answer). */
@@ -177,7 +180,7 @@ export interface KitShared {
   timers: Set<NodeJS.Timeout>;
   /** Aborted at close. */
   closing: AbortSignal;
-  /** Aborted by forgetTasks(): callbacks in flight die with the "restart". */
+  /** Aborted by forgetTasks() and at close: callbacks in flight die with the "restart". */
   lifetime(): AbortSignal;
   stats: ProviderStats;
   events: EventEmitter<KitEvents>;
@@ -212,20 +215,27 @@ const agent = () => {
   return callbackAgent;
 };
 
+const callbackHeaders = { "content-type": "application/json" };
+
 async function postCallback(shared: KitShared, url: string, body: string, signal: AbortSignal) {
-  const headers = { "content-type": "application/json" };
   if (shared.fetch) {
     const timeout = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
     const response = await shared.fetch(url, {
       method: "POST",
-      headers,
+      headers: callbackHeaders,
       body,
       signal: AbortSignal.any([signal, timeout]),
     });
     await response.arrayBuffer();
     return;
   }
-  const answer = await request(url, { method: "POST", headers, body, signal, dispatcher: agent() });
+  const answer = await request(url, {
+    method: "POST",
+    headers: callbackHeaders,
+    body,
+    signal,
+    dispatcher: agent(),
+  });
   await answer.body.dump();
 }
 
@@ -286,7 +296,9 @@ export function createKit(
     copies: number,
     delayMs: number,
   ): Promise<void> {
-    const cancelled = AbortSignal.any([shared.closing, shared.lifetime()]);
+    // One signal for every callback of this lifetime: a composite signal per callback
+    // (AbortSignal.any) cost an allocation and a weak reference the GC had to clear.
+    const cancelled = shared.lifetime();
     if (delayMs > 0) await sleep(delayMs, undefined, { signal: cancelled }).catch(() => {});
     for (let i = 0; i < copies && !cancelled.aborted; i++) {
       count("callbacksSent");
@@ -406,7 +418,7 @@ export function createKit(
               reason: "generation" as const,
             }
           : null);
-      const base = shared.settings.publicUrl ?? args.origin;
+      const base = shared.settings.publicUrl ?? args.origin();
       const id = randomUUID();
       const media = args.media;
       // The first file is `{id}.{ext}`, further images `{id}-{n}.{ext}`.
@@ -436,7 +448,10 @@ export function createKit(
       account.open.add(task);
       count("created");
       if (!shared.closing.aborted) scheduleEnd(task, args.callbackBody);
-      shared.events.emit("created", { taskId: id, provider, callbackUrl: args.callbackUrl });
+      // Only tests and harnesses listen; a running sandbox skips building the event.
+      if (shared.events.listenerCount("created") > 0) {
+        shared.events.emit("created", { taskId: id, provider, callbackUrl: args.callbackUrl });
+      }
       return task;
     },
 

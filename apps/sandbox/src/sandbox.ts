@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import type { DialectName } from "@ripen/db";
 import { defaultProviders, sandboxMountOf } from "@ripen/providers";
@@ -178,8 +178,14 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     initialCredits: options.initialCredits ?? 1_000_000,
   };
   const closing = new AbortController();
-  // Aborted by forgetTasks(): callbacks already on the wire die with the "restart" too.
-  let lifetime = new AbortController();
+  // Aborted by forgetTasks() and at close: callbacks already on the wire die with them. Every
+  // callback in flight listens to it, hence no listener limit.
+  const newLifetime = () => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  };
+  let lifetime = newLifetime();
   const queued = new Map<string, { faults: InjectedFault[]; stalls: number[] }>();
   const queueOf = (provider: string) => {
     let entry = queued.get(provider);
@@ -335,7 +341,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       for (const timer of shared.timers) clearTimeout(timer);
       shared.timers.clear();
       lifetime.abort();
-      lifetime = new AbortController();
+      lifetime = newLifetime();
       for (const task of shared.tasks.values()) task.account.open.delete(task);
       // Open tasks are gone: nothing is left to settle or refund.
       shared.tasks.clear();
@@ -350,6 +356,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     },
     async close() {
       closing.abort();
+      lifetime.abort();
       for (const timer of shared.timers) clearTimeout(timer);
       shared.timers.clear();
     },

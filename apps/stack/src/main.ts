@@ -188,7 +188,11 @@ async function run(): Promise<void> {
     logger,
     callbackBaseUrl,
     callbackSecret: env.CALLBACK_SECRET,
-    poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
+    poll: {
+      baseMs: env.POLL_BASE_MS,
+      maxMs: env.POLL_MAX_MS,
+      callbackGraceMs: env.POLL_CALLBACK_GRACE_MS,
+    },
     retry: {
       maxAttempts: env.SUBMIT_MAX_ATTEMPTS,
       baseMs: env.SUBMIT_RETRY_BASE_MS,

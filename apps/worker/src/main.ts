@@ -55,7 +55,11 @@ await runService(
       logger,
       callbackBaseUrl: env.PUBLIC_CALLBACK_URL,
       callbackSecret: env.CALLBACK_SECRET,
-      poll: { baseMs: env.POLL_BASE_MS, maxMs: env.POLL_MAX_MS },
+      poll: {
+        baseMs: env.POLL_BASE_MS,
+        maxMs: env.POLL_MAX_MS,
+        callbackGraceMs: env.POLL_CALLBACK_GRACE_MS,
+      },
       retry: {
         maxAttempts: env.SUBMIT_MAX_ATTEMPTS,
         baseMs: env.SUBMIT_RETRY_BASE_MS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextPollDelay } from "./poll-delay";
+import { firstPollDelay, nextPollDelay } from "./poll-delay";
 
 const policy = { baseMs: 2_000, maxMs: 30_000 };
 
@@ -16,5 +16,15 @@ describe("nextPollDelay", () => {
     expect(nextPollDelay(1, policy, () => 0.999999)).toBe(5_000);
     expect(nextPollDelay(10, policy, () => 0.999999)).toBe(30_000);
     expect(nextPollDelay(10, policy, () => 0)).toBe(22_500);
+  });
+});
+
+describe("firstPollDelay", () => {
+  it("leaves a provider's callback its grace before the first poll asks the same thing", () => {
+    const graced = { ...policy, callbackGraceMs: 1_000 };
+    expect(firstPollDelay(graced, true)).toBe(3_000);
+    // A provider without callbacks is polled at the base: nothing else will tell.
+    expect(firstPollDelay(graced, false)).toBe(2_000);
+    expect(firstPollDelay(policy, true)).toBe(2_000);
   });
 });

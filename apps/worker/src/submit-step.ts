@@ -17,7 +17,7 @@ import {
   rankRoutes,
   waitFor,
 } from "@ripen/providers";
-import { nextPollDelay } from "./poll-delay";
+import { firstPollDelay, nextPollDelay } from "./poll-delay";
 import {
   done,
   endTaskNow,
@@ -176,7 +176,11 @@ export async function submitStep(
   if ((states.get(provider.id)?.failures ?? 0) > 0) await deps.health.recordSuccess(provider.id);
 
   // The first poll's wake-up is recorded with the move to running, in the same write.
-  const delayMs = untilDeadline(deps, task, deps.poll.baseMs);
+  const delayMs = untilDeadline(
+    deps,
+    task,
+    firstPollDelay(deps.poll, provider.client.sendsCallbacks),
+  );
   const now = deps.clock.now();
   const running = await deps.attempts.accept({
     attempt,

@@ -51,6 +51,28 @@ const sourcesOf = async (taskId: string, on: TestStack = stack) =>
   ).map((e) => `${e.toStatus}<-${e.source}`);
 
 describe("a task's journey", () => {
+  it("waits its provider's callback grace before the first poll (bench d: polls racing callbacks)", async () => {
+    const graced = await startTestStack({
+      poll: { baseMs: 20, maxMs: 200, callbackGraceMs: 60_000 },
+    });
+    try {
+      // Callbacks lost and a long generation: only the first poll's schedule is left to read.
+      graced.sandbox.configure({ generationMs: 3_600_000, callbackLossRate: 1 });
+      const { apiKey } = await graced.createAccount(1_000);
+      const res = await graced.request("POST", "/v1/images/generations", {
+        key: apiKey,
+        body: { model: "nano-banana-2", input: { prompt: "x" } },
+      });
+      const taskId = res.body.data.taskId as string;
+      expect(await graced.waitForTask(taskId, ["running"])).toBe("running");
+      const task = await findTask(graced.db.db, taskId);
+      // aivideoapi sends callbacks: base 20 ms + grace 60 s after the accept.
+      expect(task!.nextWakeAt!.getTime() - task!.submittedAt!.getTime()).toBe(60_020);
+    } finally {
+      await graced.close();
+    }
+  });
+
   it("completes, captures its price, and serves a real image", async () => {
     const taskId = await create({ prompt: "a cat", resolution: "2K", output_format: "png" });
     expect(await stack.waitForTask(taskId, ["succeeded", "failed", "expired"])).toBe("succeeded");

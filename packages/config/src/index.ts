@@ -73,6 +73,11 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),
   POLL_MAX_MS: positiveMs(30_000),
+  /**
+   * Added to the first poll of a task whose provider sends callbacks: its callback, sent when the
+   * generation ends, gets this long to arrive before a poll asks the same thing.
+   */
+  POLL_CALLBACK_GRACE_MS: z.coerce.number().int().min(0).default(1_000),
   /** Upstream submissions a task may make in all (retries of refused submits, lost tasks). */
   SUBMIT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   /** Wait before retrying a refused submit, doubling per attempt up to SUBMIT_RETRY_MAX_MS. */

@@ -73,10 +73,24 @@ export function createTaskNotifier(
       published.catch(() => {});
     }
   }
-  return {
-    taskChanged: (taskId) => tasksChanged([taskId]),
-    tasksChanged,
-  };
+  // Hints asked for in the same turn of the event loop (a worker's concurrent jobs) share one
+  // pipeline: one write to Redis instead of one each.
+  let pending: { taskIds: string[]; sent: Promise<void> } | null = null;
+  function taskChanged(taskId: string): Promise<void> {
+    if (!pending) {
+      const next = { taskIds: [] as string[], sent: Promise.resolve() };
+      next.sent = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          pending = null;
+          void tasksChanged(next.taskIds).then(resolve);
+        }),
+      );
+      pending = next;
+    }
+    pending.taskIds.push(taskId);
+    return pending.sent;
+  }
+  return { taskChanged, tasksChanged };
 }
 
 export interface TaskEventSubscriber {

@@ -50,7 +50,7 @@ export interface TestStackOptions {
   /** Start the BullMQ workers (default true). */
   worker?: boolean;
   /** Polling policy; short by default so tests finish quickly. */
-  poll?: { baseMs: number; maxMs: number };
+  poll?: { baseMs: number; maxMs: number; callbackGraceMs?: number };
   /** Upstream attempts per task and their backoff; short by default. */
   retry?: Partial<RetryPolicy>;
   /** A Redis of the test's own (to stop or flush it); the shared one by default. */

@@ -75,10 +75,10 @@ export function createAivideoapiSimulator(kit: SimulatorKit): Router {
   const served = <T>(call: "submit" | "status" | "other", work: () => T) =>
     kit.serve(call, wireErrorOf, work);
 
-  const backend: AivideoapiBackend<{ account: SimAccount; origin: string }> = {
+  const backend: AivideoapiBackend<{ account: SimAccount; origin: () => string }> = {
     async authenticate(apiKey: string, req: Request) {
       if (!apiKey.startsWith("sk-")) return null;
-      return { account: kit.account(apiKey), origin: originOf(req) };
+      return { account: kit.account(apiKey), origin: () => originOf(req) };
     },
 
     createTask: (principal, request) =>

@@ -73,7 +73,7 @@ function wireErrorOf(fault: Exclude<InjectedFault, { type: "content_filtered" }>
 
 interface Principal {
   account: SimAccount;
-  origin: string;
+  origin: () => string;
 }
 
 /**
@@ -122,7 +122,7 @@ export function createKieSimulator(
   const backend: KieBackend<Principal> = {
     async authenticate(apiKey: string, req: Request) {
       if (isRefusedKey(apiKey)) return null;
-      return { account: kit.account(apiKey), origin: originOf(req) };
+      return { account: kit.account(apiKey), origin: () => originOf(req) };
     },
 
     async createTask(principal, request) {

@@ -112,7 +112,7 @@ interface Principal {
   key: string;
   info: KeyInfo;
   account: SimAccount;
-  origin: string;
+  origin: () => string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -232,7 +232,7 @@ export function createNanobananaSimulator(
       const account = kit.account(apiKey);
       const info = infoOf(apiKey, account);
       admit(info);
-      return { key: apiKey, info, account, origin: originOf(req) };
+      return { key: apiKey, info, account, origin: () => originOf(req) };
     },
 
     generateImage: (principal, request: ImageRequest) =>

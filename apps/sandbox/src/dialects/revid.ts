@@ -99,7 +99,7 @@ function mediaOf(model: string, input: RevidInput): Media {
 
 interface Principal {
   account: SimAccount;
-  origin: string;
+  origin: () => string;
 }
 
 /**
@@ -136,7 +136,7 @@ export function createRevidSimulator(
   const backend: RevidBackend<Principal> = {
     async authenticate(apiKey: string, req: Request) {
       if (isRefusedKey(apiKey)) return null;
-      return { account: kit.account(apiKey), origin: originOf(req) };
+      return { account: kit.account(apiKey), origin: () => originOf(req) };
     },
 
     async createTask(principal, request) {
