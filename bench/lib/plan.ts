@@ -18,7 +18,7 @@ export const plan = quick
       doorRoundS: 2,
       e2eTasks: 300,
       /** Phase b: tasks through each pipeline before its figures are taken. */
-      e2eWarmupTasks: 100,
+      e2eWarmupTasks: 300,
       callbackTasks: 50,
       callsTasks: 100,
       inflight: 1_000,
@@ -34,7 +34,7 @@ export const plan = quick
       doorRounds: 2,
       doorRoundS: 5,
       e2eTasks: 2_000,
-      e2eWarmupTasks: 500,
+      e2eWarmupTasks: 2_000,
       callbackTasks: 200,
       callsTasks: 300,
       inflight: 10_000,
