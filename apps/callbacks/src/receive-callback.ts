@@ -8,10 +8,11 @@ import {
   type LifecycleLogger,
   outcomeOf,
   type ProviderTaskState,
+  recordProviderCallbacks,
   type TaskEnder,
   verifyCallbackToken,
 } from "@ripen/core";
-import { type CallbackOutcome, type Database, type Executor, providerCallbacks } from "@ripen/db";
+import type { CallbackOutcome, Database, Executor } from "@ripen/db";
 import type { Providers } from "@ripen/providers";
 
 export interface CallbackInput {
@@ -83,14 +84,20 @@ export async function receiveCallback(
   }
 
   const record = (tx: Executor, outcome: CallbackOutcome) =>
-    tx.insert(providerCallbacks).values({
-      provider,
-      taskId: task.id,
-      attemptNumber,
-      body: input.rawBody,
-      headers: input.headers,
-      outcome,
-    });
+    recordProviderCallbacks(
+      tx,
+      [
+        {
+          provider,
+          taskId: task.id,
+          attemptNumber,
+          body: input.rawBody,
+          headers: input.headers,
+          outcome,
+        },
+      ],
+      deps.clock.now(),
+    );
   const invalid = async (message: string): Promise<CallbackResult> => {
     await record(deps.db, "invalid");
     return { status: 400, outcome: "invalid", message: `Malformed callback: ${message}` };

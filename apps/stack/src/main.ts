@@ -200,6 +200,7 @@ async function run(): Promise<void> {
     },
     sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
     concurrency: env.WORKER_CONCURRENCY,
+    batchConcurrency: env.WORKER_BATCH_CONCURRENCY,
     // The local stack receives its own callbacks (the walkthrough's listener on 127.0.0.1).
     deliveries: { concurrency: env.DELIVERY_CONCURRENCY, allowLoopback: userUrls.allowLoopback },
   });

@@ -67,6 +67,7 @@ await runService(
       },
       sweep: { everyMs: env.SWEEP_EVERY_MS, graceMs: env.SWEEP_GRACE_MS },
       concurrency: env.WORKER_CONCURRENCY,
+      batchConcurrency: env.WORKER_BATCH_CONCURRENCY,
       // Client callbacks: loopback only with USER_URLS_ALLOW_LOOPBACK (see @ripen/net).
       deliveries: {
         concurrency: env.DELIVERY_CONCURRENCY,

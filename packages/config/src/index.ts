@@ -69,6 +69,11 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   /** Base URL the providers can reach apps/callbacks at. */
   PUBLIC_CALLBACK_URL: httpUrl.default("http://127.0.0.1:3001"),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(50),
+  /**
+   * Of those, the steps batch items may take at once (default 2/5): the rest stay free for
+   * interactive tasks. At most WORKER_CONCURRENCY.
+   */
+  WORKER_BATCH_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Client callbacks one worker sends at once (their own queue; a hung endpoint holds one ≤ 15 s). */
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(50),
   POLL_BASE_MS: positiveMs(2_000),

@@ -130,6 +130,7 @@ export {
   URL_MAX_CHARS,
 } from "./models";
 export * from "./provider";
+export { type ProviderCallbackRecord, recordProviderCallbacks } from "./provider-callbacks";
 export {
   createSchedule,
   findSchedule,

@@ -9,6 +9,7 @@ import {
 import { type EndedBatch, endBatchIfDone } from "../batch-end";
 import { writeDeliveries } from "../deliveries";
 import { resolveHolds } from "../ledger";
+import { recordProviderCallbacks } from "../provider-callbacks";
 import { type TaskChanges, toTask, transitionEach } from "../task-machine";
 import type { TaskOutcome } from "./outcomes";
 
@@ -152,26 +153,22 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
       task: ended.get(ending.taskId) ?? others.get(ending.taskId) ?? null,
       deliveryId,
     });
-    const callbacks = args.endings.filter((ending) => ending.callback);
-    if (callbacks.length > 0) {
-      await pgClientOf(tx).query({
-        name: "ripen_record_provider_callbacks",
-        text: `insert into provider_callbacks
-            (provider, task_id, attempt_number, body, headers, outcome, received_at)
-          select provider, task_id, attempt_number, body, headers, outcome, $7
-          from unnest($1::text[], $2::text[], $3::int[], $4::bytea[], $5::jsonb[],
-            $6::callback_outcome[]) as i(provider, task_id, attempt_number, body, headers, outcome)`,
-        values: [
-          callbacks.map((ending) => ending.callback!.provider),
-          callbacks.map((ending) => ending.taskId),
-          callbacks.map((ending) => ending.attempt?.number ?? null),
-          callbacks.map((ending) => ending.callback!.body),
-          callbacks.map((ending) => JSON.stringify(ending.callback!.headers)),
-          callbacks.map((ending) => callbackOutcomeOf(answerOf(ending, null))),
-          now,
-        ],
-      });
-    }
+    await recordProviderCallbacks(
+      tx,
+      args.endings.flatMap((ending) =>
+        ending.callback
+          ? [
+              {
+                ...ending.callback,
+                taskId: ending.taskId,
+                attemptNumber: ending.attempt?.number ?? null,
+                outcome: callbackOutcomeOf(answerOf(ending, null)),
+              },
+            ]
+          : [],
+      ),
+      now,
+    );
     const settled = await settle(tx, [...ended.values()], now, args.batchEndsAs ?? "ended");
     const each = args.endings.map((ending) =>
       answerOf(ending, settled.taskDeliveryIds.get(ending.taskId) ?? null),
