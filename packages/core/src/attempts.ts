@@ -51,10 +51,14 @@ export async function findTaskAndLatestAttempt(
   };
 }
 
-/** The prefix of the latest attempt's columns, which share names with the task's. */
+/** The prefix of the attempt's columns, which share names with the task's. */
 const LATEST = "latest.";
+/** A task's columns and its attempt `a`'s, prefixed: what `toTask` and `toAttempt` read back. */
+const TASK_AND_ATTEMPT_COLUMNS = `t.*, ${attemptColumns
+  .map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`)
+  .join(", ")}`;
 const TASK_AND_LATEST_ATTEMPT_SQL = `
-  select t.*, ${attemptColumns.map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`).join(", ")}
+  select ${TASK_AND_ATTEMPT_COLUMNS}
   from tasks t left join lateral (
     select * from task_attempts where task_id = t.id order by number desc limit 1
   ) a on true
@@ -68,18 +72,6 @@ export async function currentAttempt(db: Executor, taskId: string): Promise<Task
     .where(eq(taskAttempts.taskId, taskId))
     .orderBy(desc(taskAttempts.number))
     .limit(1);
-  return attempt ?? null;
-}
-
-export async function findAttempt(
-  db: Executor,
-  taskId: string,
-  number: number,
-): Promise<TaskAttempt | null> {
-  const [attempt] = await db
-    .select()
-    .from(taskAttempts)
-    .where(and(eq(taskAttempts.taskId, taskId), eq(taskAttempts.number, number)));
   return attempt ?? null;
 }
 
@@ -413,6 +405,6 @@ export async function findTaskWithAttempt(
 }
 
 const TASK_WITH_ATTEMPT_SQL = `
-  select t.*, ${attemptColumns.map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`).join(", ")}
+  select ${TASK_AND_ATTEMPT_COLUMNS}
   from tasks t left join task_attempts a on a.task_id = t.id and a.number = $2
   where t.id = $1`;

@@ -14,7 +14,6 @@ export {
   currentAttempt,
   endAttempt,
   failAttempt,
-  findAttempt,
   findTaskAndLatestAttempt,
   findTaskWithAttempt,
   listAttempts,
@@ -177,7 +176,6 @@ export {
   type TransitionArgs,
   taskTransitions,
   transitionTask,
-  transitionTasks,
 } from "./task-machine";
 export {
   doorCallbackBody,

@@ -89,26 +89,9 @@ export async function transitionTask(
   db: Executor,
   args: TransitionArgs,
 ): Promise<{ task: Task; from: TaskStatus } | null> {
-  const { taskId, ...rest } = args;
-  const [moved] = await transitionTasks(db, { ...rest, taskIds: [taskId] });
+  const { source, now, ...move } = args;
+  const [moved] = await transitionEach(db, { moves: [move], source, now });
   return moved ?? null;
-}
-
-/**
- * `transitionTask` for a group of tasks moving to one status, in one statement (a batch's cancel):
- * rows are locked in id order, and those not in an allowed status are skipped. Returns the tasks
- * moved, in id order.
- */
-export async function transitionTasks(
-  db: Executor,
-  args: Omit<TransitionArgs, "taskId"> & { taskIds: readonly string[] },
-): Promise<Array<{ task: Task; from: TaskStatus }>> {
-  const { taskIds, source, now, ...move } = args;
-  return transitionEach(db, {
-    moves: taskIds.map((taskId) => ({ ...move, taskId })),
-    source,
-    now,
-  });
 }
 
 /** One task's move in `transitionEach`: `TransitionArgs` without what the group shares. */
