@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { accounts, apiKeys, type Executor, withTransaction } from "@ripen/db";
+import { type ApiKeyScope, accounts, apiKeys, type Executor, withTransaction } from "@ripen/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { newId } from "./ids";
@@ -47,6 +47,8 @@ export async function createAccount(
 export interface Principal {
   accountId: string;
   keyId: string;
+  /** What the key may do (`read`, `write`, `admin`). */
+  scopes: readonly ApiKeyScope[];
 }
 
 /** How long a successful key lookup is reused: a revocation takes effect within this time. */
@@ -79,7 +81,7 @@ export async function authenticateApiKey(
   const cached = cache.get(hash);
   if (cached) return cached;
   const [row] = await db
-    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId })
+    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId, scopes: apiKeys.scopes })
     .from(apiKeys)
     .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
   if (row) cache.set(hash, row);

@@ -58,6 +58,94 @@ export class InsufficientCredits extends DomainError {
   }
 }
 
+/**
+ * The caller is known but may not do this (HTTP's 403): its key expired, lacks a scope, is used
+ * from an address off its allowlist, its account is disabled, or the model needs a subscription.
+ * Doors whose documents have no 403 answer with their authentication error.
+ */
+export abstract class Forbidden extends DomainError {}
+
+export class AccountDisabled extends Forbidden {
+  readonly code = "account_disabled";
+  constructor() {
+    super("This account is disabled; its API keys are refused. Contact the operator.");
+  }
+}
+
+export class KeyExpired extends Forbidden {
+  readonly code = "key_expired";
+  constructor(readonly expiredAt: Date) {
+    super(`This API key expired at ${expiredAt.toISOString()}.`);
+  }
+}
+
+export class InsufficientScope extends Forbidden {
+  readonly code = "insufficient_scope";
+  constructor(readonly required: string) {
+    super(`This API key lacks the '${required}' scope this request needs.`);
+  }
+}
+
+export class IpNotAllowed extends Forbidden {
+  readonly code = "ip_not_allowed";
+  constructor(readonly ip: string) {
+    super(`Request IP ${ip} is not in this API key's allowlist.`);
+  }
+}
+
+export class SubscriptionRequired extends Forbidden {
+  readonly code = "subscription_required";
+  constructor(readonly model: string) {
+    super(`Model '${model}' requires an active subscription.`);
+  }
+}
+
+/**
+ * A limit on the caller was reached (HTTP's 429); `retryAfterSeconds`, when known, is when a retry
+ * can succeed.
+ */
+export abstract class LimitExceeded extends DomainError {
+  abstract readonly retryAfterSeconds: number | undefined;
+}
+
+/** A key's requests per minute. */
+export class RateLimitExceeded extends LimitExceeded {
+  readonly code = "rate_limit_exceeded";
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `Too many requests: this API key may send ${limit} per minute. Retry in ${retryAfterSeconds} s.`,
+    );
+  }
+}
+
+/** A key's credits committed per hour, per day or in all. */
+export class SpendLimitExceeded extends LimitExceeded {
+  readonly code = "spend_limit_exceeded";
+  constructor(
+    readonly period: "hour" | "day" | "total",
+    readonly limit: number,
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(
+      period === "total"
+        ? `This API key has reached its total spend limit of ${limit} credits.`
+        : `This API key has reached its spend limit of ${limit} credits per ${period}.`,
+    );
+  }
+}
+
+/** An account's interactive tasks not yet ended (kie's 409 "Active task limit exceeded"). */
+export class ActiveTaskLimitExceeded extends LimitExceeded {
+  readonly code = "active_task_limit_exceeded";
+  readonly retryAfterSeconds = undefined;
+  constructor(readonly limit: number) {
+    super(`Active task limit exceeded: this account may have ${limit} tasks running at once.`);
+  }
+}
+
 /** The request contradicts the current state of what it names (HTTP's 409). */
 export abstract class Conflict extends DomainError {}
 

@@ -44,7 +44,11 @@ export type DoorName = (typeof doorNames)[number];
 export const modelKinds = ["image", "video"] as const;
 export type ModelKind = (typeof modelKinds)[number];
 
-export const ledgerEntryKinds = ["grant", "hold", "capture", "release"] as const;
+/**
+ * `grant` adds credits, `adjustment` corrects the balance either way (signed amount, with a reason
+ * and an actor), `hold` reserves a task's price, `capture` and `release` resolve a hold.
+ */
+export const ledgerEntryKinds = ["grant", "hold", "capture", "release", "adjustment"] as const;
 export type LedgerEntryKind = (typeof ledgerEntryKinds)[number];
 
 /**
@@ -106,3 +110,14 @@ export type ScheduleState = (typeof scheduleStates)[number];
 /** `created`: its batch was accepted; `failed`: it could not be (see its error). */
 export const scheduleRunStates = ["created", "failed"] as const;
 export type ScheduleRunState = (typeof scheduleRunStates)[number];
+
+/**
+ * What an API key may do. `read` reads tasks, batches, credits, usage and the ledger; `write`
+ * creates and cancels; `admin` opens the admin API (`/admin/v1`) and nothing else.
+ */
+export const apiKeyScopes = ["read", "write", "admin"] as const;
+export type ApiKeyScope = (typeof apiKeyScopes)[number];
+
+/** The windows a key's spend limits count over (`api_key_spend.period`). */
+export const spendPeriods = ["hour", "day", "total"] as const;
+export type SpendPeriod = (typeof spendPeriods)[number];

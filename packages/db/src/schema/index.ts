@@ -7,6 +7,7 @@ export * from "./delivery-attempts";
 export * from "./enums";
 export * from "./idempotency-keys";
 export * from "./ledger-entries";
+export * from "./plans";
 export * from "./provider-callbacks";
 export * from "./schedule-runs";
 export * from "./schedules";

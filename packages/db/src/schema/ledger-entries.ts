@@ -38,7 +38,10 @@ export const ledgerEntries = pgTable(
       .notNull()
       .generatedAlwaysAs(sql`'hold'::ledger_entry_kind`),
     idempotencyKey: text("idempotency_key").notNull().unique(),
+    /** Why: a grant's or an adjustment's reason. */
     memo: text("memo"),
+    /** Who moved the credits by hand (an operator, an admin key); null for a task's own entries. */
+    actor: text("actor"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -60,7 +63,12 @@ export const ledgerEntries = pgTable(
       "ledger_entries_resolution_names_hold",
       sql`(${t.kind} in ('capture', 'release')) = (${t.holdId} is not null)`,
     ),
-    check("ledger_entries_amount_positive", sql`${t.amount} > 0`),
+    // An adjustment is signed; every other entry's amount is positive. Compared as text: a
+    // migration cannot use an enum value in the transaction that added it.
+    check(
+      "ledger_entries_amount_positive",
+      sql`${t.amount} > 0 or (${t.kind}::text = 'adjustment' and ${t.amount} <> 0)`,
+    ),
   ],
 );
 

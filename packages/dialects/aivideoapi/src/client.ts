@@ -33,6 +33,14 @@ export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   task_not_found: "fail",
   rate_limit_exceeded: "retry",
   spend_limit_exceeded: "circuit",
+  // Ripen's own refusals, when the upstream is another Ripen: our key or account refused is an
+  // operator's matter; a model behind a subscription we lack, another provider's; our own
+  // active-task limit frees up as our tasks there end.
+  key_expired: "circuit",
+  insufficient_scope: "circuit",
+  account_disabled: "circuit",
+  subscription_required: "failover",
+  active_task_limit_exceeded: "retry",
   internal_error: "retry",
   upstream_error: "retry",
   // Not in the documents: what a Ripen upstream answers while its database is away.

@@ -1,4 +1,4 @@
-import { DomainError } from "@ripen/core";
+import { DomainError, LimitExceeded } from "@ripen/core";
 import {
   type ClientHttpError,
   describeClientHttpError,
@@ -12,10 +12,17 @@ export const errorReference = {
   invalid_api_key: { status: 401, type: "authentication_error" },
   insufficient_credits: { status: 402, type: "billing_error" },
   ip_not_allowed: { status: 403, type: "permission_error" },
+  /** Ripen's, beside ip_not_allowed: a key refused for what it is rather than who it is. */
+  key_expired: { status: 403, type: "permission_error" },
+  insufficient_scope: { status: 403, type: "permission_error" },
+  account_disabled: { status: 403, type: "permission_error" },
+  subscription_required: { status: 403, type: "permission_error" },
   model_not_found: { status: 404, type: "invalid_request_error" },
   task_not_found: { status: 404, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "rate_limit_error" },
   spend_limit_exceeded: { status: 429, type: "billing_error" },
+  /** Ripen's: the account's interactive tasks not yet ended are at its limit. */
+  active_task_limit_exceeded: { status: 429, type: "rate_limit_error" },
   internal_error: { status: 500, type: "api_error" },
   upstream_error: { status: 503, type: "upstream_error" },
   /** Not in the documents, which describe 503 generically: a dependency of ours is down. */
@@ -62,6 +69,14 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["delivery_pending", "delivery_pending"],
   ["batch_not_found", "batch_not_found"],
   ["schedule_not_found", "schedule_not_found"],
+  ["ip_not_allowed", "ip_not_allowed"],
+  ["key_expired", "key_expired"],
+  ["insufficient_scope", "insufficient_scope"],
+  ["account_disabled", "account_disabled"],
+  ["subscription_required", "subscription_required"],
+  ["rate_limit_exceeded", "rate_limit_exceeded"],
+  ["spend_limit_exceeded", "spend_limit_exceeded"],
+  ["active_task_limit_exceeded", "active_task_limit_exceeded"],
 ]);
 
 /** Seconds a client is asked to wait before retrying a 503 service_unavailable. */
@@ -78,8 +93,14 @@ export function toWireError(error: unknown): {
   let wire: WireError | undefined;
   const domainCode = error instanceof DomainError ? domainToWire.get(error.code) : undefined;
   if (error instanceof WireError) wire = error;
-  else if (domainCode) wire = new WireError(domainCode, (error as Error).message);
-  else if (isClientHttpError(error)) wire = clientHttpWireError(error);
+  else if (domainCode) {
+    wire = new WireError(
+      domainCode,
+      (error as Error).message,
+      undefined,
+      retryAfterOf(error as DomainError),
+    );
+  } else if (isClientHttpError(error)) wire = clientHttpWireError(error);
   // A batch's refused items, by index (`BatchInvalid`): listed beside code, message and type.
   const itemErrors = domainCode ? (error as { errors?: unknown }).errors : undefined;
   const unexpected = !wire;
@@ -100,6 +121,13 @@ export function toWireError(error: unknown): {
         : wire.headers,
     unexpected,
   };
+}
+
+/** Retry-After for a limit that says when a retry can succeed. */
+function retryAfterOf(error: DomainError): Record<string, string> {
+  return error instanceof LimitExceeded && error.retryAfterSeconds !== undefined
+    ? { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) }
+    : {};
 }
 
 function clientHttpWireError(error: ClientHttpError): WireError {

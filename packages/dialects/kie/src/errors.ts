@@ -1,4 +1,4 @@
-import { DomainError } from "@ripen/core";
+import { DomainError, LimitExceeded } from "@ripen/core";
 import { describeClientHttpError, isClientHttpError } from "@ripen/dialect-kit";
 import type { ErrorEnvelope } from "./schemas";
 
@@ -55,7 +55,25 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["service_unavailable", 500],
   // Ripen's: an Idempotency-Key reused with another request, the table's "request conflict".
   ["idempotency_key_reused", 409],
+  ["active_task_limit_exceeded", 409],
+  ["rate_limit_exceeded", 429],
+  ["spend_limit_exceeded", 429],
+  ["capacity_exceeded", 429],
+  // The table has no 403: a key refused for what it is (expired, out of scope, off its
+  // allowlist, its account disabled, no subscription) is its authentication failure.
+  ["key_expired", 401],
+  ["insufficient_scope", 401],
+  ["ip_not_allowed", 401],
+  ["account_disabled", 401],
+  ["subscription_required", 401],
 ]);
+
+/** Retry-After for a limit that says when a retry can succeed. */
+function retryAfterOf(error: DomainError): Record<string, string> {
+  return error instanceof LimitExceeded && error.retryAfterSeconds !== undefined
+    ? { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))) }
+    : {};
+}
 
 /** Maps any thrown value to the dialect's code and envelope; unknown errors become a 500. */
 export function toWireError(error: unknown): {
@@ -73,7 +91,7 @@ export function toWireError(error: unknown): {
       (error as Error).message,
       (error as DomainError).code === "service_unavailable"
         ? { "retry-after": String(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS) }
-        : {},
+        : retryAfterOf(error as DomainError),
     );
   } else if (isClientHttpError(error)) wire = new WireError(400, describeClientHttpError(error));
   const unexpected = !wire;

@@ -85,6 +85,7 @@ function codeOfDomainError(error: DomainError): WireErrorCode | undefined {
     // deadline. The document's only 429 is RATE_LIMIT_EXCEEDED.
     case "rate_limit_exceeded":
     case "spend_limit_exceeded":
+    case "active_task_limit_exceeded":
     case "capacity_exceeded":
       return "RATE_LIMIT_EXCEEDED";
     // A key refused for what it is rather than who it is (disabled, expired, out of scope, an
@@ -94,6 +95,8 @@ function codeOfDomainError(error: DomainError): WireErrorCode | undefined {
     case "key_expired":
     case "insufficient_scope":
     case "ip_not_allowed":
+    case "account_disabled":
+    case "subscription_required":
       return "FORBIDDEN";
     case "content_filtered":
       return "CONTENT_FILTERED";

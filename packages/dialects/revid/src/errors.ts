@@ -85,11 +85,20 @@ function wireErrorOf(error: unknown): WireError | undefined {
       case "task_not_found":
         return new WireError(404, error.message);
       // Limits on the caller (a key's rate or spend, no capacity before the deadline): the
-      // table's 429. Nothing in Ripen raises these through this door yet; the mapping is ready.
+      // table's 429.
       case "rate_limit_exceeded":
       case "spend_limit_exceeded":
+      case "active_task_limit_exceeded":
       case "capacity_exceeded":
         return new WireError(429, error.message, retryAfterOf(error));
+      // The table has no 403: a key refused for what it is (expired, out of scope, off its
+      // allowlist, its account disabled, no subscription) is its authentication failure.
+      case "key_expired":
+      case "insufficient_scope":
+      case "ip_not_allowed":
+      case "account_disabled":
+      case "subscription_required":
+        return new WireError(401, error.message);
       // The table has no 409: an Idempotency-Key reused for another request is a bad request.
       case "idempotency_key_reused":
         return new WireError(400, error.message);
