@@ -18,6 +18,9 @@ export interface GroupCommit<I, O> {
   readonly stats: { batches: number; fallbacks: number };
 }
 
+/** Items of a failed group written alone at once. */
+const FALLBACK_CONCURRENCY = 4;
+
 interface Pending<I, O> {
   item: I;
   resolve(value: O): void;
@@ -49,8 +52,12 @@ export function createGroupCommit<I, O>(
       answers = await writeGroup(group.map((p) => p.item));
     } catch {
       stats.fallbacks++;
-      // Which item caused it is unknown: each one alone gets its own answer.
-      await Promise.all(group.map(alone));
+      // Which item caused it is unknown: each one alone gets its own answer. A few at a time: a
+      // whole group at once would queue on the connection pool, and under load past its
+      // connection timeout, failing requests that have nothing to do with the refusal.
+      for (let i = 0; i < group.length; i += FALLBACK_CONCURRENCY) {
+        await Promise.all(group.slice(i, i + FALLBACK_CONCURRENCY).map(alone));
+      }
       return;
     }
     for (const [i, pending] of group.entries()) pending.resolve(answers[i]!);
