@@ -3,7 +3,7 @@
  * DATABASE_URL, and a private redis-server (or a unique prefix on the shared one). Everything made
  * here is registered for removal at the end.
  */
-import { createAccount } from "@ripen/core";
+import { checkLedger, createAccount } from "@ripen/core";
 import { createDb, type DbHandle, migrateDatabase } from "@ripen/db";
 import { ensureRedis, freePort } from "@ripen/infra";
 import type { Redis } from "ioredis";
@@ -43,6 +43,17 @@ export async function ripenDatabase(name: string): Promise<DbHandle> {
   await migrateDatabase(url);
   const db = createDb(url, { max: 4 });
   onTeardown(`pool of ${name}`, db.close);
+  // Closers run in reverse: this runs after the services stopped, before the pool closes and
+  // the database is dropped, so the books are checked once the load is over.
+  onTeardown(`ledger check of ${name}`, async () => {
+    const check = await checkLedger(db.db);
+    log(
+      `ledger check of ${name}: ${check.accounts} accounts, ${check.entries} entries, ${check.drift.length} drift`,
+    );
+    for (const drift of check.drift.slice(0, 20)) {
+      log(`  ${drift.rule}: ${JSON.stringify(drift.row)}`);
+    }
+  });
   return db;
 }
 
@@ -88,7 +99,14 @@ export async function createAccounts(
 ): Promise<AccountSet> {
   const accounts: Array<{ accountId: string; apiKey: string }> = [];
   for (let i = 0; i < count; i++) {
-    accounts.push(await createAccount(db.db, { name: `${label}-${i}`, credits: 100_000_000 }));
+    accounts.push(
+      await createAccount(db.db, {
+        name: `${label}-${i}`,
+        credits: 100_000_000,
+        // A load generator, not a client: its keys must never be throttled.
+        key: { rateLimitPerMinute: 1_000_000_000 },
+      }),
+    );
   }
   return { ids: accounts.map((a) => a.accountId), keys: accounts.map((a) => a.apiKey) };
 }

@@ -47,7 +47,8 @@ async function measureDoors(db: DbHandle, baselineUrl: string, apiUrl: string): 
     {
       door: "nanobanana",
       path: "/api/v1/images/generate",
-      body: JSON.stringify({ prompt: DOOR_PROMPT, model: "nano-banana-2" }),
+      // Not nano-banana-2: document 001 marks it "Subscription: Required" on this door.
+      body: JSON.stringify({ prompt: DOOR_PROMPT, model: "nano-banana-pro" }),
       keyHeader: bearer,
     },
     {

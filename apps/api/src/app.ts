@@ -7,8 +7,11 @@ import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
+import { createAdmission } from "./doors/admission";
 import type { DoorDeps } from "./doors/deps";
+import { createRequestRateLimiter, type RequestRateLimiterOptions } from "./doors/rate-limit";
 import { mountDialectDoors, registerExtensions } from "./routes";
+import { createAdminRouter } from "./routes/admin";
 import { nativeDoor } from "./routes/native";
 import { openApiRouter } from "./routes/openapi";
 import type { TaskEventStreams } from "./task-event-streams";
@@ -47,6 +50,15 @@ export interface ApiAppOptions {
   userUrls?: UrlPolicy;
   /** The provider registry (`RIPEN_PROVIDERS`), shown by `GET /v1/models`; default the defaults. */
   providers?: readonly ProviderDeclaration[];
+  /**
+   * Per-key request rates: pass the Redis every API process shares (and QUEUE_PREFIX,
+   * RATE_LIMIT_PER_MINUTE). Without Redis each process counts alone, in memory.
+   */
+  rateLimit?: RequestRateLimiterOptions;
+  /** TRUSTED_PROXIES: peers whose X-Forwarded-For names the client (for IP allowlists). */
+  trustedProxies?: readonly string[];
+  /** `ADMIN_TOKEN`: the operator's credential for `/admin/v1`; unset, only admin-scope keys. */
+  adminToken?: string;
 }
 
 /**
@@ -76,12 +88,18 @@ export function createApiApp(options: ApiAppOptions): Express {
     clock: options.clock ?? systemClock,
     logger: options.logger,
     userUrls: options.userUrls ?? { allowLoopback: false },
+    admission: createAdmission({
+      rateLimiter: createRequestRateLimiter(options.rateLimit),
+      trustedProxies: options.trustedProxies,
+    }),
   };
   const onUnexpectedError = (error: unknown, req: express.Request) =>
     options.logger.error(
       { err: error, method: req.method, url: req.originalUrl },
       "unexpected error",
     );
+  // The operator's API, with its own credential, before the native API's authentication.
+  app.use("/admin/v1", createAdminRouter({ ...doorDeps, adminToken: options.adminToken }));
   mountDialectDoors(app, doorDeps, { bodyLimit: options.bodyLimit, onUnexpectedError });
   // Everything else is the native API, in its envelope (its 404 included).
   app.use(

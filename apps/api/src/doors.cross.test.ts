@@ -42,7 +42,8 @@ const doors = {
     (
       await call("POST", "/api/v1/images/generate", {
         prompt: "a cat through the nanobanana door",
-        model: "nano-banana-2",
+        // Not nano-banana-2: document 001 marks it "Subscription: Required" on this door.
+        model: "nano-banana-pro",
       })
     ).body.data.task_id as string,
   kie: async () =>

@@ -105,6 +105,9 @@ await runService("api", logger, async (resources) => {
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
     providers: providerDeclarationsOrExit(process.env),
+    adminToken: env.ADMIN_TOKEN,
+    rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },
+    trustedProxies: env.TRUSTED_PROXIES,
   });
   // Every interface: in a container the port is published from outside.
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });

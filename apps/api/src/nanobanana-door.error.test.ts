@@ -84,7 +84,7 @@ describe("the document's error table, end to end", () => {
   it("402 INSUFFICIENT_CREDITS: a create that costs more than is available, nothing held", async () => {
     const { apiKey: poor } = await stack.createAccount(3);
     expectError(
-      await image({ prompt: "x", model: "seedream4", num_images: 2 }, poor),
+      await image({ prompt: "x", model: "nano-banana-pro", num_images: 2 }, poor),
       402,
       "INSUFFICIENT_CREDITS",
     );

@@ -1,3 +1,4 @@
+import { createPlan, startSubscription } from "@ripen/core";
 import { startTestStack, type TestStack } from "@ripen/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NanoBananaClient } from "./testing/nanobanana-doc-client";
@@ -43,10 +44,11 @@ const stripComments = (text: string) => text.replace(/\s+\/\/ [^\n]*$/gm, "");
 const GRANTED = 500;
 let stack: TestStack;
 let apiKey: string;
+let accountId: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  ({ apiKey } = await stack.createAccount(GRANTED));
+  ({ apiKey, accountId } = await stack.createAccount(GRANTED));
 });
 afterAll(() => stack?.close());
 
@@ -207,6 +209,18 @@ describe("the document's examples, byte for byte", () => {
 });
 
 describe("num_images", () => {
+  // nano-banana-2 and seedream4 are "Subscription: Required" on this door: a plan granting
+  // nothing, so the credits read below are the account's own.
+  beforeAll(async () => {
+    const plan = await createPlan(stack.db.db, { name: "door-tests", monthlyCredits: 0 });
+    await startSubscription(stack.db.db, {
+      accountId,
+      plan: plan.id,
+      months: 12,
+      now: stack.clock.now(),
+    });
+  });
+
   it.each([
     ["nano-banana", {}, 3, 3],
     ["nano-banana-2", { resolution: "2K", quality: "hd" }, 2, (4 + 4 + 2) * 2],

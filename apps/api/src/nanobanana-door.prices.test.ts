@@ -1,4 +1,4 @@
-import { getCredits } from "@ripen/core";
+import { createPlan, getCredits, startSubscription } from "@ripen/core";
 import { imageModels, videoModels } from "@ripen/dialect-nanobanana";
 import { applyPriceOverrides } from "@ripen/models";
 import { startTestStack, type TestStack } from "@ripen/testkit";
@@ -20,6 +20,15 @@ let accountId: string;
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
   ({ apiKey, accountId } = await stack.createAccount(1_000_000));
+  // nano-banana-2 and seedream4 are "Subscription: Required" on this door: a plan granting
+  // nothing, so the held credits below are the prices alone.
+  const plan = await createPlan(stack.db.db, { name: "price-tests", monthlyCredits: 0 });
+  await startSubscription(stack.db.db, {
+    accountId,
+    plan: plan.id,
+    months: 12,
+    now: stack.clock.now(),
+  });
 });
 afterAll(() => stack?.close());
 
@@ -186,6 +195,7 @@ describe("the door's price list is configuration", () => {
         resolution_surcharge: {},
         hd_surcharge: 2,
         total: "per-image credits × num_images",
+        subscription_required: false,
       },
     });
     expect(nanobananaPricesOf("nano-banana-edit")).toMatchObject({

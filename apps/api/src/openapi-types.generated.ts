@@ -4092,6 +4092,2728 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's API keys (never their secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyListResponse"];
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an API key (its plaintext is in this answer only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["KeyCreateRequest"];
+                };
+            };
+            responses: {
+                /** @description The new key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyCreatedResponse"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the account's API keys */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyResponse"];
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such key in this account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Revoke an API key (refused from now on) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyResponse"];
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such key in this account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an API key (as DELETE) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyResponse"];
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such key in this account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate an API key: a new key, same settings; the old one works `overlap_seconds` more */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["KeyRotateRequest"];
+                };
+            };
+            responses: {
+                /** @description The new key and the old one's new expiry */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyRotatedResponse"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope (a read key) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such key in this account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credits/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's ledger, newest first (CSV: the whole range) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One or more (comma-separated) of grant, hold, capture, release, adjustment */
+                    kind?: string;
+                    /** @description Unix seconds or RFC 3339, inclusive */
+                    from?: string;
+                    /** @description Unix seconds or RFC 3339, exclusive */
+                    to?: string;
+                    /** @description 1–100, default 20 (JSON only) */
+                    limit?: string;
+                    /** @description `next_cursor` of the previous page */
+                    cursor?: string;
+                    /** @description `csv`: the whole range as CSV (as `Accept: text/csv`) */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of entries; with `format=csv` or `Accept: text/csv`, every entry of the range as CSV (LedgerEntry's columns, times in RFC 3339) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerStatement"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description invalid_request: the parameter at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable: the database cannot be reached; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's usage: tasks and credits charged, grouped */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One or more (comma-separated) of key, model, door, provider, day; default day */
+                    group_by?: string;
+                    /** @description Tasks created at or after (Unix seconds or RFC 3339) */
+                    from?: string;
+                    /** @description Tasks created before (Unix seconds or RFC 3339) */
+                    to?: string;
+                    /** @description `csv`: as `Accept: text/csv` */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One row per group; CSV with `format=csv` or `Accept: text/csv` */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Usage"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description invalid_request: the parameter at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description key_expired, account_disabled, ip_not_allowed, or insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded (Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable: the database cannot be reached; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List accounts, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: string;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of accounts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminAccountList"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an account (no key; make one with the keys endpoint) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminCreateAccountRequest"];
+                };
+            };
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminAccount"];
+                        };
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An account: credits, active tasks, subscription, keys */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminAccount"];
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change an account's name, is_vip, max_active_tasks or disabled */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminPatchAccountRequest"];
+                };
+            };
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminAccount"];
+                        };
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable an account: its keys are refused (403) on every door */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminAccount"];
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a disabled account */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminAccount"];
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grant credits (a ledger row with its reason and actor) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminGrantRequest"];
+                };
+            };
+            responses: {
+                /** @description The account's credits after */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminCreditMovement"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adjust credits by a signed amount; never below 0 available */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminAdjustmentRequest"];
+                };
+            };
+            responses: {
+                /** @description The account's credits after */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminCreditMovement"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description a conflict with the current state (plan name taken, subscription active, adjustment below 0) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List plans */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every plan */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: {
+                                plans: components["schemas"]["AdminPlan"][];
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a plan */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminCreatePlanRequest"];
+                };
+            };
+            responses: {
+                /** @description The plan */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminPlan"];
+                        };
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description a conflict with the current state (plan name taken, subscription active, adjustment below 0) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's subscriptions, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Its subscriptions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: {
+                                subscriptions: components["schemas"]["AdminSubscription"][];
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a subscription; grants the plan's first month now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AdminStartSubscriptionRequest"];
+                };
+            };
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminSubscription"];
+                        };
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description a conflict with the current state (plan name taken, subscription active, adjustment below 0) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/subscriptions/{subscriptionId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a subscription now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                    subscriptionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The subscription */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: number;
+                            msg: string;
+                            data: components["schemas"]["AdminSubscription"];
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's keys */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Its keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyListResponse"];
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a key for the account (any scope; the plaintext is in this answer only) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["KeyCreateRequest"];
+                };
+            };
+            responses: {
+                /** @description The new key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyCreatedResponse"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/keys/{keyId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a key */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyResponse"];
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/accounts/{accountId}/keys/{keyId}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a key (the old one works for overlap_seconds more) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    accountId: string;
+                    keyId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["KeyRotateRequest"];
+                };
+            };
+            responses: {
+                /** @description The new key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KeyRotatedResponse"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description no such account, plan, subscription or key */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage of every account: tasks, credits charged, upstream cost and margin
+         * @description Grouped by day, account, model, door, key or provider (`group_by`), over tasks created in [from, to). `format=csv` (or `Accept: text/csv`) answers CSV.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One or more (comma-separated) of account, key, model, door, provider, day; default day */
+                    group_by?: string;
+                    /** @description Tasks created at or after (Unix seconds or RFC 3339) */
+                    from?: string;
+                    /** @description Tasks created before (Unix seconds or RFC 3339) */
+                    to?: string;
+                    /** @description `csv`: as `Accept: text/csv` */
+                    format?: "json" | "csv";
+                    /** @description One account's usage */
+                    account?: string;
+                    /** @description Dollars per Ripen credit (default 0.005) */
+                    credit_usd?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUsage"];
+                    };
+                };
+                /** @description invalid_request: the field at fault is named */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description invalid_api_key: no admin credential, or a wrong one */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description insufficient_scope: an API key without the admin scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/ledger/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The ledger's invariants over the whole database, and each drift
+         * @description What `ripen ledger check` prints. Drift is an answer, not an error: the response is 200 with each drift's rule and rows.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The check */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminLedgerCheck"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4141,6 +6863,56 @@ export interface components {
             callback_url?: string | null;
         } | {
             [key: string]: unknown;
+        };
+        KeyCreateRequest: {
+            name?: string;
+            /** @description Default `read` and `write`; at most the calling key's own */
+            scopes?: ("read" | "write" | "admin")[];
+            /** @description Unix seconds; null: never */
+            expires_at?: number | null;
+            /** @description CIDRs or addresses, IPv4 or IPv6; null: any address */
+            ip_allowlist?: string[] | null;
+            /** @description Null: the deployment's default (60) */
+            rate_limit_per_minute?: number | null;
+            spend_limit_hourly?: number | null;
+            spend_limit_daily?: number | null;
+            spend_limit_total?: number | null;
+        };
+        KeyRotateRequest: {
+            /** @description How long the old key keeps working (default 86400, 24 h; at most 7 days) */
+            overlap_seconds?: number;
+        };
+        AdminCreateAccountRequest: {
+            name: string;
+            credits?: number;
+            max_active_tasks?: number | null;
+            is_vip?: boolean;
+        };
+        AdminPatchAccountRequest: {
+            name?: string;
+            is_vip?: boolean;
+            max_active_tasks?: number | null;
+            disabled?: boolean;
+        };
+        AdminGrantRequest: {
+            amount: number;
+            reason: string;
+            idempotency_key?: string;
+        };
+        AdminAdjustmentRequest: {
+            amount: number;
+            reason: string;
+            idempotency_key?: string;
+        };
+        AdminCreatePlanRequest: {
+            name: string;
+            monthly_credits: number;
+        };
+        AdminStartSubscriptionRequest: {
+            /** @description The plan's id or name */
+            plan: string;
+            ends_at?: number | string;
+            months?: number;
         };
         TaskList: {
             code: number;
@@ -4490,6 +7262,234 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        KeyListResponse: {
+            code: number;
+            msg: string;
+            data: {
+                keys: components["schemas"]["ApiKey"][];
+            };
+        };
+        ApiKey: {
+            id: string;
+            name: string;
+            /** @description The key's first characters */
+            prefix: string;
+            scopes: ("read" | "write" | "admin")[];
+            /** @enum {string} */
+            status: "active" | "expired" | "revoked";
+            expires_at: number | null;
+            ip_allowlist: string[] | null;
+            rate_limit_per_minute: number | null;
+            spend_limit_hourly: number | null;
+            spend_limit_daily: number | null;
+            spend_limit_total: number | null;
+            rotated_to_id: string | null;
+            revoked_at: number | null;
+            /** @description Unix seconds */
+            created_at: number;
+        };
+        KeyCreatedResponse: {
+            code: number;
+            msg: string;
+            data: {
+                id: string;
+                name: string;
+                /** @description The key's first characters */
+                prefix: string;
+                scopes: ("read" | "write" | "admin")[];
+                /** @enum {string} */
+                status: "active" | "expired" | "revoked";
+                expires_at: number | null;
+                ip_allowlist: string[] | null;
+                rate_limit_per_minute: number | null;
+                spend_limit_hourly: number | null;
+                spend_limit_daily: number | null;
+                spend_limit_total: number | null;
+                rotated_to_id: string | null;
+                revoked_at: number | null;
+                /** @description Unix seconds */
+                created_at: number;
+                /** @description The key itself, `sk-…`: shown only here */
+                key: string;
+            };
+        };
+        KeyResponse: {
+            code: number;
+            msg: string;
+            data: components["schemas"]["ApiKey"];
+        };
+        KeyRotatedResponse: {
+            code: number;
+            msg: string;
+            data: {
+                id: string;
+                name: string;
+                /** @description The key's first characters */
+                prefix: string;
+                scopes: ("read" | "write" | "admin")[];
+                /** @enum {string} */
+                status: "active" | "expired" | "revoked";
+                expires_at: number | null;
+                ip_allowlist: string[] | null;
+                rate_limit_per_minute: number | null;
+                spend_limit_hourly: number | null;
+                spend_limit_daily: number | null;
+                spend_limit_total: number | null;
+                rotated_to_id: string | null;
+                revoked_at: number | null;
+                /** @description Unix seconds */
+                created_at: number;
+                /** @description The key itself, `sk-…`: shown only here */
+                key: string;
+                previous: components["schemas"]["ApiKey"];
+            };
+        };
+        LedgerStatement: {
+            code: number;
+            msg: string;
+            data: {
+                entries: components["schemas"]["LedgerEntry"][];
+                next_cursor: string | null;
+            };
+        };
+        LedgerEntry: {
+            id: string;
+            /** @enum {string} */
+            kind: "grant" | "hold" | "capture" | "release" | "adjustment";
+            /** @description Credits; an adjustment's is signed */
+            amount: number;
+            /** @description Signed effect on the balance */
+            balance_change: number;
+            /** @description Signed effect on the held credits */
+            held_change: number;
+            balance_after: number;
+            held_after: number;
+            task_id: string | null;
+            batch_id: string | null;
+            reason: string | null;
+            actor: string | null;
+            /** @description Unix seconds */
+            created_at: number;
+        };
+        Usage: {
+            code: number;
+            msg: string;
+            data: {
+                usage: components["schemas"]["UsageRow"][];
+            };
+        };
+        UsageRow: {
+            key_id?: string | null;
+            model?: string;
+            door?: string;
+            provider?: string | null;
+            /** @description UTC, YYYY-MM-DD */
+            day?: string;
+            tasks: number;
+            charged_credits: number;
+        };
+        AdminAccount: {
+            id: string;
+            name: string;
+            balance: number;
+            held: number;
+            available: number;
+            total_granted: number;
+            active_tasks: number;
+            max_active_tasks: number | null;
+            is_vip: boolean;
+            disabled_at: number | null;
+            subscription: components["schemas"]["AdminSubscription"] | null;
+            /** @description API keys not revoked */
+            keys: number;
+            /** @description Unix seconds */
+            created_at: number;
+        };
+        AdminSubscription: {
+            id: string;
+            account_id: string;
+            plan: string;
+            plan_id: string;
+            monthly_credits: number;
+            /** @description Unix seconds */
+            starts_at: number;
+            /** @description Unix seconds */
+            ends_at: number;
+            canceled_at: number | null;
+        };
+        AdminAccountList: {
+            code: number;
+            msg: string;
+            data: {
+                accounts: {
+                    id: string;
+                    name: string;
+                    balance: number;
+                    held: number;
+                    available: number;
+                    is_vip: boolean;
+                    disabled_at: number | null;
+                    /** @description Unix seconds */
+                    created_at: number;
+                }[];
+                next_cursor: string | null;
+            };
+        };
+        AdminCreditMovement: {
+            code: number;
+            msg: string;
+            data: {
+                account_id: string;
+                amount: number;
+                applied: boolean;
+                balance: number;
+                held: number;
+                available: number;
+            };
+        };
+        AdminPlan: {
+            id: string;
+            name: string;
+            monthly_credits: number;
+            /** @description Unix seconds */
+            created_at: number;
+        };
+        AdminUsage: {
+            code: number;
+            msg: string;
+            data: {
+                usage: components["schemas"]["AdminUsageRow"][];
+            };
+        };
+        AdminUsageRow: {
+            account_id?: string;
+            key_id?: string | null;
+            model?: string;
+            door?: string;
+            provider?: string | null;
+            /** @description UTC, YYYY-MM-DD */
+            day?: string;
+            tasks: number;
+            charged_credits: number;
+            charged_usd: number;
+            upstream_usd: number;
+            margin_usd: number;
+        };
+        AdminLedgerCheck: {
+            code: number;
+            msg: string;
+            data: {
+                accounts: number;
+                entries: number;
+                drift: {
+                    rule: string;
+                    /** @description The ids involved, what is, what should be */
+                    row: {
+                        [key: string]: unknown;
+                    };
+                }[];
+            };
         };
     };
     responses: never;

@@ -229,6 +229,13 @@ async function run(): Promise<void> {
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
       providers: declarations,
+      adminToken: env.ADMIN_TOKEN,
+      rateLimit: {
+        redis: apiRedis,
+        prefix: env.QUEUE_PREFIX,
+        defaultPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      },
+      trustedProxies: env.TRUSTED_PROXIES,
     }),
     { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
   );

@@ -76,7 +76,7 @@ describe("attempts opened and accepted in groups", () => {
     // One event per transition: created, opened, accepted.
     const { rows: eventRows } = await stack.db.pool.query(
       `select from_status, to_status, source, count(*)::int as n from task_events
-       where task_id = any($1) group by 1, 2, 3 order by 4`,
+       where task_id = any($1) group by 1, 2, 3 order by 4, 1 nulls first`,
       [ids],
     );
     expect(eventRows).toEqual([

@@ -1,4 +1,4 @@
-import { type Clock, createTaskEnder, systemClock } from "@ripen/core";
+import { type Clock, createTaskEnder, grantDueSubscriptionMonths, systemClock } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
@@ -103,6 +103,12 @@ export interface RipenWorker {
 type Handlers = { [N in JobName]: (job: Job<JobPayload<N>>, token?: string) => Promise<unknown> };
 
 const SWEEP_SCHEDULER_ID = "sweep";
+const SUBSCRIPTION_GRANTS_SCHEDULER_ID = "subscription-grants";
+/**
+ * How often subscriptions' due months are granted: hourly, so a month's credits arrive within the
+ * hour it begins (a daily scan would leave a customer up to a day without them).
+ */
+const SUBSCRIPTION_GRANTS_EVERY_MS = 3_600_000;
 
 /** The share of the task slots batch items may take by default (`batchConcurrency`). */
 const BATCH_SHARE = 0.4;
@@ -200,6 +206,11 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       schedule: options.deliveries?.schedule,
     }),
     "maintenance.sweep": () => sweep(sweepDeps),
+    "maintenance.subscription-grants": async () => {
+      const granted = await grantDueSubscriptionMonths(options.db, clock.now());
+      if (granted > 0) options.logger.info({ granted }, "subscription months granted");
+      return { granted };
+    },
     "schedule.fire": createScheduleFire(scheduleDeps),
   };
 
@@ -242,12 +253,23 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     return worker;
   });
 
-  const upsertSweepSchedule = () =>
-    maintenanceQueue.upsertJobScheduler(
+  // The sweep's scheduler and the subscriptions' monthly grants: both rebuilt together.
+  const upsertSweepSchedule = async () => {
+    await maintenanceQueue.upsertJobScheduler(
       SWEEP_SCHEDULER_ID,
       { every: options.sweep.everyMs },
       { name: "maintenance.sweep", data: {}, opts: jobCatalog["maintenance.sweep"].options },
     );
+    await maintenanceQueue.upsertJobScheduler(
+      SUBSCRIPTION_GRANTS_SCHEDULER_ID,
+      { every: SUBSCRIPTION_GRANTS_EVERY_MS },
+      {
+        name: "maintenance.subscription-grants",
+        data: {},
+        opts: jobCatalog["maintenance.subscription-grants"].options,
+      },
+    );
+  };
   async function ensureSweepSchedule(): Promise<boolean> {
     if (await maintenanceQueue.getJobScheduler(SWEEP_SCHEDULER_ID)) return false;
     await upsertSweepSchedule();

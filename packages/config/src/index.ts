@@ -43,6 +43,26 @@ export const apiEnv = sharedEnv.extend({
   API_BODY_LIMIT: z.string().default("1mb"),
   /** Postgres connections of one API process: a create holds one for a single statement. */
   API_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(20),
+  /** Requests per minute of an API key without its own limit (001: 60), across all API processes. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /**
+   * Comma-separated CIDRs or addresses of the reverse proxies in front of the API: only from them
+   * is X-Forwarded-For believed (for key IP allowlists). Default none: the socket's address.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  /**
+   * The operator's credential for `/admin/v1` (`Authorization: Bearer …`); unset, only API keys
+   * with the `admin` scope reach it. At least 32 characters: it can do anything.
+   */
+  ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
 });
 
 export const callbacksEnv = sharedEnv.extend({

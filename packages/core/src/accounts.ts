@@ -1,37 +1,20 @@
-import { createHash, randomBytes } from "node:crypto";
 import { type ApiKeyScope, accounts, apiKeys, type Executor, withTransaction } from "@ripen/db";
 import { and, eq, isNull } from "drizzle-orm";
-import { LRUCache } from "lru-cache";
+import {
+  API_KEY_PREFIX,
+  type ApiKeySettings,
+  apiKeyCacheFor,
+  type CachedApiKey,
+  createApiKey,
+  hashApiKey,
+} from "./api-keys";
+import { AccountDisabled, KeyExpired } from "./errors";
 import { newId } from "./ids";
 import { grantCredits } from "./ledger";
 
-/** Keys start with `sk-`, as the aivideoapi dialect's clients expect. */
-const KEY_PREFIX = "sk-";
-const VISIBLE_PREFIX_LENGTH = 10;
-
-export function hashApiKey(plaintext: string): string {
-  return createHash("sha256").update(plaintext).digest("hex");
-}
-
-export async function createApiKey(
-  db: Executor,
-  args: { accountId: string; name?: string },
-): Promise<{ keyId: string; apiKey: string }> {
-  const apiKey = `${KEY_PREFIX}${randomBytes(24).toString("base64url")}`;
-  const keyId = newId("apiKey");
-  await db.insert(apiKeys).values({
-    id: keyId,
-    accountId: args.accountId,
-    name: args.name ?? "default",
-    prefix: apiKey.slice(0, VISIBLE_PREFIX_LENGTH),
-    hash: hashApiKey(apiKey),
-  });
-  return { keyId, apiKey };
-}
-
 export async function createAccount(
   db: Executor,
-  args: { name: string; credits?: number },
+  args: { name: string; credits?: number; key?: ApiKeySettings },
 ): Promise<{ accountId: string; keyId: string; apiKey: string }> {
   return withTransaction(db, async (tx) => {
     const accountId = newId("account");
@@ -39,8 +22,8 @@ export async function createAccount(
     if (args.credits && args.credits > 0) {
       await grantCredits(tx, { accountId, amount: args.credits, memo: "initial grant" });
     }
-    const key = await createApiKey(tx, { accountId });
-    return { accountId, ...key };
+    const { keyId, apiKey } = await createApiKey(tx, { ...args.key, accountId });
+    return { accountId, keyId, apiKey };
   });
 }
 
@@ -51,39 +34,62 @@ export interface Principal {
   scopes: readonly ApiKeyScope[];
 }
 
-/** How long a successful key lookup is reused: a revocation takes effect within this time. */
-export const API_KEY_CACHE_TTL_MS = 5_000;
+/** An authenticated key: its principal and what admission checks per request. */
+export interface AuthenticatedKey extends Principal {
+  /** CIDRs the key may be used from; null: anywhere. */
+  ipAllowlist: readonly string[] | null;
+  /** Requests per minute; null: the configured default. */
+  rateLimitPerMinute: number | null;
+}
 
-// One cache per database handle, so separate databases (tests, tenants) never share entries.
-const keyCaches = new WeakMap<object, LRUCache<string, Principal>>();
-
-function keyCacheFor(db: Executor): LRUCache<string, Principal> {
-  let cache = keyCaches.get(db);
-  if (!cache) {
-    cache = new LRUCache({ max: 10_000, ttl: API_KEY_CACHE_TTL_MS });
-    keyCaches.set(db, cache);
-  }
-  return cache;
+async function lookUpApiKey(db: Executor, hash: string): Promise<CachedApiKey | null> {
+  const [row] = await db
+    .select({
+      keyId: apiKeys.id,
+      accountId: apiKeys.accountId,
+      scopes: apiKeys.scopes,
+      expiresAt: apiKeys.expiresAt,
+      ipAllowlist: apiKeys.ipAllowlist,
+      rateLimitPerMinute: apiKeys.rateLimitPerMinute,
+      disabledAt: accounts.disabledAt,
+    })
+    .from(apiKeys)
+    .innerJoin(accounts, eq(accounts.id, apiKeys.accountId))
+    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+  if (!row) return null;
+  const { disabledAt, ...key } = row;
+  return { ...key, accountDisabled: disabledAt !== null };
 }
 
 /**
- * Looks a presented key up by its hash; revoked keys do not authenticate. Successes are cached
- * briefly (API_KEY_CACHE_TTL_MS) because every request authenticates; failures are not, so a new
- * key works at once.
+ * Looks a presented key up by its hash: unknown and revoked keys are null (the door's 401); an
+ * expired key (`expires_at` ≤ `now`) is KeyExpired, a disabled account's AccountDisabled.
+ * Successes are cached briefly (API_KEY_CACHE_TTL_MS) because every request authenticates; the
+ * expiry is compared on every request, cached or not, and revocations, rotations and disables made
+ * in this process drop the entry (`forgetCachedApiKeys`). Failures are not cached, so a new key
+ * works at once.
  */
 export async function authenticateApiKey(
   db: Executor,
   plaintext: string,
-): Promise<Principal | null> {
-  if (!plaintext.startsWith(KEY_PREFIX)) return null;
+  now: Date = new Date(),
+): Promise<AuthenticatedKey | null> {
+  if (!plaintext.startsWith(API_KEY_PREFIX)) return null;
   const hash = hashApiKey(plaintext);
-  const cache = keyCacheFor(db);
-  const cached = cache.get(hash);
-  if (cached) return cached;
-  const [row] = await db
-    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId, scopes: apiKeys.scopes })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
-  if (row) cache.set(hash, row);
-  return row ?? null;
+  const cache = apiKeyCacheFor(db);
+  let key = cache.get(hash) ?? null;
+  if (!key) {
+    key = await lookUpApiKey(db, hash);
+    if (key) cache.set(hash, key);
+  }
+  if (!key) return null;
+  if (key.accountDisabled) throw new AccountDisabled();
+  if (key.expiresAt && key.expiresAt <= now) throw new KeyExpired(key.expiresAt);
+  return {
+    accountId: key.accountId,
+    keyId: key.keyId,
+    scopes: key.scopes,
+    ipAllowlist: key.ipAllowlist,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+  };
 }

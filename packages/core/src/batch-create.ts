@@ -228,9 +228,10 @@ export function prepareBatch(
 
 /**
  * Validates every item (model, input, price, URLs), then writes the batch, its items, their holds
- * and first events in one transaction: chunked multi-row inserts, then ONE update of the account
- * for the total, which the `accounts_available_nonnegative` CHECK refuses when it cannot be held
- * (InsufficientCredits, nothing written). Each item has its own hold row, so it settles alone,
+ * and first events in one transaction: chunked multi-row inserts, then ONE statement holding the
+ * total on the account and counting it toward the key's spend windows, which the CHECKs refuse
+ * when it cannot be held (InsufficientCredits, SpendLimitExceeded: nothing written). Items are not
+ * active tasks (the active-task limit is for interactive creates). Each item has its own hold row, so it settles alone,
  * exactly like a single task. By default one bad item rejects the batch (BatchInvalid listing
  * every bad item by index); `partial` accepts the valid ones and returns the others in
  * `rejected`. Item ids are monotonic: ordered by id, items are in submission order. The caller
@@ -281,7 +282,12 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
         ],
       });
     }
-    await holdBatchTotal(tx, args.accountId, total);
+    await holdBatchTotal(tx, {
+      accountId: args.accountId,
+      apiKeyId: args.apiKeyId ?? null,
+      total,
+      createdAt: now,
+    });
     return row!;
   });
   return { batch, taskIds: prepared.map((t) => t.id), rejected, price: total };

@@ -13,6 +13,8 @@ const prefixes = {
   batch: "batch",
   schedule: "sched",
   scheduleRun: "run",
+  plan: "plan",
+  subscription: "sub",
 } as const;
 
 // ulid's default PRNG draws crypto randomness one byte per character (16 calls per id); this one

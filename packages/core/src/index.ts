@@ -1,10 +1,34 @@
 export {
+  type AccountSummary,
+  type AccountView,
+  createAccountByOperator,
+  getAccountView,
+  listAccounts,
+  updateAccount,
+} from "./account-admin";
+export {
+  type AuthenticatedKey,
   authenticateApiKey,
   createAccount,
-  createApiKey,
-  hashApiKey,
   type Principal,
 } from "./accounts";
+export {
+  API_KEY_CACHE_TTL_MS,
+  ApiKeyNotFound,
+  type ApiKeySettings,
+  type ApiKeyView,
+  createApiKey,
+  forgetCachedApiKeys,
+  getApiKey,
+  hashApiKey,
+  isAddressAllowed,
+  listApiKeys,
+  normalizeCidr,
+  ROTATION_OVERLAP_DEFAULT_SECONDS,
+  ROTATION_OVERLAP_MAX_SECONDS,
+  revokeApiKey,
+  rotateApiKey,
+} from "./api-keys";
 export { type AttemptWriter, createAttemptWriter } from "./attempt-writer";
 export {
   type AcceptAttemptArgs,
@@ -113,6 +137,8 @@ export {
 } from "./idempotency";
 export { isIdOf, newId } from "./ids";
 export {
+  AdjustmentExceedsAvailable,
+  adjustCredits,
   type Credits,
   getCredits,
   getCreditsGranted,
@@ -120,6 +146,20 @@ export {
   resolveHold,
   resolveHolds,
 } from "./ledger";
+export {
+  checkLedger,
+  type LedgerCheck,
+  type LedgerDrift,
+  type LedgerRule,
+  ledgerRules,
+} from "./ledger-check";
+export {
+  type LedgerStatementArgs,
+  type LedgerStatementEntry,
+  type LedgerStatementPage,
+  type LedgerStatementPosition,
+  ledgerStatement,
+} from "./ledger-statement";
 export { type LifecycleLogger, logTaskEnded, taskFields } from "./lifecycle-log";
 export { marginByProvider, type ProviderMargin } from "./margin";
 export {
@@ -138,6 +178,22 @@ export {
   storableString,
   URL_MAX_CHARS,
 } from "./models";
+export {
+  activeSubscription,
+  cancelSubscription,
+  createPlan,
+  findPlan,
+  grantDueSubscriptionMonths,
+  listPlans,
+  listSubscriptions,
+  PlanNameTaken,
+  PlanNotFound,
+  SubscriptionActive,
+  SubscriptionNotFound,
+  type SubscriptionView,
+  startSubscription,
+  subscriptionMonthKey,
+} from "./plans";
 export * from "./provider";
 export { type ProviderCallbackRecord, recordProviderCallbacks } from "./provider-callbacks";
 export {
@@ -209,6 +265,14 @@ export {
   listOverdueTasks,
   setNextWake,
 } from "./tasks";
+export {
+  DEFAULT_CREDIT_USD,
+  type UsageArgs,
+  type UsageGroup,
+  type UsageRow,
+  usage,
+  usageGroups,
+} from "./usage";
 export {
   generateWebhookSecret,
   getWebhookSecret,

@@ -1,6 +1,19 @@
-import { accounts, type Executor, ledgerEntries, pgClientOf, withTransaction } from "@ripen/db";
+import {
+  accounts,
+  type Executor,
+  ledgerEntries,
+  pgClientOf,
+  type SpendPeriod,
+  withTransaction,
+} from "@ripen/db";
 import { and, eq, sql } from "drizzle-orm";
-import { AccountNotFound, InsufficientCredits, InvalidRequest } from "./errors";
+import {
+  AccountNotFound,
+  Conflict,
+  InsufficientCredits,
+  InvalidRequest,
+  SpendLimitExceeded,
+} from "./errors";
 import { newId } from "./ids";
 
 export interface Credits {
@@ -36,7 +49,14 @@ export async function getCreditsGranted(db: Executor, accountId: string): Promis
  */
 export async function grantCredits(
   db: Executor,
-  args: { accountId: string; amount: number; idempotencyKey?: string; memo?: string },
+  args: {
+    accountId: string;
+    amount: number;
+    idempotencyKey?: string;
+    memo?: string;
+    /** Who granted it by hand (`admin-token`, an admin key's id); null for automatic grants. */
+    actor?: string;
+  },
 ): Promise<boolean> {
   if (!Number.isSafeInteger(args.amount) || args.amount <= 0) {
     throw new InvalidRequest("A grant must be a positive whole number of credits.");
@@ -59,6 +79,7 @@ export async function grantCredits(
         amount: args.amount,
         idempotencyKey: args.idempotencyKey ?? `grant:${id}`,
         memo: args.memo,
+        actor: args.actor,
       })
       .onConflictDoNothing({ target: ledgerEntries.idempotencyKey })
       .returning({ id: ledgerEntries.id });
@@ -90,49 +111,148 @@ export const HOLD_ROWS_SQL = `
   )`;
 
 /**
- * `HOLD_ROWS_SQL`, then the holds added to their accounts (CTE `held`: `id`, `available`).
- * Accounts are locked in id order, so statements running at once (in one process or several)
- * cannot deadlock. An account short of credit fails the CHECK `accounts_available_nonnegative`,
- * and the whole statement rolls back.
+ * The spend windows a hold taken at `createdAt` counts toward, for the `api_keys` row `key`: rows
+ * `(period, window_start, cap)`, cap the key's current limit (null: none). Hours and days are
+ * UTC, so every process and session agrees on them; 'total' is one window from a fixed start.
+ */
+const spendWindowsOf = (key: string, createdAt: string) => `(values
+      ('hour', date_trunc('hour', ${createdAt}, 'UTC'), ${key}.spend_limit_hourly),
+      ('day', date_trunc('day', ${createdAt}, 'UTC'), ${key}.spend_limit_daily),
+      ('total', '1970-01-01T00:00:00Z'::timestamptz, ${key}.spend_limit_total)
+    ) as w(period, window_start, cap)`;
+
+/**
+ * Adds the CTE `spend_input`'s amounts (`key_id`, `period`, `window_start`, `cap`, `amount`, one
+ * row per window) to the keys' spend windows, with each key's current limit as the cap: the CHECK
+ * `api_key_spend_within_cap` fails the statement when one would go past it. Every writer of a
+ * key's windows holds its account's row first, so these rows never deadlock.
+ */
+const SPEND_UPSERT_SQL = `
+    insert into api_key_spend (key_id, period, window_start, spent, cap)
+    select key_id, period, window_start, amount, cap from spend_input
+    order by key_id, period, window_start
+    on conflict (key_id, period, window_start) do update
+      set spent = api_key_spend.spent + excluded.spent, cap = excluded.cap`;
+
+/**
+ * `HOLD_ROWS_SQL` for interactive tasks (`input` also has `api_key_id`), then the holds added to
+ * their accounts with the tasks to their active count (CTE `held`: `id`, `available`), then to
+ * their keys' spend windows. Accounts are locked in id order, so statements running at once (in
+ * one process or several) cannot deadlock. The whole statement rolls back on a CHECK: an account
+ * short of credit (`accounts_available_nonnegative`) or at its active-task limit
+ * (`accounts_active_tasks_within_limit`), a key past a spend limit (`api_key_spend_within_cap`).
+ * A key without limits adds one index probe and writes nothing.
  */
 export const HOLD_WRITES_SQL = `${HOLD_ROWS_SQL}, locked as (
     select id from accounts where id in (select account_id from input) order by id
     for no key update
   ), sums as (
-    select account_id, sum(amount) as amount from hold group by account_id
+    select account_id, sum(amount) as amount, count(*) as tasks from hold group by account_id
   ), held as (
-    update accounts a set held = a.held + sums.amount, updated_at = now()
+    update accounts a set held = a.held + sums.amount, active_tasks = a.active_tasks + sums.tasks,
+      updated_at = now()
     from sums join locked on locked.id = sums.account_id
     where a.id = sums.account_id
     returning a.id, a.balance - a.held as available
+  ), spend_input as (
+    -- Reads held: a key's windows are written only once its account is locked.
+    select k.id as key_id, w.period, w.window_start, w.cap, sum(input.price) as amount
+    from input join api_keys k on k.id = input.api_key_id
+    cross join lateral ${spendWindowsOf("k", "input.created_at")}
+    where w.cap is not null and input.account_id in (select id from held)
+    group by 1, 2, 3, 4
+  ), spend as (${SPEND_UPSERT_SQL}
   )`;
 
 /**
- * Adds a batch's total to its account's held credits, in one update, inside the transaction that
- * wrote the items' hold rows (`HOLD_ROWS_SQL`). An account that cannot afford it is
- * InsufficientCredits, and only this update is rolled back (a savepoint): the caller's
- * transaction then fails as a whole.
+ * Adds a batch's total to its account's held credits and to its key's spend windows, in one
+ * statement, inside the transaction that wrote the items' hold rows (`HOLD_ROWS_SQL`). A batch's
+ * items do not count as active tasks. An account that cannot afford it is InsufficientCredits, a
+ * key past a spend limit SpendLimitExceeded, and only this statement is rolled back (a
+ * savepoint): the caller's transaction then fails as a whole.
  */
 export async function holdBatchTotal(
   tx: Executor,
-  accountId: string,
-  total: number,
+  args: { accountId: string; apiKeyId: string | null; total: number; createdAt: Date },
 ): Promise<void> {
   const client = pgClientOf(tx);
   try {
     await client.query("savepoint ripen_batch_hold");
-    await client.query(
-      "update accounts set held = held + $2::bigint, updated_at = now() where id = $1 returning id",
-      [accountId, total],
-    );
+    await client.query(BATCH_HOLD_SQL, [args.accountId, args.total, args.apiKeyId, args.createdAt]);
   } catch (error) {
-    if ((error as { constraint?: string }).constraint === "accounts_available_nonnegative") {
+    const constraint = (error as { constraint?: string }).constraint;
+    if (constraint === "accounts_available_nonnegative") {
       await client.query("rollback to savepoint ripen_batch_hold");
-      const after = await getCredits(tx, accountId);
-      throw new InsufficientCredits(total, after.available);
+      const after = await getCredits(tx, args.accountId);
+      throw new InsufficientCredits(args.total, after.available);
+    }
+    if (constraint === "api_key_spend_within_cap" && args.apiKeyId) {
+      await client.query("rollback to savepoint ripen_batch_hold");
+      throw await spendLimitRefusal(tx, {
+        keyId: args.apiKeyId,
+        amount: args.total,
+        at: args.createdAt,
+      });
     }
     throw error;
   }
+}
+
+/** Account $1 holds $2 more credits, counted toward key $3's windows at time $4. */
+const BATCH_HOLD_SQL = `
+  with held as (
+    update accounts set held = held + $2::bigint, updated_at = now() where id = $1
+    returning id
+  ), spend_input as (
+    -- Reads held: the key's windows are written only once its account is locked.
+    select k.id as key_id, w.period, w.window_start, w.cap, $2::bigint as amount
+    from api_keys k cross join lateral ${spendWindowsOf("k", "$4::timestamptz")}
+    where k.id = $3::text and w.cap is not null and exists (select 1 from held)
+  ), spend as (${SPEND_UPSERT_SQL}
+  )
+  select id from held`;
+
+/** When the spend window of `period` containing `at` ends (UTC); undefined for 'total'. */
+function spendWindowEnd(period: SpendPeriod, at: Date): Date | undefined {
+  if (period === "total") return undefined;
+  const length = period === "hour" ? 3_600_000 : 86_400_000;
+  return new Date((Math.floor(at.getTime() / length) + 1) * length);
+}
+
+/** Longest wait first: a create refused by several windows can succeed only when all have room. */
+const refusalOrder: readonly SpendPeriod[] = ["total", "day", "hour"];
+
+/**
+ * What a key's hold of `amount` at `at`, refused by the CHECK `api_key_spend_within_cap`, is
+ * told: the limit it does not fit in, read after the refusal, and the seconds until that window
+ * ends. If a release has made room since, the window with the least left is named.
+ */
+export async function spendLimitRefusal(
+  db: Executor,
+  args: { keyId: string; amount: number; at: Date },
+): Promise<SpendLimitExceeded> {
+  const { rows } = await pgClientOf(db).query<{ period: SpendPeriod; cap: string; left: string }>(
+    `select w.period, w.cap, w.cap - coalesce(s.spent, 0) as left
+     from api_keys k cross join lateral ${spendWindowsOf("k", "$2::timestamptz")}
+     left join api_key_spend s on s.key_id = k.id and s.period = w.period
+       and s.window_start = w.window_start
+     where k.id = $1 and w.cap is not null`,
+    [args.keyId, args.at],
+  );
+  const byPeriod = new Map(rows.map((row) => [row.period, row]));
+  const full = refusalOrder.find((period) => {
+    const row = byPeriod.get(period);
+    return row !== undefined && Number(row.left) < args.amount;
+  });
+  const [leastLeft] = [...rows].sort((a, b) => Number(a.left) - Number(b.left));
+  const refused = full ? byPeriod.get(full) : leastLeft;
+  if (!refused) throw new Error(`API key ${args.keyId} has no spend limit to refuse a hold`);
+  const end = spendWindowEnd(refused.period, args.at);
+  const retryAfterSeconds =
+    end === undefined
+      ? undefined
+      : Math.max(1, Math.ceil((end.getTime() - args.at.getTime()) / 1000));
+  return new SpendLimitExceeded(refused.period, Number(refused.cap), retryAfterSeconds);
 }
 
 /**
@@ -166,7 +286,8 @@ export async function resolveHold(
 
 /**
  * Resolves the holds of the tasks $1 (resolution ids $2, hold keys $4) as $3 (`capture` or
- * `release`).
+ * `release`). Undoes what the create counted: the account's active tasks (interactive ones), and
+ * on a release the key's spend in the windows of the task's creation (a capture keeps counting).
  */
 const RESOLVE_HOLDS_SQL = `
   with input as (
@@ -182,18 +303,105 @@ const RESOLVE_HOLDS_SQL = `
     select ledger_id, account_id, task_id, $3::ledger_entry_kind, amount, id, 'resolve:' || task_id
     from hold
     on conflict do nothing
-    returning account_id, amount
+    returning account_id, task_id, amount
+  ), resolved as (
+    select r.account_id, r.amount, t.api_key_id, t.created_at, t.batch_id is null as interactive
+    from resolution r join tasks t on t.id = r.task_id
   ), sums as (
-    select account_id, sum(amount) as amount, count(*) as resolved
-    from resolution group by account_id
+    select account_id, sum(amount) as amount, count(*) as resolved,
+      count(*) filter (where interactive) as interactive
+    from resolved group by account_id
   ), locked as (
     select id from accounts where id in (select account_id from sums) order by id
     for no key update
+  ), settled as (
+    update accounts a
+    set balance = a.balance - (case when $3::text = 'capture' then sums.amount else 0 end),
+        held = a.held - sums.amount,
+        active_tasks = a.active_tasks - sums.interactive,
+        updated_at = now()
+    from sums join locked on locked.id = sums.account_id
+    where a.id = sums.account_id
+    returning a.id, sums.resolved
+  ), released_spend as (
+    -- Reads settled: a key's windows are written only once its account is locked.
+    select k.id as key_id, w.period, w.window_start, sum(r.amount) as amount
+    from resolved r join api_keys k on k.id = r.api_key_id
+    cross join lateral ${spendWindowsOf("k", "r.created_at")}
+    where $3::text = 'release' and r.account_id in (select id from settled)
+    group by 1, 2, 3
+  ), spend as (
+    -- Never below 0, whatever a window's row missed (an ending must always commit); the ledger
+    -- check reports such drift.
+    update api_key_spend s set spent = greatest(s.spent - released_spend.amount, 0)
+    from released_spend
+    where s.key_id = released_spend.key_id and s.period = released_spend.period
+      and s.window_start = released_spend.window_start
   )
-  update accounts a
-  set balance = a.balance - (case when $3::text = 'capture' then sums.amount else 0 end),
-      held = a.held - sums.amount,
-      updated_at = now()
-  from sums join locked on locked.id = sums.account_id
-  where a.id = sums.account_id
-  returning a.id, sums.resolved`;
+  select id, resolved from settled`;
+
+/** A negative adjustment larger than what the account has available (balance − held). */
+export class AdjustmentExceedsAvailable extends Conflict {
+  readonly code = "adjustment_exceeds_available";
+  constructor(
+    readonly amount: number,
+    readonly available: number,
+  ) {
+    super(
+      `An adjustment of ${amount} would take the account's available credits below 0 (${available} available; credits held for running tasks cannot be taken back).`,
+    );
+  }
+}
+
+/**
+ * Corrects an account's balance by a signed, non-zero amount (an operator's adjustment, with its
+ * reason and actor). A negative one may take back at most what is available: credits held for
+ * running tasks are not the operator's to take. With an idempotency key, a repeat is a no-op that
+ * returns false.
+ */
+export async function adjustCredits(
+  db: Executor,
+  args: {
+    accountId: string;
+    amount: number;
+    reason: string;
+    actor?: string;
+    idempotencyKey?: string;
+  },
+): Promise<boolean> {
+  if (!Number.isSafeInteger(args.amount) || args.amount === 0) {
+    throw new InvalidRequest("An adjustment must be a non-zero whole number of credits.");
+  }
+  return withTransaction(db, async (tx) => {
+    const [account] = await tx
+      .select({ balance: accounts.balance, held: accounts.held })
+      .from(accounts)
+      .where(eq(accounts.id, args.accountId))
+      .for("update");
+    if (!account) throw new AccountNotFound(args.accountId);
+    const id = newId("ledger");
+    const inserted = await tx
+      .insert(ledgerEntries)
+      .values({
+        id,
+        accountId: args.accountId,
+        kind: "adjustment",
+        amount: args.amount,
+        idempotencyKey: args.idempotencyKey ?? `adjustment:${id}`,
+        memo: args.reason,
+        actor: args.actor,
+      })
+      .onConflictDoNothing({ target: ledgerEntries.idempotencyKey })
+      .returning({ id: ledgerEntries.id });
+    if (inserted.length === 0) return false;
+    // Checked under the row lock, before the CHECK accounts_available_nonnegative would refuse it
+    // with a less helpful message.
+    const available = account.balance - account.held;
+    if (available + args.amount < 0) throw new AdjustmentExceedsAvailable(args.amount, available);
+    await tx
+      .update(accounts)
+      .set({ balance: sql`${accounts.balance} + ${args.amount}`, updatedAt: sql`now()` })
+      .where(eq(accounts.id, args.accountId));
+    return true;
+  });
+}

@@ -1,7 +1,13 @@
-import { type DoorName, type Executor, pgClientOf, type Task } from "@ripen/db";
-import { AccountNotFound, InsufficientCredits, InvalidRequest } from "./errors";
+import { accounts, type DoorName, type Executor, pgClientOf, type Task } from "@ripen/db";
+import { eq } from "drizzle-orm";
+import {
+  AccountNotFound,
+  ActiveTaskLimitExceeded,
+  InsufficientCredits,
+  InvalidRequest,
+} from "./errors";
 import { newId } from "./ids";
-import { getCredits, HOLD_WRITES_SQL } from "./ledger";
+import { getCredits, HOLD_WRITES_SQL, spendLimitRefusal } from "./ledger";
 import { type AnyModelSpec, normalizeInput, priceOf } from "./models";
 import { toTask } from "./task-machine";
 
@@ -110,8 +116,9 @@ export async function createTask(db: Executor, args: CreateTaskArgs): Promise<Cr
 }
 
 /**
- * Writes one prepared task and its hold. An account that cannot afford it is InsufficientCredits;
- * a missing account is AccountNotFound.
+ * Writes one prepared task and its hold. An account that cannot afford it is InsufficientCredits,
+ * one at its active-task limit ActiveTaskLimitExceeded, a key past a spend limit
+ * SpendLimitExceeded; a missing account is AccountNotFound.
  */
 export async function writeTask(db: Executor, task: PreparedTask): Promise<CreatedTask> {
   const written = await refusalsAsDomainErrors(db, task, () => writeTasks(db, [task]));
@@ -119,7 +126,11 @@ export async function writeTask(db: Executor, task: PreparedTask): Promise<Creat
   return written[0];
 }
 
-/** Postgres's refusals of a create (a CHECK, a foreign key) as the domain's errors. */
+/**
+ * Postgres's refusals of a create (a CHECK, a foreign key) as the domain's errors, with what the
+ * client needs to know read after the refusal (a group's refusal is retried alone first, so the
+ * task is the one refused).
+ */
 async function refusalsAsDomainErrors<T>(
   db: Executor,
   task: PreparedTask,
@@ -132,6 +143,20 @@ async function refusalsAsDomainErrors<T>(
     if (constraint === "accounts_available_nonnegative") {
       const credits = await getCredits(db, task.accountId);
       throw new InsufficientCredits(task.price, credits.available);
+    }
+    if (constraint === "accounts_active_tasks_within_limit") {
+      const [account] = await db
+        .select({ limit: accounts.maxActiveTasks })
+        .from(accounts)
+        .where(eq(accounts.id, task.accountId));
+      throw new ActiveTaskLimitExceeded(account?.limit ?? 0);
+    }
+    if (constraint === "api_key_spend_within_cap" && task.apiKeyId) {
+      throw await spendLimitRefusal(db, {
+        keyId: task.apiKeyId,
+        amount: task.price,
+        at: task.createdAt,
+      });
     }
     // A missing account fails the tasks → accounts (or idempotency_keys → accounts) foreign key.
     if (
@@ -229,7 +254,8 @@ const CREATE_INPUT_SQL = `
 
 /**
  * Inserts tasks with their first events and their holds (`HOLD_WRITES_SQL`, in ledger.ts), all
- * from the CTE `input`. An account short of credit fails the whole statement.
+ * from the CTE `input`. An account short of credit or at its active-task limit, or a key past a
+ * spend limit, fails the whole statement.
  */
 const CREATE_WRITES_SQL = `
   task as (

@@ -74,6 +74,26 @@ describe("the batching task writer", () => {
     expect(await ledgerViolations(db.db)).toEqual([]);
   });
 
+  it("keeps its database connections when Postgres refuses creates", async () => {
+    // A refused statement used to cost its connection: every refusal opened a new one.
+    const writer = createTaskWriter(db.db);
+    const { accountId } = await createAccount(db.db, { name: "broke", credits: 0 });
+    let opened = 0;
+    const countOpened = () => opened++;
+    db.pool.on("connect", countOpened);
+    try {
+      const refused = await Promise.allSettled(
+        Array.from({ length: 50 }, () => create(writer, accountId)),
+      );
+      expect(
+        refused.every((r) => r.status === "rejected" && r.reason instanceof InsufficientCredits),
+      ).toBe(true);
+    } finally {
+      db.pool.off("connect", countOpened);
+    }
+    expect(opened).toBeLessThanOrEqual(db.pool.options.max);
+  });
+
   it("refuses an invalid request alone, before anything is batched", async () => {
     const writer = createTaskWriter(db.db);
     const { accountId } = await createAccount(db.db, { name: "v", credits: 100 });

@@ -34,15 +34,41 @@ export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
   // The failed query rejects on its own, and the pool discards the broken client on release.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
+  keepConnectionsOnRefusal(pool);
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
 
-/** Runs `fn` in a transaction, reusing the one `executor` already is, if any. */
+/**
+ * pg's `Pool.query` throws its connection away after any failed query, a CHECK's refusal
+ * included: every create refused for credit or a limit then paid for a new connection (tens of
+ * milliseconds, its prepared statements lost), and a hammered key churned them. Here a query the
+ * server refused keeps its connection; any other failure (a broken socket) still discards it, and
+ * the pool drops a client that is no longer usable either way.
+ */
+function keepConnectionsOnRefusal(pool: pg.Pool): void {
+  const discarding = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const keeping = async (...args: unknown[]) => {
+    const client = await pool.connect();
+    try {
+      const result = await (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      client.release();
+      return result;
+    } catch (error) {
+      client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
+      throw error;
+    }
+  };
+  // Callback-style calls keep pg's own path.
+  (pool as unknown as { query: unknown }).query = (...args: unknown[]) =>
+    typeof args[args.length - 1] === "function" ? discarding(...args) : keeping(...args);
+}
+
 /** Whether the executor is a transaction (and so has not committed yet). */
 export const isTransaction = (executor: Executor): executor is Transaction =>
   executor instanceof PgTransaction;
 
+/** Runs `fn` in a transaction, reusing the one `executor` already is, if any. */
 export function withTransaction<T>(
   executor: Executor,
   fn: (tx: Transaction) => Promise<T>,

@@ -98,6 +98,20 @@ export const jobCatalog = {
     schema: z.object({}),
     options: { attempts: 1, removeOnComplete: true, removeOnFail: 100 },
   },
+  /**
+   * Grants every subscription each month that has begun and is not yet granted (hourly, by a
+   * job scheduler). Each month's grant is keyed in the ledger, so a repeat grants nothing.
+   */
+  "maintenance.subscription-grants": {
+    queue: queueNames.maintenance,
+    schema: z.object({}),
+    options: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 60_000 },
+      removeOnComplete: true,
+      removeOnFail: 100,
+    },
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export type JobName = keyof typeof jobCatalog;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { checkLedger } from "@ripen/core";
 import { createDb, type DbHandle } from "@ripen/db";
 import pg from "pg";
 import { inject } from "vitest";
@@ -14,8 +15,12 @@ export interface TestDatabase extends DbHandle {
   name: string;
   /** Transition notices, on one listening connection of their own (opened on first use). */
   notices(): Promise<TransitionNotices>;
-  /** Closes the pool and drops the database. */
-  drop(): Promise<void>;
+  /**
+   * Checks the ledger (`checkLedger`), closes the pool and drops the database; fails the file
+   * when the ledger drifted, so every test file ends with its books balanced. A test that
+   * breaks the ledger on purpose passes `{ expectDrift: true }`.
+   */
+  drop(options?: { expectDrift?: boolean }): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +59,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       listener ??= listenForTransitions(url.toString());
       return (await listener).notices;
     },
-    async drop() {
+    async drop(options = {}) {
+      // Checked first, while the pool is open; the database is dropped whatever the check met.
+      let checkFailed: unknown;
+      const drift = options.expectDrift
+        ? []
+        : await checkLedger(handle.db).then(
+            (check) => check.drift,
+            (error: unknown) => {
+              checkFailed = error;
+              return [];
+            },
+          );
       if (listener) await (await listener).close();
       await handle.close();
       const client = new pg.Client({ connectionString: adminUrl });
@@ -62,6 +78,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await client
         .query(`drop database if exists ${name} with (force)`)
         .finally(() => client.end());
+      if (checkFailed) throw checkFailed;
+      if (drift.length > 0) {
+        throw new Error(
+          `ledger check: ${drift.length} drift: ${JSON.stringify(drift.slice(0, 5))}`,
+        );
+      }
     },
   };
 }

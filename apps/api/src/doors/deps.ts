@@ -3,6 +3,7 @@ import type { Executor } from "@ripen/db";
 import type { UrlPolicy } from "@ripen/net";
 import type { Request } from "express";
 import type { Logger } from "pino";
+import type { Admission } from "./admission";
 
 /** What every front door's backend is built from: Ripen's accounts, credits and tasks. */
 export interface DoorDeps {
@@ -15,6 +16,8 @@ export interface DoorDeps {
   logger: Logger;
   /** Which user URLs a create may name (the SSRF guard's submit-time check). */
   userUrls: UrlPolicy;
+  /** Every door's key checks beside the key itself: client address and request rate. */
+  admission: Admission;
 }
 
 /** What every dialect door's router takes beside Ripen's deps. */

@@ -9,6 +9,8 @@ import { createNanobananaDoor } from "./nanobanana";
 import { createRevidDoor } from "./revid";
 import { registerV1Batches } from "./v1_batches";
 import { registerV1Cost } from "./v1_cost";
+import { registerV1CreditsLedger } from "./v1_credits_ledger";
+import { registerV1Keys } from "./v1_keys";
 import { registerV1Models } from "./v1_models";
 import { registerV1Schedules } from "./v1_schedules";
 import { registerV1TasksCancel } from "./v1_tasks_cancel";
@@ -16,6 +18,7 @@ import { registerV1TasksDeliveries } from "./v1_tasks_deliveries";
 import { registerV1TasksEvents } from "./v1_tasks_events";
 import { registerV1TasksHistory } from "./v1_tasks_history";
 import { registerV1TasksList } from "./v1_tasks_list";
+import { registerV1Usage } from "./v1_usage";
 import { registerV1VideosGenerations } from "./v1_videos_generations";
 import { registerV1WebhookSecret } from "./v1_webhook_secret";
 
@@ -63,6 +66,9 @@ export function registerExtensions(
   registerV1Batches(router, principalOf, deps);
   registerV1Models(router, principalOf, deps);
   registerV1Cost(router, principalOf, deps);
+  registerV1CreditsLedger(router, principalOf, deps);
+  registerV1Usage(router, principalOf, deps);
+  registerV1Keys(router, principalOf, deps);
   if (deps.schedules)
     registerV1Schedules(router, principalOf, { ...deps, schedules: deps.schedules });
 }

@@ -1,10 +1,4 @@
-import {
-  authenticateApiKey,
-  getCredits,
-  InvalidRequest,
-  nativeTaskView,
-  type Principal,
-} from "@ripen/core";
+import { getCredits, InvalidRequest, nativeTaskView, type Principal } from "@ripen/core";
 import type { ModelKind, Task } from "@ripen/db";
 import type {
   AivideoapiBackend,
@@ -13,6 +7,7 @@ import type {
   TaskResponse,
 } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
+import { admitRequest } from "../doors/admission";
 import { createTaskThroughDoor } from "../doors/create-task";
 import { unavailableWhenDatabaseIsDown } from "../doors/database-down";
 import type { DoorDeps } from "../doors/deps";
@@ -65,7 +60,7 @@ export async function createNativeTask(
  */
 export function nativeDoor(deps: DoorDeps): AivideoapiBackend<Principal> {
   return unavailableWhenDatabaseIsDown<AivideoapiBackend<Principal>>({
-    authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
+    authenticate: (apiKey, req) => admitRequest(deps, apiKey, req),
     createTask: (principal, request, options) =>
       createNativeTask(deps, principal, request, "image", options),
     getTask: async (principal, taskId) =>

@@ -7,11 +7,11 @@ import * as nanobanana from "@ripen/dialect-nanobanana";
 import * as revid from "@ripen/dialect-revid";
 import express, { type Router } from "express";
 import { z } from "zod";
-import {
-  createDocument,
-  type ZodOpenApiOperationObject,
-  type ZodOpenApiPathsObject,
-} from "zod-openapi";
+import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
+import { adminPaths } from "./openapi-admin";
+import { keyPaths } from "./openapi-keys";
+import { ledgerPaths } from "./openapi-ledger";
+import { errors, json, type Operation } from "./openapi-parts";
 import {
   batchCreatedResponse,
   batchCreateRequest,
@@ -33,21 +33,6 @@ import { deliveriesResponse, redeliverResponse } from "./v1_tasks_deliveries";
 import { taskHistoryResponse } from "./v1_tasks_history";
 import { taskListQuery, taskListResponse } from "./v1_tasks_list";
 import { webhookSecretResponse } from "./v1_webhook_secret";
-
-type Operation = ZodOpenApiOperationObject;
-type Responses = Operation["responses"];
-
-const json = (schema: z.ZodType, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-/** A door's error answers: each of its statuses, all in its own envelope. */
-function errors(envelope: z.ZodType, statuses: Record<string, string>): Responses {
-  return Object.fromEntries(
-    Object.entries(statuses).map(([status, description]) => [status, json(envelope, description)]),
-  );
-}
 
 // ---- Native API (the aivideoapi dialect's endpoints and Ripen's own) -----------------------
 
@@ -494,7 +479,15 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         { name: "Kie door" },
         { name: "Revid door" },
       ],
-      paths: { ...nativePaths, ...nanobananaPaths, ...kiePaths, ...revidPaths },
+      paths: {
+        ...nativePaths,
+        ...nanobananaPaths,
+        ...kiePaths,
+        ...revidPaths,
+        ...keyPaths,
+        ...ledgerPaths,
+        ...adminPaths,
+      },
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", description: "A Ripen API key, `sk-…`" },

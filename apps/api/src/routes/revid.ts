@@ -1,9 +1,4 @@
-import {
-  authenticateApiKey,
-  kieFamilyRecordView,
-  ModelNotFound,
-  type Principal,
-} from "@ripen/core";
+import { kieFamilyRecordView, ModelNotFound, type Principal } from "@ripen/core";
 import {
   CREATE_PATH,
   createRequestOf,
@@ -23,6 +18,7 @@ import {
 } from "@ripen/dialect-revid";
 import { getModel } from "@ripen/models";
 import type { Router } from "express";
+import { admitRequest } from "../doors/admission";
 import { createTaskThroughDoor } from "../doors/create-task";
 import { unavailableWhenDatabaseIsDown } from "../doors/database-down";
 import type { DoorDeps, DoorRouterOptions } from "../doors/deps";
@@ -141,7 +137,7 @@ export function revidPricesOf(ripenModelId: string): object | undefined {
 /** The revid door's backend: Ripen's keys, the create verb every door shares, any task's record. */
 function revidBackend(deps: DoorDeps): RevidBackend<Principal> {
   return unavailableWhenDatabaseIsDown<RevidBackend<Principal>>({
-    authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
+    authenticate: (apiKey, req) => admitRequest(deps, apiKey, req),
     async createTask(principal, request, options = {}) {
       const plan = planRevidCreate(request);
       // Before the shared check (in Ripen's fields), so a refused callBackUrl reads by its name.

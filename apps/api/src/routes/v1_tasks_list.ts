@@ -48,11 +48,11 @@ const knownParams = new Set([
 ]);
 
 /** A client's value in a message: quoted, and cut short if long. */
-const shown = (value: string) =>
+export const shown = (value: string) =>
   JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 
 /** A parameter's values: `a,b` and repeated parameters (`?status=a&status=b`) both list. */
-function listParam(query: Record<string, unknown>, name: string): string[] | undefined {
+export function listParam(query: Record<string, unknown>, name: string): string[] | undefined {
   const raw = query[name];
   if (raw === undefined) return undefined;
   const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(","));
@@ -63,7 +63,7 @@ function listParam(query: Record<string, unknown>, name: string): string[] | und
   return values;
 }
 
-function singleParam(query: Record<string, unknown>, name: string): string | undefined {
+export function singleParam(query: Record<string, unknown>, name: string): string | undefined {
   const raw = query[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== "string") throw new InvalidRequest(`'${name}' must be given once.`, name);
@@ -75,7 +75,7 @@ const MAX_UNIX_SECONDS = 253_402_300_799;
 const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 
 /** Unix seconds (as `created_at` shows them) or an RFC 3339 timestamp. */
-function timeParam(query: Record<string, unknown>, name: string): Date | undefined {
+export function timeParam(query: Record<string, unknown>, name: string): Date | undefined {
   const raw = singleParam(query, name);
   if (raw === undefined) return undefined;
   let ms = Number.NaN;
@@ -90,7 +90,7 @@ function timeParam(query: Record<string, unknown>, name: string): Date | undefin
   return new Date(ms);
 }
 
-function limitParam(query: Record<string, unknown>): number {
+export function limitParam(query: Record<string, unknown>): number {
   const raw = singleParam(query, "limit");
   if (raw === undefined) return LIST_LIMIT_DEFAULT;
   const limit = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;

@@ -21,7 +21,7 @@ function parseCredits(
   return value;
 }
 
-async function openDatabase(): Promise<DbHandle> {
+export async function openDatabase(): Promise<DbHandle> {
   const env = loadEnv(sharedEnv);
   await ensureDatabase(env.DATABASE_URL);
   await migrateDatabase(env.DATABASE_URL);
@@ -29,7 +29,7 @@ async function openDatabase(): Promise<DbHandle> {
 }
 
 export async function accountCreate(rest: string[], values: Values): Promise<number> {
-  allowOnly("account create", values, ["name", "credits"]);
+  allowOnly("account create --db", values, ["db", "name", "credits"]);
   if (rest.length > 0) throw new UsageError(`Unexpected arguments: ${rest.join(" ")}`);
   const name = values.name?.trim();
   if (!name) throw new UsageError("--name is required.");
@@ -56,7 +56,7 @@ export async function creditsGrant(rest: string[], values: Values): Promise<numb
   if (values.name !== undefined || values.credits !== undefined) {
     throw new UsageError("credits grant takes ACCOUNT_ID and N as arguments, not options.");
   }
-  allowOnly("credits grant", values, []);
+  allowOnly("credits grant --db", values, ["db"]);
   const [accountId, amount, ...extra] = rest;
   if (!accountId || amount === undefined || extra.length > 0) {
     throw new UsageError("credits grant needs exactly ACCOUNT_ID and N.");

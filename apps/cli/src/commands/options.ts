@@ -21,6 +21,28 @@ export const options = {
   cron: { type: "string" },
   timezone: { type: "string" },
   file: { type: "string" },
+  // admin commands (over the admin API)
+  "admin-token": { type: "string" },
+  db: { type: "boolean", default: false },
+  reason: { type: "string" },
+  "idempotency-key": { type: "string" },
+  "max-active-tasks": { type: "string" },
+  vip: { type: "string" },
+  plan: { type: "string" },
+  months: { type: "string" },
+  "ends-at": { type: "string" },
+  "monthly-credits": { type: "string" },
+  scopes: { type: "string" },
+  "expires-at": { type: "string" },
+  "overlap-seconds": { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  // ledger and usage
+  account: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  "group-by": { type: "string" },
+  csv: { type: "boolean", default: false },
   // everywhere
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -41,6 +63,26 @@ export interface Values {
   cron?: string;
   timezone?: string;
   file?: string;
+  "admin-token"?: string;
+  db?: boolean;
+  reason?: string;
+  "idempotency-key"?: string;
+  "max-active-tasks"?: string;
+  vip?: string;
+  plan?: string;
+  months?: string;
+  "ends-at"?: string;
+  "monthly-credits"?: string;
+  scopes?: string;
+  "expires-at"?: string;
+  "overlap-seconds"?: string;
+  limit?: string;
+  cursor?: string;
+  account?: string;
+  from?: string;
+  to?: string;
+  "group-by"?: string;
+  csv?: boolean;
   json?: boolean;
   help?: boolean;
 }

@@ -1,6 +1,7 @@
-import { authenticateApiKey, kieFamilyRecordView, type Principal } from "@ripen/core";
+import { kieFamilyRecordView, type Principal } from "@ripen/core";
 import { createKieRouter, type KieBackend, type RecordInfoData } from "@ripen/dialect-kie";
 import type { Router } from "express";
+import { admitRequest } from "../../doors/admission";
 import { createTaskThroughDoor } from "../../doors/create-task";
 import { unavailableWhenDatabaseIsDown } from "../../doors/database-down";
 import type { DoorDeps, DoorRouterOptions } from "../../doors/deps";
@@ -16,7 +17,7 @@ export { kieDoorPrices, kiePricesOf, priceKieRequest } from "./models";
  */
 export function kieDoor(deps: DoorDeps): KieBackend<Principal> {
   return unavailableWhenDatabaseIsDown<KieBackend<Principal>>({
-    authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
+    authenticate: (apiKey, req) => admitRequest(deps, apiKey, req),
     async createTask(principal, request, options = {}) {
       const create = kieCreateOf(request);
       const task = await createTaskThroughDoor(deps, principal, {

@@ -1,10 +1,11 @@
 import {
-  authenticateApiKey,
+  activeSubscription,
+  getAccountView,
   getCredits,
-  getCreditsGranted,
   InvalidRequest,
   nanobananaStatusView,
   type Principal,
+  SubscriptionRequired,
   TaskNotFound,
 } from "@ripen/core";
 import type { Task } from "@ripen/db";
@@ -14,11 +15,13 @@ import {
   DEFAULT_VIDEO_MODEL,
   type GenerateOptions,
   type ImageStatusData,
+  imageModels,
   type NanobananaBackend,
   type VideoStatusData,
 } from "@ripen/dialect-nanobanana";
 import { getModel, models } from "@ripen/models";
 import type { Router } from "express";
+import { admitRequest } from "../../doors/admission";
 import { createTaskThroughDoor } from "../../doors/create-task";
 import { unavailableWhenDatabaseIsDown } from "../../doors/database-down";
 import type { DoorDeps, DoorRouterOptions } from "../../doors/deps";
@@ -88,10 +91,19 @@ function nanobananaBackend(deps: DoorDeps): NanobananaBackend<Principal> {
   }
 
   return unavailableWhenDatabaseIsDown<NanobananaBackend<Principal>>({
-    authenticate: (apiKey) => authenticateApiKey(deps.db, apiKey),
+    authenticate: (apiKey, req) => admitRequest(deps, apiKey, req),
 
     async generateImage(principal, request, options = {}) {
       const price = nanobananaCredits({ ...request, type: "image" });
+      // Document 001's mark, so this door's: other doors sell these models without it.
+      if (imageModels[request.model].subscriptionRequired) {
+        const subscription = await activeSubscription(
+          deps.db,
+          principal.accountId,
+          deps.clock.now(),
+        );
+        if (!subscription) throw new SubscriptionRequired(request.model);
+      }
       const created = await create(
         principal,
         ripenImageCreate(request),
@@ -124,12 +136,15 @@ function nanobananaBackend(deps: DoorDeps): NanobananaBackend<Principal> {
       (await statusOf(principal, taskId, "video")) as VideoStatusData,
 
     async credits(principal) {
-      const [{ available }, granted] = await Promise.all([
-        getCredits(deps.db, principal.accountId),
-        getCreditsGranted(deps.db, principal.accountId),
-      ]);
-      // Ripen has no subscription plans and no VIP tier: every account reads as neither.
-      return { credits: available, total_credits: granted, subscription: null, is_vip: false };
+      const view = await getAccountView(deps.db, principal.accountId, deps.clock.now());
+      return {
+        credits: view.available,
+        total_credits: view.totalGranted,
+        subscription: view.subscription
+          ? { plan: view.subscription.plan, end_date: view.subscription.endsAt.toISOString() }
+          : null,
+        is_vip: view.isVip,
+      };
     },
 
     async calculateCost(_principal, request) {

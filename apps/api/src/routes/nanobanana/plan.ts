@@ -128,6 +128,8 @@ function imagePrices(model: ImageModel, modes: readonly ("text" | "image")[]) {
     resolution_surcharge: structuredClone(prices.resolution[model]),
     hd_surcharge: prices.hd,
     total: "per-image credits × num_images",
+    // Document 001's "Subscription: Required": this door's mark, not the model's everywhere.
+    subscription_required: imageModels[model].subscriptionRequired,
   };
 }
 
@@ -183,8 +185,8 @@ export function nanobananaModelsList(defaults: { image: string; video: string })
       resolutions: spec.resolutions,
       aspect_ratios: spec.aspectRatios,
       base_credits: structuredClone(nanobananaDoorPrices.image.base[id as ImageModel]),
-      // Ripen has no subscriptions: every model is open to every account.
-      subscription_required: false,
+      // Document 001's mark: this door refuses these models to an account without a subscription.
+      subscription_required: spec.subscriptionRequired,
     })),
     video_models: videoModelIds.map((id) => ({
       id,
