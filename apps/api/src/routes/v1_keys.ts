@@ -105,7 +105,8 @@ export const keyRotatedResponse = nativeEnvelope(
 const unixSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const unixOrNull = (date: Date | null) => (date ? unixSeconds(date) : null);
 
-function keyJson(view: ApiKeyView): z.input<typeof keyData> {
+/** A key as its account (or the admin API) sees it: never its hash or plaintext. */
+export function keyJson(view: ApiKeyView): z.input<typeof keyData> {
   return {
     id: view.id,
     name: view.name,

@@ -1,6 +1,5 @@
 import {
   ApiKeyNotFound,
-  type ApiKeyView,
   createApiKey,
   getAccountView,
   isIdOf,
@@ -9,33 +8,10 @@ import {
   rotateApiKey,
 } from "@ripen/core";
 import type { Request } from "express";
-import type { z } from "zod";
-import { keyCreateRequest, type keyData, keyRotateRequest } from "../v1_keys";
+import { keyCreateRequest, keyJson, keyRotateRequest } from "../v1_keys";
 import { logChange } from "./accounts";
 import type { RegisterAdminRoutes } from "./deps";
-import { accountIdOf, bodyOf, ok, unixSeconds } from "./shared";
-
-const unixOrNull = (date: Date | null) => (date ? unixSeconds(date) : null);
-
-/** v1_keys.ts's `keyData`, the shape a client sees of its own keys. */
-function keyJson(key: ApiKeyView): z.input<typeof keyData> {
-  return {
-    id: key.id,
-    name: key.name,
-    prefix: key.prefix,
-    scopes: key.scopes,
-    status: key.status,
-    expires_at: unixOrNull(key.expiresAt),
-    ip_allowlist: key.ipAllowlist,
-    rate_limit_per_minute: key.rateLimitPerMinute,
-    spend_limit_hourly: key.spendLimits.hourly,
-    spend_limit_daily: key.spendLimits.daily,
-    spend_limit_total: key.spendLimits.total,
-    rotated_to_id: key.rotatedToId,
-    revoked_at: unixOrNull(key.revokedAt),
-    created_at: unixSeconds(key.createdAt),
-  };
-}
+import { accountIdOf, bodyOf, ok } from "./shared";
 
 /** A key id `newId` could not have made is not found, unqueried (as an id of another account's). */
 function keyIdOf(req: Request): string {
