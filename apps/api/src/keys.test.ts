@@ -55,6 +55,8 @@ describe("/v1/keys", () => {
       [{ scopes: ["root"] }, "scopes.0"],
       [{ ip_allowlist: ["10.0.0.0/8", "not-an-ip"] }, "ip_allowlist.1"],
       [{ rate_limit_per_minute: 0 }, "rate_limit_per_minute"],
+      [{ rate_limit_per_minute: 3_000_000_000 }, "rate_limit_per_minute"],
+      [{ spend_limit_daily: 2 ** 60 }, "spend_limit_daily"],
       [{ expires_at: Math.floor(stack.clock.now().getTime() / 1000) - 1 }, "expires_at"],
       [{ colour: "red" }, "colour"],
     ] as const) {
