@@ -1,9 +1,11 @@
+import { workerEnv } from "@ripen/config";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { firstPollDelay, nextPollDelay } from "./poll-delay";
+import { firstPollDelay, nextPollDelay, pollAgainIn } from "./poll-delay";
 
 const policy = { baseMs: 2_000, maxMs: 30_000 };
 
-describe("nextPollDelay", () => {
+describe("nextPollDelay (the backoff of refused submits)", () => {
   it("doubles from the base and stops at the cap", () => {
     const middle = () => 0.5; // no jitter
     expect([0, 1, 2, 3, 4, 5, 40].map((n) => nextPollDelay(n, policy, middle))).toEqual([
@@ -19,12 +21,57 @@ describe("nextPollDelay", () => {
   });
 });
 
-describe("firstPollDelay", () => {
-  it("leaves a provider's callback its grace before the first poll asks the same thing", () => {
-    const graced = { ...policy, callbackGraceMs: 1_000 };
-    expect(firstPollDelay(graced, true)).toBe(3_000);
-    // A provider without callbacks is polled at the base: nothing else will tell.
-    expect(firstPollDelay(graced, false)).toBe(2_000);
-    expect(firstPollDelay(policy, true)).toBe(2_000);
+describe("the poll cadence of an open attempt", () => {
+  // Issue 16: a finished upstream task whose callback is lost is found by a poll within 10% + 1 s
+  // of its generation time, for every provider, with the worker's defaults.
+  const defaults = workerEnv.parse({
+    DATABASE_URL: "postgres://x@127.0.0.1/x",
+    REDIS_URL: "redis://127.0.0.1:6379",
+    CALLBACK_SECRET: "x".repeat(32),
+  });
+  const production = {
+    baseMs: defaults.POLL_BASE_MS,
+    maxMs: defaults.POLL_MAX_MS,
+    callbackGraceMs: defaults.POLL_CALLBACK_GRACE_MS,
+  };
+
+  /** When the first poll at or after `generationMs` (counted from the accept) happens. */
+  function foundAt(generationMs: number, sendsCallbacks: boolean, random: () => number) {
+    let at = firstPollDelay(production, sendsCallbacks);
+    while (at < generationMs) at += pollAgainIn(at, production, random);
+    return at;
+  }
+
+  it("finds a finished task within 10% + 1 s of its generation time", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3_600_000 }),
+        fc.boolean(),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (generationMs, sendsCallbacks, jitter) => {
+          const at = foundAt(generationMs, sendsCallbacks, () => jitter);
+          expect(at).toBeLessThanOrEqual(generationMs * 1.1 + 1_000);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("polls a 1.5 s generation twice and a ten-minute one about 50 times, not every second", () => {
+    const count = (generationMs: number) => {
+      let polls = 1;
+      for (let at = firstPollDelay(production, true); at < generationMs; polls++)
+        at += pollAgainIn(at, production, () => 0.5);
+      return polls;
+    };
+    expect(count(1_500)).toBe(2);
+    expect(count(600_000)).toBeGreaterThan(30);
+    expect(count(600_000)).toBeLessThan(60);
+  });
+
+  it("never waits longer than the cap", () => {
+    expect(pollAgainIn(10 * 3_600_000, production, () => 0.999)).toBeLessThanOrEqual(
+      production.maxMs,
+    );
   });
 });

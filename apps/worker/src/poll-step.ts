@@ -10,7 +10,7 @@ import {
   taskFields,
 } from "@ripen/core";
 import type { Task, TaskAttempt } from "@ripen/db";
-import { nextPollDelay } from "./poll-delay";
+import { pollAgainIn } from "./poll-delay";
 import { submitStep } from "./submit-step";
 import { done, endTaskNow, type Step, type StepDeps } from "./task-step";
 
@@ -19,13 +19,11 @@ import { done, endTaskNow, type Step, type StepDeps } from "./task-step";
  * answer (wait, end the task, fail over, replace a task the upstream lost).
  */
 
-export async function pollStep(
-  deps: StepDeps,
-  task: Task,
-  attempt: TaskAttempt,
-  polls: number,
-): Promise<Step> {
+export async function pollStep(deps: StepDeps, task: Task, attempt: TaskAttempt): Promise<Step> {
   const provider = deps.providers.get(attempt.provider);
+  const acceptedAt = attempt.acceptedAt ?? attempt.startedAt;
+  const pollAgain = () =>
+    pollAgainIn(deps.clock.now().getTime() - acceptedAt.getTime(), deps.poll, deps.random);
   const fields = { ...taskFields(task), attempt: attempt.number };
   if (!provider) {
     // Its provider was removed from the configuration: only its callback can still settle it.
@@ -39,8 +37,7 @@ export async function pollStep(
       provider.limits.requestsPerMinute,
       provider.limits.rateWindowMs,
     );
-    if (wait > 0)
-      return { done: false, delayMs: Math.max(wait, nextPollDelay(polls, deps.poll, deps.random)) };
+    if (wait > 0) return { done: false, delayMs: Math.max(wait, pollAgain()) };
   }
 
   let state: ProviderTaskState;
@@ -63,10 +60,7 @@ export async function pollStep(
     );
     return {
       done: false,
-      delayMs: Math.max(
-        nextPollDelay(polls, deps.poll, deps.random),
-        error.options.retryAfterMs ?? 0,
-      ),
+      delayMs: Math.max(pollAgain(), error.options.retryAfterMs ?? 0),
     };
   }
 
@@ -98,7 +92,7 @@ export async function pollStep(
     return attemptFailedUpstream(deps, task, attempt, state);
   }
   const outcome = outcomeOf(state);
-  if (!outcome) return { done: false, delayMs: nextPollDelay(polls, deps.poll, deps.random) };
+  if (!outcome) return { done: false, delayMs: pollAgain() };
   await endTaskNow(deps, task, outcome, "poll", attempt);
   return done;
 }

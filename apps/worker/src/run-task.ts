@@ -42,7 +42,7 @@ export function createRunTask(runDeps: RunTaskDeps) {
 
     const step =
       task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
-        ? await pollStep(deps, task, latest, job.data.polls)
+        ? await pollStep(deps, task, latest)
         : await submitStep(deps, task, latest);
     if (step.done) return;
 
@@ -50,8 +50,6 @@ export function createRunTask(runDeps: RunTaskDeps) {
     if (!step.wakeRecorded) {
       await setNextWake(deps.db, task.id, new Date(deps.clock.now().getTime() + delay));
     }
-    const polls = step.firstPoll ? 0 : job.data.polls + 1;
-    if (polls !== job.data.polls) await job.updateData({ ...job.data, polls });
     // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
     // kept through the delayed set); an interactive job (priority 0) is left as it is.
     if (job.priority > BATCH_POLL_PRIORITY) {

@@ -53,9 +53,7 @@ export type StepDeps = RunTaskDeps & { attempts: AttemptWriter };
  * What a step decided: the task is settled (or not ours), or the job sleeps this long. A step
  * that already recorded the task's next wake-up with its own write says so (`wakeRecorded`).
  */
-export type Step =
-  | { done: true }
-  | { done: false; delayMs: number; firstPoll?: boolean; wakeRecorded?: boolean };
+export type Step = { done: true } | { done: false; delayMs: number; wakeRecorded?: boolean };
 export const done: Step = { done: true };
 
 export const retryPolicyOf = (deps: RunTaskDeps) => deps.retry ?? defaultRetryPolicy;

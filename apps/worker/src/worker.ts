@@ -58,7 +58,8 @@ export interface WorkerOptions {
   batchConcurrency?: number;
   /**
    * BullMQ's lock on a running job and how often other workers look for jobs whose worker died
-   * (defaults 30 s each): a job held by a killed worker runs again elsewhere after about this.
+   * (defaults 10 s and 5 s): a job held by a killed worker runs again elsewhere within their sum.
+   * BullMQ's own 30 s each left a killed worker's tasks idle for up to a minute.
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -101,6 +102,10 @@ export interface RipenWorker {
 }
 
 type Handlers = { [N in JobName]: (job: Job<JobPayload<N>>, token?: string) => Promise<unknown> };
+
+const DEFAULT_LOCK_MS = 10_000;
+const DEFAULT_STALLED_INTERVAL_MS = 5_000;
+const MAX_STALLED_COUNT = 50;
 
 const SWEEP_SCHEDULER_ID = "sweep";
 const SUBSCRIPTION_GRANTS_SCHEDULER_ID = "subscription-grants";
@@ -236,8 +241,12 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         connection: options.connection,
         prefix: options.prefix,
         concurrency: concurrencyOf[queueName],
-        ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
-        ...(options.stalledIntervalMs ? { stalledInterval: options.stalledIntervalMs } : {}),
+        lockDuration: options.lockDurationMs ?? DEFAULT_LOCK_MS,
+        stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
+        // Every job here is safe to run again (a step reads its task first); BullMQ's default
+        // fails a job stalled twice, which left its task to the slower sweep when workers were
+        // killed again and again.
+        maxStalledCount: MAX_STALLED_COUNT,
       },
     );
     if (queueName === queueNames.tasks) taskWorker = worker;

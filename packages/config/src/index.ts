@@ -96,13 +96,17 @@ export const workerEnv = sharedEnv.extend(providersEnv.shape).extend({
   WORKER_BATCH_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Client callbacks one worker sends at once (their own queue; a hung endpoint holds one ≤ 15 s). */
   DELIVERY_CONCURRENCY: z.coerce.number().int().positive().default(50),
-  POLL_BASE_MS: positiveMs(2_000),
+  /**
+   * The first poll's wait, and the fixed part of each later one (which adds a tenth of the time
+   * the attempt has run): a finished generation is found within 10% of its time plus this.
+   */
+  POLL_BASE_MS: positiveMs(1_000),
   POLL_MAX_MS: positiveMs(30_000),
   /**
-   * Added to the first poll of a task whose provider sends callbacks: its callback, sent when the
-   * generation ends, gets this long to arrive before a poll asks the same thing.
+   * Added to the first poll of a task whose provider sends callbacks, so fewer polls race the
+   * callback; 0 by default, since it delays finding a task whose callback was lost by as much.
    */
-  POLL_CALLBACK_GRACE_MS: z.coerce.number().int().min(0).default(1_000),
+  POLL_CALLBACK_GRACE_MS: z.coerce.number().int().min(0).default(0),
   /** Upstream submissions a task may make in all (retries of refused submits, lost tasks). */
   SUBMIT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   /** Wait before retrying a refused submit, doubling per attempt up to SUBMIT_RETRY_MAX_MS. */

@@ -51,7 +51,7 @@ export const jobCatalog = {
    */
   "task.run": {
     queue: queueNames.tasks,
-    schema: z.object({ taskId: z.string(), polls: z.number().int().min(0).default(0) }),
+    schema: z.object({ taskId: z.string() }),
     options: {
       attempts: 5,
       backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },

@@ -31,6 +31,7 @@ await startWorker({
   callbackSecret: setting("CALLBACK_SECRET"),
   poll: { baseMs: 20, maxMs: 200 },
   sweep: { everyMs: 3_600_000, graceMs: 0 },
-  lockDurationMs: 1_000,
+  // WORKER_DEFAULT_LOCKS keeps BullMQ's lock and stalled-job settings as production has them.
+  ...(process.env.WORKER_DEFAULT_LOCKS ? {} : { lockDurationMs: 1_000 }),
 });
 console.log("ready");

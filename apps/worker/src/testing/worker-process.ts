@@ -16,7 +16,12 @@ const fixture = path.join(
  */
 export async function spawnWorker(
   stack: TestStack,
-  options: { providers?: readonly ProviderDeclaration[]; waitReady?: boolean } = {},
+  options: {
+    providers?: readonly ProviderDeclaration[];
+    waitReady?: boolean;
+    /** Keep the worker's production lock and stalled-job settings (default: a 1 s lock). */
+    defaultLocks?: boolean;
+  } = {},
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", fixture], {
     env: {
@@ -28,6 +33,7 @@ export async function spawnWorker(
       CALLBACKS_URL: stack.callbacksUrl,
       CALLBACK_SECRET: TEST_CALLBACK_SECRET,
       ...(options.providers ? { TEST_PROVIDERS: JSON.stringify(options.providers) } : {}),
+      ...(options.defaultLocks ? { WORKER_DEFAULT_LOCKS: "1" } : {}),
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
