@@ -3,7 +3,7 @@ import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import type { UrlPolicy } from "@ripen/net";
-import type { ProviderDeclaration } from "@ripen/providers";
+import type { AdmissionControl, ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
@@ -55,6 +55,12 @@ export interface ApiAppOptions {
    * RATE_LIMIT_PER_MINUTE). Without Redis each process counts alone, in memory.
    */
   rateLimit?: RequestRateLimiterOptions;
+  /**
+   * Admission control (`createAdmissionControl` over the providers' shared health): creates no
+   * provider can start before their deadline are refused with 429 capacity_exceeded. Absent,
+   * every create is accepted.
+   */
+  capacity?: AdmissionControl;
   /** TRUSTED_PROXIES: peers whose X-Forwarded-For names the client (for IP allowlists). */
   trustedProxies?: readonly string[];
   /** `ADMIN_TOKEN`: the operator's credential for `/admin/v1`; unset, only admin-scope keys. */
@@ -92,6 +98,7 @@ export function createApiApp(options: ApiAppOptions): Express {
       rateLimiter: createRequestRateLimiter(options.rateLimit),
       trustedProxies: options.trustedProxies,
     }),
+    capacity: options.capacity,
   };
   const onUnexpectedError = (error: unknown, req: express.Request) =>
     options.logger.error(

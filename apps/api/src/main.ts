@@ -15,7 +15,12 @@ import {
 } from "@ripen/infra";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
-import { createProviderHealth, providerDeclarationsOrExit } from "@ripen/providers";
+import {
+  backlogLeaver,
+  createAdmissionControl,
+  createProviderHealth,
+  providerDeclarationsOrExit,
+} from "@ripen/providers";
 import {
   createDeliveryQueue,
   createProducerRedis,
@@ -79,6 +84,8 @@ await runService("api", logger, async (resources) => {
   });
 
   const notifier = createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError });
+  const declarations = providerDeclarationsOrExit(process.env);
+  const health = createProviderHealth(redis, env.QUEUE_PREFIX);
   // Cancels end tasks here: the same effects after commit as every other process's endings.
   const ender = createTaskEnder(
     createTaskEndingEffects({
@@ -87,7 +94,8 @@ await runService("api", logger, async (resources) => {
         taskQueue,
         deliveryQueue,
         notifier,
-        releaseSlot: createProviderHealth(redis, env.QUEUE_PREFIX).releaseSlot,
+        releaseSlot: health.releaseSlot,
+        leaveBacklogs: backlogLeaver(health, declarations),
       },
     }),
   );
@@ -104,7 +112,8 @@ await runService("api", logger, async (resources) => {
     logger,
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
-    providers: providerDeclarationsOrExit(process.env),
+    providers: declarations,
+    capacity: createAdmissionControl(declarations, health),
     adminToken: env.ADMIN_TOKEN,
     rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },
     trustedProxies: env.TRUSTED_PROXIES,

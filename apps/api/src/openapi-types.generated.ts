@@ -122,7 +122,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description rate, spend or capacity limit */
+                /** @description rate_limit_exceeded, spend_limit_exceeded, active_task_limit_exceeded, or capacity_exceeded (no provider can start it before its deadline); Retry-After says when */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -283,7 +283,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description rate, spend or capacity limit */
+                /** @description rate_limit_exceeded, spend_limit_exceeded, active_task_limit_exceeded, or capacity_exceeded (no provider can start it before its deadline); Retry-After says when */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -1185,6 +1185,21 @@ export interface paths {
                 };
                 /** @description not found (task, model, batch, schedule, delivery) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description rate_limit_exceeded, spend_limit_exceeded, active_task_limit_exceeded, or capacity_exceeded (no provider can start it before its deadline); Retry-After says when */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7057,6 +7072,8 @@ export interface components {
                 schedule_run_id: string | null;
                 created_at: number | null;
                 ended_at: number | null;
+                /** @description When its last item was projected, at creation, to have started under the providers' limits (admission control); its generation comes on top. Null without a projection. */
+                estimated_end_at: number | null;
                 elapsed_ms: number;
                 rejected: {
                     index: number;
@@ -7118,6 +7135,8 @@ export interface components {
             schedule_run_id: string | null;
             created_at: number | null;
             ended_at: number | null;
+            /** @description When its last item was projected, at creation, to have started under the providers' limits (admission control); its generation comes on top. Null without a projection. */
+            estimated_end_at: number | null;
             elapsed_ms: number;
         };
         BatchResultLine: {

@@ -76,7 +76,14 @@ describe("every ending does what follows it", () => {
     const attempt = await openTestAttempt(stack.db.db, running);
     await acceptAttempt(stack.db.db, { attempt, providerTaskId: `up-${running}`, now: new Date() });
     const health = createProviderHealth(stack.producerRedis, stack.prefix);
-    expect(await health.claimSlot("aivideoapi", running, 10, 60_000)).toBe(true);
+    expect(
+      await health.claimSlot(
+        "aivideoapi",
+        { taskId: running, deadlineMs: Date.now() + 60_000 },
+        10,
+        60_000,
+      ),
+    ).toBe(true);
     const res = await stack.request("POST", `/v1/batches/${batchId}/cancel`, { key: apiKey });
     expect(res.status).toBe(200);
     expect((await findTask(stack.db.db, running))?.status).toBe("canceled");
@@ -87,7 +94,9 @@ describe("every ending does what follows it", () => {
     const { accountId } = await stack.createAccount(1_000);
     const { taskId, providerTaskId } = await createRunningTask(stack.db.db, accountId);
     const health = createProviderHealth(stack.producerRedis, stack.prefix);
-    expect(await health.claimSlot("aivideoapi", taskId, 10, 60_000)).toBe(true);
+    expect(
+      await health.claimSlot("aivideoapi", { taskId, deadlineMs: Date.now() + 60_000 }, 10, 60_000),
+    ).toBe(true);
     const token = callbackToken(TEST_CALLBACK_SECRET, taskId, 1);
     const res = await fetch(`${stack.callbacksUrl}/callbacks/aivideoapi/${taskId}/${token}`, {
       method: "POST",
@@ -109,7 +118,9 @@ describe("every ending does what follows it", () => {
     const { taskId } = await createRunningTask(stack.db.db, accountId);
     // kie counts its tasks in flight (maxConcurrent): only such a provider has slots to free.
     const health = createProviderHealth(stack.producerRedis, stack.prefix);
-    expect(await health.claimSlot("kie", taskId, 10, 60_000)).toBe(true);
+    expect(
+      await health.claimSlot("kie", { taskId, deadlineMs: Date.now() + 60_000 }, 10, 60_000),
+    ).toBe(true);
     await stack.db.db
       .update(tasks)
       .set({ provider: "kie", deadlineAt: new Date(Date.now() - 1_000) })

@@ -1,13 +1,13 @@
 import { createTaskEnder, type LifecycleLogger, type TaskEnder } from "@ripen/core";
-import { createProviderHealth, type Providers } from "@ripen/providers";
+import { backlogLeaver, createProviderHealth, type Providers } from "@ripen/providers";
 import {
   countsSlotsOf,
   createDeliveryQueue,
   createTaskEndingEffects,
   createTaskNotifier,
   createTaskQueue,
+  type RedisConnection,
 } from "@ripen/queue";
-import type { Redis } from "ioredis";
 
 /**
  * The callbacks service's task ender, from its Redis connection when it has one: the same
@@ -17,7 +17,7 @@ import type { Redis } from "ioredis";
  */
 export function createCallbacksEnder(options: {
   logger: LifecycleLogger;
-  redis?: { connection: Redis; prefix: string };
+  redis?: { connection: RedisConnection; prefix: string };
   /** Only providers that count tasks in flight have a slot to free; all, when not given. */
   providers?: Providers;
 }): { ender: TaskEnder; close(): Promise<void> } {
@@ -40,6 +40,7 @@ export function createCallbacksEnder(options: {
       notifier,
       releaseSlot: health.releaseSlot,
       countsSlots: providers ? countsSlotsOf(providers) : undefined,
+      leaveBacklogs: providers ? backlogLeaver(health, providers.list) : undefined,
     },
   });
   return {

@@ -23,7 +23,9 @@ import {
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
 import {
+  backlogLeaver,
   buildProviders,
+  createAdmissionControl,
   createProviderHealth,
   loadEnvWithProvidersOrExit,
   sandboxMountOf,
@@ -153,6 +155,7 @@ async function run(): Promise<void> {
     await subscriberRedis.quit();
   });
 
+  const apiHealth = createProviderHealth(apiRedis, env.QUEUE_PREFIX);
   // The callbacks service and the API end tasks with the effects every process uses.
   const ender = createTaskEnder(
     createTaskEndingEffects({
@@ -161,7 +164,8 @@ async function run(): Promise<void> {
         taskQueue,
         deliveryQueue,
         notifier,
-        releaseSlot: createProviderHealth(apiRedis, env.QUEUE_PREFIX).releaseSlot,
+        releaseSlot: apiHealth.releaseSlot,
+        leaveBacklogs: backlogLeaver(apiHealth, declarations),
       },
     }),
   );
@@ -229,6 +233,10 @@ async function run(): Promise<void> {
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
       providers: declarations,
+      capacity: createAdmissionControl(
+        declarations,
+        createProviderHealth(apiRedis, env.QUEUE_PREFIX),
+      ),
       adminToken: env.ADMIN_TOKEN,
       rateLimit: {
         redis: apiRedis,

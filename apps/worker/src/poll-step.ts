@@ -30,12 +30,14 @@ export async function pollStep(deps: StepDeps, task: Task, attempt: TaskAttempt)
     deps.logger.warn(fields, "the attempt's provider is no longer configured; not polling it");
     return { done: false, delayMs: deps.poll.maxMs };
   }
-  // Status polls count against a provider's request budget like submits (document 001).
+  // Status polls count against a provider's request budget like submits (document 001), and
+  // wait their turn by deadline among them.
   if (provider.limits.requestsPerMinute !== undefined) {
     const wait = await deps.health.acquireRequest(
       provider.id,
       provider.limits.requestsPerMinute,
       provider.limits.rateWindowMs,
+      { taskId: task.id, deadlineMs: task.deadlineAt.getTime(), submit: false },
     );
     if (wait > 0) return { done: false, delayMs: Math.max(wait, pollAgain()) };
   }

@@ -48,7 +48,12 @@ export function createRunTask(runDeps: RunTaskDeps) {
 
     const delay = untilDeadline(deps, task, step.delayMs);
     if (!step.wakeRecorded) {
-      await setNextWake(deps.db, task.id, new Date(deps.clock.now().getTime() + delay));
+      await setNextWake(
+        deps.db,
+        task.id,
+        new Date(deps.clock.now().getTime() + delay),
+        step.waitingFor,
+      );
     }
     // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
     // kept through the delayed set); an interactive job (priority 0) is left as it is.

@@ -8,7 +8,7 @@ import {
   taskFields,
   wasBusy,
 } from "@ripen/core";
-import type { Task, TaskAttempt } from "@ripen/db";
+import type { Task, TaskAttempt, WaitingFor } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import {
   candidateRoutes,
@@ -34,25 +34,43 @@ import {
  * and decide what a refusal means (retry, fail over, fail).
  */
 
-/** The first route, best first, that is usable now and has room under its provider's limits. */
+type Wait = { waitMs: number; waitingFor: Omit<WaitingFor, "until"> };
+
+const hasLimits = (provider: Provider) =>
+  provider.limits.requestsPerMinute !== undefined || provider.limits.maxConcurrent !== undefined;
+
+/**
+ * The first route, best first, that is usable now and has room under its provider's limits;
+ * else the shortest wait among them, and why. A task refused by a limited provider joins its
+ * backlog (deadline first); once it starts anywhere it leaves the others'.
+ */
 async function takeRoute(
   deps: RunTaskDeps,
   task: Task,
   ranked: readonly RouteChoice[],
   states: Parameters<typeof waitFor>[1],
-): Promise<{ choice: RouteChoice } | { waitMs: number }> {
-  let waitMs = Number.POSITIVE_INFINITY;
+): Promise<{ choice: RouteChoice } | Wait> {
+  let wait: Wait | undefined;
+  const consider = (waitMs: number, reason: WaitingFor["reason"], provider: string) => {
+    if (!wait || waitMs < wait.waitMs) wait = { waitMs, waitingFor: { reason, provider } };
+  };
+  const starting = { taskId: task.id, deadlineMs: task.deadlineAt.getTime() };
   for (const choice of ranked) {
+    const { limits, id } = choice.provider;
     const blockedFor = waitFor(choice, states);
     if (blockedFor > 0) {
-      waitMs = Math.min(waitMs, blockedFor);
+      const state = states.get(id);
+      const circuit = (state?.openForMs ?? 0) >= (state?.pausedForMs ?? 0);
+      consider(blockedFor, circuit ? "circuit_open" : "retry_after", id);
       continue;
     }
-    const { limits, id } = choice.provider;
     if (limits.maxConcurrent !== undefined) {
       const leaseMs = Math.max(1, task.deadlineAt.getTime() - deps.clock.now().getTime());
-      if (!(await deps.health.claimSlot(id, task.id, limits.maxConcurrent, leaseMs))) {
-        waitMs = Math.min(waitMs, deps.poll.baseMs);
+      const countsStart = limits.requestsPerMinute === undefined;
+      if (
+        !(await deps.health.claimSlot(id, starting, limits.maxConcurrent, leaseMs, countsStart))
+      ) {
+        consider(deps.poll.baseMs, "concurrency_limit", id);
         continue;
       }
     }
@@ -61,16 +79,28 @@ async function takeRoute(
         id,
         limits.requestsPerMinute,
         limits.rateWindowMs,
+        { ...starting, submit: true },
       );
       if (budgetWait > 0) {
         if (limits.maxConcurrent !== undefined) await deps.health.releaseSlot(id, task.id);
-        waitMs = Math.min(waitMs, budgetWait);
+        consider(budgetWait, "rate_limit", id);
         continue;
       }
     }
+    const waitedElsewhere = ranked
+      .filter((other) => other !== choice && hasLimits(other.provider))
+      .map((other) => other.provider.id);
+    if (waitedElsewhere.length > 0) {
+      await deps.health.leaveBacklogs(waitedElsewhere, [task.id]).catch(() => {});
+    }
     return { choice };
   }
-  return { waitMs: Number.isFinite(waitMs) ? waitMs : deps.poll.baseMs };
+  return (
+    wait ?? {
+      waitMs: deps.poll.baseMs,
+      waitingFor: { reason: "concurrency_limit", provider: ranked[0]!.provider.id },
+    }
+  );
 }
 
 /**
@@ -123,15 +153,24 @@ export async function submitStep(
 
   const firstUsable = ranked.find((choice) => waitFor(choice, states) === 0);
   if (backoff && (!firstUsable || firstUsable.provider.id === backoff.provider)) {
-    return { done: false, delayMs: backoff.delayMs };
+    return {
+      done: false,
+      delayMs: backoff.delayMs,
+      waitingFor: { reason: "retry_backoff", provider: backoff.provider },
+    };
   }
   const taken = await takeRoute(deps, task, ranked, states);
   if ("waitMs" in taken) {
     deps.logger.info(
-      { event: "task.waiting", ...taskFields(task), waitMs: taken.waitMs },
+      {
+        event: "task.waiting",
+        ...taskFields(task),
+        waitMs: taken.waitMs,
+        waitingFor: taken.waitingFor,
+      },
       "every provider for the task is busy, paused or open; waiting",
     );
-    return { done: false, delayMs: taken.waitMs };
+    return { done: false, delayMs: taken.waitMs, waitingFor: taken.waitingFor };
   }
   const { choice } = taken;
   const provider = choice.provider;

@@ -1,5 +1,5 @@
 import type { AttemptWriter, Clock, TaskEnder, TaskOutcome } from "@ripen/core";
-import type { Executor, Task, TaskAttempt } from "@ripen/db";
+import type { Executor, Task, TaskAttempt, WaitingFor } from "@ripen/db";
 import type { ProviderHealth, Providers } from "@ripen/providers";
 import type { TaskNotifier } from "@ripen/queue";
 import type { Logger } from "pino";
@@ -53,7 +53,15 @@ export type StepDeps = RunTaskDeps & { attempts: AttemptWriter };
  * What a step decided: the task is settled (or not ours), or the job sleeps this long. A step
  * that already recorded the task's next wake-up with its own write says so (`wakeRecorded`).
  */
-export type Step = { done: true } | { done: false; delayMs: number; wakeRecorded?: boolean };
+export type Step =
+  | { done: true }
+  | {
+      done: false;
+      delayMs: number;
+      wakeRecorded?: boolean;
+      /** Why the task waits to be submitted, recorded with its wake-up (none while it runs). */
+      waitingFor?: Omit<WaitingFor, "until">;
+    };
 export const done: Step = { done: true };
 
 export const retryPolicyOf = (deps: RunTaskDeps) => deps.retry ?? defaultRetryPolicy;

@@ -3,6 +3,7 @@ import type { Executor } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
 import {
+  backlogLeaver,
   createProviderHealth,
   type HealthPolicy,
   type ProviderHealth,
@@ -21,9 +22,9 @@ import {
   jobCatalog,
   type QueueName,
   queueNames,
+  type RedisConnection,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createBatchGate } from "./batch-gate";
 import { createDeliver, type DeliverDeps } from "./deliver";
@@ -34,7 +35,7 @@ import { type SweepResult, sweep } from "./sweep";
 
 export interface WorkerOptions {
   db: Executor;
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   providers: Providers;
   logger: Logger;
@@ -150,6 +151,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         notifier,
         releaseSlot: health.releaseSlot,
         countsSlots: countsSlotsOf(options.providers),
+        leaveBacklogs: backlogLeaver(health, options.providers.list),
         forgetsJobs: false,
       },
     }),

@@ -170,7 +170,7 @@ const OPEN_ATTEMPTS_SQL = `
     stay: true,
     source: "worker",
     where: "t.status = i.status_read and t.attempts = i.attempts_read",
-    set: "attempts = t.attempts + 1, provider = i.provider, provider_task_id = null",
+    set: "attempts = t.attempts + 1, provider = i.provider, provider_task_id = null, waiting_for = null",
   })}, superseded as (
     update task_attempts a set state = 'superseded', ended_at = m.now
     from moved m

@@ -36,6 +36,11 @@ export interface CreateBatchArgs {
    * `callback_url`. Optional: core knows no URL policy.
    */
   checkUrls?(callbackUrl: unknown, input: unknown): void;
+  /**
+   * Admission control over the checked items, before anything is written: throws (say,
+   * CapacityExceeded) to refuse the batch, or answers when its last item should have started.
+   */
+  admit?(items: readonly PreparedTask[]): Promise<Date | null>;
 }
 
 /** One refused item: its index in `requests`, the field at fault, and why. */
@@ -245,6 +250,7 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
   const credits = await getCredits(db, args.accountId);
   if (credits.available < total) throw new InsufficientCredits(total, credits.available);
 
+  const estimatedEndAt = args.admit ? await args.admit(prepared) : null;
   const batchId = newId("batch", now.getTime());
   const batch = await withTransaction(db, async (tx) => {
     const [row] = await tx
@@ -256,6 +262,7 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
         total: prepared.length,
         callbackUrl: args.callbackUrl ?? null,
         scheduleRunId: args.scheduleRunId ?? null,
+        estimatedEndAt,
         createdAt: now,
         updatedAt: now,
       })

@@ -55,6 +55,8 @@ export interface BatchSummary {
   scheduleRunId: string | null;
   createdAt: Date;
   endedAt: Date | null;
+  /** When its last item was projected, at creation, to have started (admission control). */
+  estimatedEndAt: Date | null;
   /** Milliseconds from creation to the end, or to `now` while running. */
   elapsedMs: number;
 }
@@ -126,6 +128,7 @@ export async function summarizeBatch(db: Executor, batch: Batch, now: Date): Pro
     scheduleRunId: batch.scheduleRunId,
     createdAt: batch.createdAt,
     endedAt: batch.endedAt,
+    estimatedEndAt: batch.estimatedEndAt,
     elapsedMs: Math.max(0, end.getTime() - batch.createdAt.getTime()),
   };
 }
@@ -149,6 +152,7 @@ export function batchView(summary: BatchSummary) {
     schedule_run_id: summary.scheduleRunId,
     created_at: unixSeconds(summary.createdAt),
     ended_at: unixSeconds(summary.endedAt),
+    estimated_end_at: unixSeconds(summary.estimatedEndAt),
     elapsed_ms: summary.elapsedMs,
   };
 }

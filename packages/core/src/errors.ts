@@ -146,6 +146,24 @@ export class ActiveTaskLimitExceeded extends LimitExceeded {
   }
 }
 
+/**
+ * No provider that serves the model can start the task before its deadline: refused at once
+ * rather than accepted to expire. `retryAfterSeconds` is when one due as far ahead would fit.
+ */
+export class CapacityExceeded extends LimitExceeded {
+  readonly code = "capacity_exceeded";
+  constructor(
+    readonly model: string,
+    readonly providers: readonly string[],
+    readonly startInSeconds: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      `No provider can start ${model} before this task's deadline: the earliest start is in about ${startInSeconds} s (${providers.join(", ")} at their limits). Retry in ${retryAfterSeconds} s, or give the task a longer timeout.`,
+    );
+  }
+}
+
 /** The request contradicts the current state of what it names (HTTP's 409). */
 export abstract class Conflict extends DomainError {}
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Executor, idempotencyKeys, tasks } from "@ripen/db";
-import { and, eq } from "drizzle-orm";
+import { and, eq, gte } from "drizzle-orm";
 import { IdempotencyKeyReused, InvalidRequest } from "./errors";
 import { type CreatedTask, type PreparedTask, writeClaimedTask } from "./task-create";
 
@@ -58,6 +58,45 @@ export interface CreateOnceResult {
 }
 
 /**
+ * The task an unexpired key of the account made, if any; IdempotencyKeyReused when the key was
+ * used for another request. What a keyed create answers instead of writing.
+ */
+export async function findKeyedTask(
+  db: Executor,
+  accountId: string,
+  claim: { key: string; requestHash: string; expiredBefore: Date },
+): Promise<CreatedTask | null> {
+  const [existing] = await db
+    .select({
+      requestHash: idempotencyKeys.requestHash,
+      taskId: idempotencyKeys.taskId,
+    })
+    .from(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.accountId, accountId),
+        eq(idempotencyKeys.key, claim.key),
+        gte(idempotencyKeys.createdAt, claim.expiredBefore),
+      ),
+    );
+  if (!existing) return null;
+  if (existing.requestHash !== claim.requestHash) throw new IdempotencyKeyReused(claim.key);
+  const [task] = await db
+    .select({
+      id: tasks.id,
+      accountId: tasks.accountId,
+      model: tasks.model,
+      provider: tasks.provider,
+      price: tasks.price,
+      status: tasks.status,
+      deadlineAt: tasks.deadlineAt,
+    })
+    .from(tasks)
+    .where(eq(tasks.id, existing.taskId));
+  return task ?? null;
+}
+
+/**
  * Creates a task at most once per (account, key) within `IDEMPOTENCY_KEY_TTL_MS`. The key's row
  * and the task are written by one statement (`writeClaimedTask`), so the key exists exactly when
  * its task and hold do, and a failed create (say, short of credit) leaves the key unused. When
@@ -80,29 +119,7 @@ export async function createTaskOnce(
   for (let round = 0; round < 2; round++) {
     const created = await writeClaimedTask(db, prepared, claim);
     if (created) return { task: created, replayed: false };
-    const [existing] = await db
-      .select({
-        requestHash: idempotencyKeys.requestHash,
-        taskId: idempotencyKeys.taskId,
-      })
-      .from(idempotencyKeys)
-      .where(
-        and(eq(idempotencyKeys.accountId, prepared.accountId), eq(idempotencyKeys.key, args.key)),
-      );
-    if (!existing) continue;
-    if (existing.requestHash !== args.requestHash) throw new IdempotencyKeyReused(args.key);
-    const [task] = await db
-      .select({
-        id: tasks.id,
-        accountId: tasks.accountId,
-        model: tasks.model,
-        provider: tasks.provider,
-        price: tasks.price,
-        status: tasks.status,
-        deadlineAt: tasks.deadlineAt,
-      })
-      .from(tasks)
-      .where(eq(tasks.id, existing.taskId));
+    const task = await findKeyedTask(db, prepared.accountId, claim);
     if (task) return { task, replayed: true };
   }
   throw new Error(

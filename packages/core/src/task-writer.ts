@@ -14,6 +14,8 @@ export type TaskWriterOptions = GroupCommitOptions;
 export interface TaskWriter {
   /** Same contract as `createTask`: validates, prices, holds and inserts, or throws. */
   create(args: CreateTaskArgs): Promise<CreatedTask>;
+  /** Writes a task `prepareTask` already validated and priced (the door's admission needs it first). */
+  write(prepared: PreparedTask): Promise<CreatedTask>;
   /** Statements of several tasks written, and those that failed and were retried one by one. */
   readonly stats: { batches: number; fallbacks: number };
 }
@@ -41,5 +43,6 @@ export function createTaskWriter(db: Executor, options: TaskWriterOptions = {}):
     stats: group.stats,
     // Validation and pricing fail here, for this request alone.
     create: async (args) => group.run(prepareTask(args)),
+    write: (prepared) => group.run(prepared),
   };
 }

@@ -1,4 +1,11 @@
-import { activeTaskStatuses, type Executor, pgClientOf, type Task, tasks } from "@ripen/db";
+import {
+  activeTaskStatuses,
+  type Executor,
+  pgClientOf,
+  type Task,
+  tasks,
+  type WaitingFor,
+} from "@ripen/db";
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { TaskNotFound } from "./errors";
 import { activeStatusList, toTask } from "./task-machine";
@@ -34,13 +41,51 @@ export async function getTaskForAccount(
 }
 
 /** Records when an active task's job is next expected to run (the sweep's yardstick). */
-export async function setNextWake(db: Executor, taskId: string, at: Date): Promise<void> {
+export async function setNextWake(
+  db: Executor,
+  taskId: string,
+  at: Date,
+  waitingFor?: Omit<WaitingFor, "until">,
+): Promise<void> {
+  if (!waitingFor) {
+    await pgClientOf(db).query({
+      name: "ripen_set_next_wake",
+      text: "update tasks set next_wake_at = $2 where id = $1 and status = any($3::task_status[])",
+      values: [taskId, at, activeTaskStatuses],
+    });
+    return;
+  }
   await pgClientOf(db).query({
-    name: "ripen_set_next_wake",
-    text: "update tasks set next_wake_at = $2 where id = $1 and status = any($3::task_status[])",
-    values: [taskId, at, activeTaskStatuses],
+    name: "ripen_set_waiting",
+    text: SET_WAITING_SQL,
+    values: [
+      taskId,
+      at,
+      JSON.stringify({ ...waitingFor, until: at.toISOString() }),
+      activeTaskStatuses,
+    ],
   });
 }
+
+/**
+ * The wake-up and why the task waits for it; the task's history gets an event (its status to
+ * itself, the wait in `detail`) when the reason or the provider changes, not on every re-park.
+ */
+const SET_WAITING_SQL = `
+  with previous as (
+    select id, status, waiting_for from tasks
+    where id = $1 and status = any($4::task_status[])
+    for update
+  ), updated as (
+    update tasks t set next_wake_at = $2, waiting_for = $3::jsonb
+    from previous p where t.id = p.id
+  )
+  insert into task_events (task_id, from_status, to_status, source, detail)
+  select p.id, p.status, p.status, 'worker', jsonb_build_object('waiting_for', $3::jsonb)
+  from previous p
+  where p.waiting_for is null
+    or p.waiting_for->>'reason' is distinct from $3::jsonb->>'reason'
+    or p.waiting_for->>'provider' is distinct from $3::jsonb->>'provider'`;
 
 /**
  * Claims up to `limit` active tasks whose wake-up is overdue (before `before`), oldest first, and

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FailureKind } from "@ripen/core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /**
  * What every worker process knows of each provider's health and limits, kept in Redis so that
@@ -10,32 +10,100 @@ import type { Redis } from "ioredis";
  * machines whose clocks disagree still share one window.
  */
 
-/** Requests in the last `window` ms below `limit`: record this one (0), else ms until a slot frees. */
+/** Starts are counted over the last minute: how fast a provider takes new tasks. */
+export const START_WINDOW_MS = 60_000;
+
+/**
+ * Requests in the last ARGV[1] ms below ARGV[2]: record this one (0), else ms until one frees.
+ * A request for a task names it and its deadline (ARGV[4], ARGV[5]): it joins the provider's
+ * backlog, ordered by deadline, and is granted only when fewer tasks are ahead of it than
+ * requests free, so within the window the task nearest its deadline goes first; otherwise it
+ * waits for as many requests to age out as there are tasks ahead. A granted request leaves the
+ * backlog; a granted submit (ARGV[7] = 1) also counts as a start (KEYS[3], over ARGV[6] ms) and
+ * holds the task in flight (KEYS[4], until its deadline) until it ends.
+ */
 const ACQUIRE_REQUEST = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
+local ahead = 0
+if ARGV[4] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], 3600000)
+  ahead = redis.call('ZRANK', KEYS[2], ARGV[4])
+end
+if ahead < free then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
+  if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+  if ARGV[7] == '1' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
+    redis.call('ZADD', KEYS[3], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[3], ARGV[6])
+    redis.call('ZADD', KEYS[4], ARGV[5], ARGV[4])
+    redis.call('PEXPIRE', KEYS[4], 3600000)
+  end
   return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)`;
+local nth = redis.call('ZRANGE', KEYS[1], ahead - free, ahead - free, 'WITHSCORES')
+if nth[2] == nil then return window end
+return math.max(1, tonumber(nth[2]) + window - now)`;
 
-/** A lease on one of `max` slots for a task (kept if it already holds one): 1, or 0 when full. */
+/**
+ * A lease on one of ARGV[1] slots for task ARGV[2] (kept if it already holds one): 1, or 0 when
+ * full. A new lease takes the task out of the backlog (KEYS[2]) and, when ARGV[5] is 1, counts as
+ * a start (KEYS[3], over ARGV[6] ms); a refused task joins the backlog with its deadline ARGV[4].
+ */
 const CLAIM_SLOT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local until_ = now + tonumber(ARGV[3])
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
   redis.call('ZADD', KEYS[1], until_, ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return 1
 end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], until_, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  if ARGV[5] == '1' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
+    redis.call('ZADD', KEYS[3], now, ARGV[2] .. ':' .. now)
+    redis.call('PEXPIRE', KEYS[3], ARGV[6])
+  end
+  return 1
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], 3600000)
 return 0`;
+
+/**
+ * What admission needs of each provider, six keys each (requests, slots, backlog, starts,
+ * circuit, paused), ARGV[1] the new task's deadline and ARGV[1 + i] provider i's request window:
+ * requests in the window, slots held, tasks in the backlog due no later than the deadline,
+ * starts in the last minute, and ms the circuit stays open and the pause lasts.
+ */
+const READ_CAPACITY = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i = 1, #KEYS, 6 do
+  local window = tonumber(ARGV[1 + (i + 5) / 6])
+  local openUntil = tonumber(redis.call('HGET', KEYS[i + 4], 'openUntil') or '0')
+  local pausedUntil = tonumber(redis.call('GET', KEYS[i + 5]) or '0')
+  table.insert(out, redis.call('ZCOUNT', KEYS[i], now - window, '+inf'))
+  table.insert(out, redis.call('ZCOUNT', KEYS[i + 1], now, '+inf'))
+  table.insert(out, redis.call('ZCOUNT', KEYS[i + 2], now, ARGV[1]))
+  table.insert(out, redis.call('ZCOUNT', KEYS[i + 3], now - ${START_WINDOW_MS}, '+inf'))
+  table.insert(out, math.max(0, openUntil - now))
+  table.insert(out, math.max(0, pausedUntil - now))
+end
+return out`;
 
 /**
  * A failure: a circuit-kind failure opens the circuit at once for ARGV[2] ms; others count, and
@@ -102,12 +170,64 @@ export interface ProviderState {
   failures: number;
 }
 
+/** A task asking a provider to start it: it waits its turn, by deadline, in the provider's backlog. */
+export interface StartingTask {
+  taskId: string;
+  deadlineMs: number;
+}
+
+/** A task's request of a rate-limited provider: its submit (a start) or a status poll. */
+export interface TaskRequest extends StartingTask {
+  submit: boolean;
+}
+
+/** What admission reads of a provider (see `estimateStart`). */
+export interface ProviderLoad extends Omit<ProviderState, "failures"> {
+  /** Requests in its rate window now. */
+  requests: number;
+  /** Tasks holding one of its in-flight slots. */
+  inFlight: number;
+  /** Tasks waiting for it that are due no later than the new task. */
+  ahead: number;
+  /** Tasks it started in the last minute (`START_WINDOW_MS`). */
+  starts: number;
+}
+
 export interface ProviderHealth {
-  /** Takes one of `limit` requests per window (a minute) from the provider's budget: 0 when granted, else ms to wait. */
-  acquireRequest(providerId: string, limit: number, windowMs?: number): Promise<number>;
-  /** Holds one of `max` in-flight slots for the task, for at most `leaseMs`; false when full. */
-  claimSlot(providerId: string, taskId: string, max: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Takes one of `limit` requests per window (a minute) from the provider's budget: 0 when
+   * granted, else ms to wait. A task's request waits behind the tasks in the provider's backlog
+   * due before it; a granted submit counts as a start and holds the task in flight.
+   */
+  acquireRequest(
+    providerId: string,
+    limit: number,
+    windowMs?: number,
+    forTask?: TaskRequest,
+  ): Promise<number>;
+  /**
+   * Holds one of `max` in-flight slots for the task, for at most `leaseMs`; false when full, and
+   * the task joins the provider's backlog. `countsStart`: a new slot is the task's start (false
+   * when a request budget decides that instead).
+   */
+  claimSlot(
+    providerId: string,
+    task: StartingTask,
+    max: number,
+    leaseMs: number,
+    countsStart?: boolean,
+  ): Promise<boolean>;
+  /** The task no longer holds a slot of the provider (nor waits in its backlog). */
   releaseSlot(providerId: string, taskId: string): Promise<void>;
+  /** The task waits for this provider (admission chose it): it is counted in its backlog. */
+  joinBacklog(providerId: string, task: StartingTask): Promise<void>;
+  /** The tasks started elsewhere, or ended: they wait for none of these any more. */
+  leaveBacklogs(providerIds: readonly string[], taskIds: readonly string[]): Promise<void>;
+  /** Each provider's load for a task due at `deadlineMs`, in the order asked. */
+  loads(
+    providers: readonly { id: string; rateWindowMs?: number }[],
+    deadlineMs: number,
+  ): Promise<ProviderLoad[]>;
   recordSuccess(providerId: string): Promise<void>;
   /** Returns how long the circuit is now open (0: still closed). */
   recordFailure(providerId: string, kind: FailureKind, reason: string): Promise<number>;
@@ -117,7 +237,7 @@ export interface ProviderHealth {
 }
 
 export function createProviderHealth(
-  redis: Redis,
+  redis: Redis | Cluster,
   prefix: string,
   policy: HealthPolicy = defaultHealthPolicy,
 ): ProviderHealth {
@@ -126,20 +246,66 @@ export function createProviderHealth(
     redis.eval(script, keys.length, ...keys, ...args);
 
   return {
-    async acquireRequest(providerId, limit, windowMs = 60_000) {
+    async acquireRequest(providerId, limit, windowMs = 60_000, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,
-        [key(providerId, "requests")],
-        [windowMs, limit, randomUUID()],
+        ["requests", "backlog", "starts", "slots"].map((what) => key(providerId, what)),
+        [
+          windowMs,
+          limit,
+          randomUUID(),
+          forTask?.taskId ?? "",
+          forTask?.deadlineMs ?? 0,
+          START_WINDOW_MS,
+          forTask?.submit ? 1 : 0,
+        ],
       );
       return Number(wait);
     },
-    async claimSlot(providerId, taskId, max, leaseMs) {
-      const claimed = await run(CLAIM_SLOT, [key(providerId, "slots")], [max, taskId, leaseMs]);
+    async claimSlot(providerId, task, max, leaseMs, countsStart = true) {
+      const claimed = await run(
+        CLAIM_SLOT,
+        [key(providerId, "slots"), key(providerId, "backlog"), key(providerId, "starts")],
+        [max, task.taskId, leaseMs, task.deadlineMs, countsStart ? 1 : 0, START_WINDOW_MS],
+      );
       return Number(claimed) === 1;
     },
+    async joinBacklog(providerId, task) {
+      await redis
+        .multi()
+        .zadd(key(providerId, "backlog"), "NX", task.deadlineMs, task.taskId)
+        .pexpire(key(providerId, "backlog"), 3_600_000)
+        .exec();
+    },
+    async leaveBacklogs(providerIds, taskIds) {
+      if (providerIds.length === 0 || taskIds.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const id of providerIds) pipeline.zrem(key(id, "backlog"), ...taskIds);
+      await pipeline.exec();
+    },
+    async loads(providers, deadlineMs) {
+      if (providers.length === 0) return [];
+      const keys = providers.flatMap(({ id }) =>
+        ["requests", "slots", "backlog", "starts", "circuit", "paused"].map((what) =>
+          key(id, what),
+        ),
+      );
+      const windows = providers.map((p) => p.rateWindowMs ?? 60_000);
+      const values = (await run(READ_CAPACITY, keys, [deadlineMs, ...windows])) as number[];
+      return providers.map((_, i) => {
+        const [requests, inFlight, ahead, starts, openForMs, pausedForMs] = values
+          .slice(6 * i, 6 * i + 6)
+          .map(Number) as [number, number, number, number, number, number];
+        return { requests, inFlight, ahead, starts, openForMs, pausedForMs };
+      });
+    },
     async releaseSlot(providerId, taskId) {
-      await redis.zrem(key(providerId, "slots"), taskId);
+      // An ended task waits for nothing either: out of the backlog too.
+      await redis
+        .pipeline()
+        .zrem(key(providerId, "slots"), taskId)
+        .zrem(key(providerId, "backlog"), taskId)
+        .exec();
     },
     async recordSuccess(providerId) {
       await redis.del(key(providerId, "circuit"));

@@ -34,11 +34,22 @@ export function loadEnvWithProvidersOrExit<S extends z.ZodObject>(
 }
 
 export {
+  type AdmissionControl,
+  type AdmissionDecision,
+  backlogLeaver,
+  createAdmissionControl,
+  estimateStart,
+  START_BY_SHARE,
+} from "./capacity";
+export {
   createProviderHealth,
   defaultHealthPolicy,
   type HealthPolicy,
   type ProviderHealth,
+  type ProviderLoad,
   type ProviderState,
+  type StartingTask,
+  type TaskRequest,
 } from "./health";
 export {
   declareProviders,
@@ -55,5 +66,6 @@ export {
   type RankedRoutes,
   type RouteChoice,
   rankRoutes,
+  routeIn,
   waitFor,
 } from "./routing";

@@ -14,6 +14,20 @@ export interface RouteChoice {
   upstreamCostMicros: number;
 }
 
+/** The model's route in `dialect` that can carry this input, and the input in its terms. */
+export function routeIn(
+  spec: AnyModelSpec,
+  input: object,
+  dialect: string,
+): { route: Route<object>; wire: Record<string, unknown> } | undefined {
+  for (const route of spec.routes as readonly Route<object>[]) {
+    if (route.dialect !== dialect) continue;
+    const wire = route.translate(input);
+    if (wire) return { route, wire };
+  }
+  return undefined;
+}
+
 /** Every provider that can serve this input of the model, in declaration order. */
 export function candidateRoutes(
   spec: AnyModelSpec,
@@ -22,20 +36,16 @@ export function candidateRoutes(
 ): RouteChoice[] {
   const choices: RouteChoice[] = [];
   for (const provider of providers.list) {
-    for (const route of spec.routes as readonly Route<object>[]) {
-      if (route.dialect !== provider.dialect) continue;
-      const wire = route.translate(input);
-      if (!wire) continue;
-      const upstreamCost = provider.documentedCost(route.upstreamModel, wire) ?? 0;
-      choices.push({
-        provider,
-        route,
-        input: wire,
-        upstreamCost,
-        upstreamCostMicros: Math.round(upstreamCost * provider.creditUsd * 1_000_000),
-      });
-      break;
-    }
+    const served = routeIn(spec, input, provider.dialect);
+    if (!served) continue;
+    const upstreamCost = provider.documentedCost(served.route.upstreamModel, served.wire) ?? 0;
+    choices.push({
+      provider,
+      route: served.route,
+      input: served.wire,
+      upstreamCost,
+      upstreamCostMicros: Math.round(upstreamCost * provider.creditUsd * 1_000_000),
+    });
   }
   return choices;
 }

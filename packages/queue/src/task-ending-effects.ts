@@ -22,10 +22,15 @@ export interface TaskEndingEffectsOptions {
     /** Frees a provider's in-flight slot: `createProviderHealth(…).releaseSlot`. */
     releaseSlot(providerId: string, taskId: string): Promise<void>;
     /**
-     * Whether the provider counts tasks in flight (`maxConcurrent`): only those have a slot to
+     * Whether the provider counts tasks in flight (one with limits): only those have a slot to
      * free. Every provider, when not given.
      */
     countsSlots?(providerId: string): boolean;
+    /**
+     * Takes the ended tasks out of every provider's backlog (`backlogLeaver` of
+     * `@ripen/providers`); without it an entry stays until its task's deadline.
+     */
+    leaveBacklogs?(taskIds: readonly string[]): Promise<void>;
     /**
      * Whether the ended tasks' parked jobs are removed (by default): endings from outside the
      * tasks' own jobs (callbacks, cancels) would otherwise leave a poll to run for nothing. The
@@ -54,6 +59,7 @@ export function createTaskEndingEffects(options: TaskEndingEffectsOptions): Endi
           .map((holder) => redis.releaseSlot(holder.providerId, holder.taskId)),
       );
     },
+    leaveBacklogs: redis.leaveBacklogs,
     forgetJobs:
       redis.forgetsJobs === false ? undefined : (taskIds) => redis.taskQueue.forget(taskIds),
     enqueueDelivery: (deliveryId) => redis.deliveryQueue.enqueue(deliveryId),
@@ -61,8 +67,15 @@ export function createTaskEndingEffects(options: TaskEndingEffectsOptions): Endi
   };
 }
 
-/** `countsSlots` from the process's providers: those with a `maxConcurrent` limit. */
+/**
+ * `countsSlots` from the process's providers: those with limits, which count the tasks they hold
+ * in flight (`maxConcurrent` caps them; admission reads them for a request budget).
+ */
 export const countsSlotsOf =
-  (providers: { get(id: string): { limits: { maxConcurrent?: number } } | undefined }) =>
-  (providerId: string): boolean =>
-    providers.get(providerId)?.limits.maxConcurrent !== undefined;
+  (providers: {
+    get(id: string): { limits: { maxConcurrent?: number; requestsPerMinute?: number } } | undefined;
+  }) =>
+  (providerId: string): boolean => {
+    const limits = providers.get(providerId)?.limits;
+    return limits?.maxConcurrent !== undefined || limits?.requestsPerMinute !== undefined;
+  };

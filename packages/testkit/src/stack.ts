@@ -10,7 +10,9 @@ import { createAccount, createTaskEnder, type TaskEnder } from "@ripen/core";
 import type { TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import {
+  backlogLeaver,
   buildProviders,
+  createAdmissionControl,
   createProviderHealth,
   defaultProviders,
   type HealthPolicy,
@@ -183,6 +185,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...options.taskEvents,
   });
 
+  const apiHealth = createProviderHealth(producerRedis, prefix);
   // One ender for the API and the callbacks service, built as their production processes do.
   const ender = createTaskEnder(
     createTaskEndingEffects({
@@ -191,7 +194,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         taskQueue,
         deliveryQueue,
         notifier,
-        releaseSlot: createProviderHealth(producerRedis, prefix).releaseSlot,
+        releaseSlot: apiHealth.releaseSlot,
+        leaveBacklogs: backlogLeaver(apiHealth, declarations),
       },
     }),
   );
@@ -210,6 +214,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ender,
       userUrls: options.userUrls ?? { allowLoopback: true },
       providers: declarations,
+      capacity: createAdmissionControl(declarations, apiHealth),
       adminToken: options.adminToken,
       rateLimit: {
         redis: producerRedis,

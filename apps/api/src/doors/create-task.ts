@@ -2,6 +2,8 @@ import {
   type AnyModelSpec,
   type CreatedTask,
   createTaskOnce,
+  findKeyedTask,
+  IDEMPOTENCY_KEY_TTL_MS,
   idempotencyRequestHash,
   type Principal,
   parseIdempotencyKey,
@@ -9,6 +11,7 @@ import {
   taskFields,
 } from "@ripen/core";
 import type { DoorName } from "@ripen/db";
+import { capacityRefusal } from "./capacity";
 import type { DoorDeps } from "./deps";
 import { checkCreateUrls } from "./user-urls";
 
@@ -56,28 +59,57 @@ export async function createTaskThroughDoor(
     price: create.price,
     now: deps.clock.now(),
   };
+  const prepared = prepareTask(args);
+  const requestHash =
+    idempotencyKey === undefined
+      ? ""
+      : idempotencyRequestHash(create.idempotencyScope.endpoint, create.idempotencyScope.body);
+  // Redis away: nothing to judge by, and a create is answered whatever Redis does.
+  const decision = await deps.capacity
+    ?.decide(create.model, prepared.input, prepared.deadlineAt, args.now)
+    .catch((error) => {
+      deps.logger.warn({ err: error }, "admission control skipped (redis)");
+      return undefined;
+    });
+  if (decision && !decision.admitted) {
+    // A retry of a create its key already made is answered with that task, whatever the load.
+    if (idempotencyKey !== undefined) {
+      const made = await findKeyedTask(deps.db, principal.accountId, {
+        key: idempotencyKey,
+        requestHash,
+        expiredBefore: new Date(args.now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
+      });
+      if (made) return replayed(deps, made, idempotencyKey);
+    }
+    throw capacityRefusal(deps, {
+      accountId: principal.accountId,
+      model: create.model.id,
+      door: create.door,
+      providers: decision.providers,
+      startInMs: decision.startInMs,
+      retryAfterMs: decision.retryAfterMs,
+    });
+  }
   let task: CreatedTask;
   if (idempotencyKey === undefined) {
-    task = await deps.tasks.create(args);
+    task = await deps.tasks.write(prepared);
   } else {
     // Keyed creates bypass group commit: each is one statement that claims the key with the
     // task (see createTaskOnce). Invalid requests fail before the key is looked at.
-    const once = await createTaskOnce(deps.db, prepareTask(args), {
+    const once = await createTaskOnce(deps.db, prepared, {
       key: idempotencyKey,
-      requestHash: idempotencyRequestHash(
-        create.idempotencyScope.endpoint,
-        create.idempotencyScope.body,
-      ),
+      requestHash,
       now: args.now,
     });
     task = once.task;
-    if (once.replayed) {
-      deps.logger.info(
-        { event: "task.replayed", ...taskFields(task), idempotencyKey },
-        "idempotent create answered with the task its key made",
+    if (once.replayed) return replayed(deps, task, idempotencyKey);
+  }
+  if (decision) {
+    await deps.capacity
+      ?.admitted(decision, task)
+      .catch((error) =>
+        deps.logger.warn({ err: error, taskId: task.id }, "backlog not recorded (redis)"),
       );
-      return task;
-    }
   }
   deps.logger.info(
     {
@@ -94,5 +126,13 @@ export async function createTaskThroughDoor(
   } catch (error) {
     deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
   }
+  return task;
+}
+
+function replayed(deps: DoorDeps, task: CreatedTask, idempotencyKey: string): CreatedTask {
+  deps.logger.info(
+    { event: "task.replayed", ...taskFields(task), idempotencyKey },
+    "idempotent create answered with the task its key made",
+  );
   return task;
 }

@@ -1,6 +1,7 @@
 import type { Clock, TaskWriter } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import type { UrlPolicy } from "@ripen/net";
+import type { AdmissionControl } from "@ripen/providers";
 import type { Request } from "express";
 import type { Logger } from "pino";
 import type { Admission } from "./admission";
@@ -18,6 +19,11 @@ export interface DoorDeps {
   userUrls: UrlPolicy;
   /** Every door's key checks beside the key itself: client address and request rate. */
   admission: Admission;
+  /**
+   * Admission control: whether some provider can start the task before its deadline (none:
+   * every create is accepted).
+   */
+  capacity?: AdmissionControl;
 }
 
 /** What every dialect door's router takes beside Ripen's deps. */

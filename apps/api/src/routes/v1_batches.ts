@@ -18,10 +18,12 @@ import type { Batch, Executor, Task } from "@ripen/db";
 import { createTaskRequest } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
+import type { AdmissionControl } from "@ripen/providers";
 import { batchPriority } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { admitBatch } from "../doors/capacity";
 import { orUnavailable } from "../doors/database-down";
 import { checkCreateUrls } from "../doors/user-urls";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -36,6 +38,8 @@ export interface BatchRouteDeps {
   /** Ends the canceled items and does what follows each chunk's commit. */
   ender: TaskEnder;
   userUrls?: UrlPolicy;
+  /** Admission control: a batch no provider can start in time is refused (429). */
+  capacity?: AdmissionControl;
 }
 
 const createParams = new Set(["requests", "partial", "callback_url"]);
@@ -223,6 +227,7 @@ function createdSummary(batch: Batch, price: number): BatchSummary {
     scheduleRunId: batch.scheduleRunId,
     createdAt: batch.createdAt,
     endedAt: null,
+    estimatedEndAt: batch.estimatedEndAt,
     elapsedMs: 0,
   };
 }
@@ -253,6 +258,7 @@ export function registerV1Batches(
         now: deps.clock.now(),
         resolveModel: getModel,
         checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
+        admit: (items) => admitBatch(deps, principal.accountId, items, deps.clock.now()),
       }),
     );
     const acceptMs = Math.round(performance.now() - startedAt);
@@ -446,6 +452,10 @@ export const batchSchema = z
     schedule_run_id: z.string().nullable(),
     created_at: unixTime.nullable(),
     ended_at: unixTime.nullable(),
+    estimated_end_at: unixTime.nullable().meta({
+      description:
+        "When its last item was projected, at creation, to have started under the providers' limits (admission control); its generation comes on top. Null without a projection.",
+    }),
     elapsed_ms: z.number(),
   })
   .meta({ id: "Batch" });

@@ -14,6 +14,8 @@ export interface EndingEffects {
   notify?(taskIds: readonly string[]): Promise<void>;
   /** Frees the tasks' in-flight slots at their providers (those that count them). */
   releaseSlots?(holders: readonly { providerId: string; taskId: string }[]): Promise<void>;
+  /** Takes the ended tasks out of the providers' backlogs (admission's and the rate windows'). */
+  leaveBacklogs?(taskIds: readonly string[]): Promise<void>;
   /** Removes the ended tasks' parked jobs (never rejects). */
   forgetJobs?(taskIds: readonly string[]): Promise<void>;
   /** Adds a committed client callback's job. */
@@ -38,12 +40,16 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
   const holders = settled.ended.flatMap((task) =>
     task.provider ? [{ providerId: task.provider, taskId: task.id }] : [],
   );
-  const { notify, enqueueDelivery, releaseSlots, forgetJobs } = effects;
+  const { notify, enqueueDelivery, releaseSlots, leaveBacklogs, forgetJobs } = effects;
   await Promise.all([
     taskIds.length > 0 && notify?.(taskIds),
     holders.length > 0 &&
       releaseSlots?.(holders).catch(
         warn("provider slots not released; their leases will", { tasks: taskIds.length }),
+      ),
+    taskIds.length > 0 &&
+      leaveBacklogs?.(taskIds).catch(
+        warn("backlog places not removed; their deadlines will", { tasks: taskIds.length }),
       ),
     taskIds.length > 0 && forgetJobs?.(taskIds),
     ...(enqueueDelivery

@@ -26,6 +26,11 @@ export const batches = pgTable(
     /** The schedule run that created it, if one did. */
     scheduleRunId: text("schedule_run_id"),
     endedAt: timestamp("ended_at", { withTimezone: true }),
+    /**
+     * When its last item is projected to have started, under the providers' limits and what was
+     * already waiting for them, at creation (admission control); null when no projection was made.
+     */
+    estimatedEndAt: timestamp("estimated_end_at", { withTimezone: true }),
     ...timestamps,
   },
   (t) => [

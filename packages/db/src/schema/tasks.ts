@@ -16,6 +16,14 @@ export interface TaskOutput {
  * Also the outbox: an active row whose `next_wake_at` has passed without its job running again
  * is re-enqueued by the sweep.
  */
+/** A task's current wait for a provider, as its history and its view show it. */
+export interface WaitingFor {
+  reason: "rate_limit" | "concurrency_limit" | "retry_after" | "circuit_open" | "retry_backoff";
+  provider: string;
+  /** ISO time the worker next tries. */
+  until: string;
+}
+
 export const tasks = pgTable(
   "tasks",
   {
@@ -52,6 +60,11 @@ export const tasks = pgTable(
     deadlineAt: timestamp("deadline_at", { withTimezone: true }).notNull(),
     /** When the task's job is next expected to run; null once the task has ended. */
     nextWakeAt: timestamp("next_wake_at", { withTimezone: true }),
+    /**
+     * Why the task is waiting to be submitted, when it is (a provider's rate limit, its slots, its
+     * Retry-After, its open circuit, a retry's backoff): null once an attempt opens.
+     */
+    waitingFor: jsonb("waiting_for").$type<WaitingFor>(),
     submittedAt: timestamp("submitted_at", { withTimezone: true }),
     completedAt: timestamp("completed_at", { withTimezone: true }),
     ...timestamps,

@@ -58,6 +58,7 @@ const expectedKind: Record<WireErrorCode, FailureKind> = {
   account_disabled: "circuit",
   subscription_required: "failover",
   active_task_limit_exceeded: "retry",
+  capacity_exceeded: "retry",
   internal_error: "retry",
   upstream_error: "retry",
   service_unavailable: "retry",

@@ -41,6 +41,8 @@ export const failureKindOf: Record<WireErrorCode, FailureKind> = {
   account_disabled: "circuit",
   subscription_required: "failover",
   active_task_limit_exceeded: "retry",
+  // A Ripen upstream with no room before the deadline: another provider now, it after Retry-After.
+  capacity_exceeded: "retry",
   internal_error: "retry",
   upstream_error: "retry",
   // Not in the documents: what a Ripen upstream answers while its database is away.

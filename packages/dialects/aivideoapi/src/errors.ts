@@ -23,6 +23,8 @@ export const errorReference = {
   spend_limit_exceeded: { status: 429, type: "billing_error" },
   /** Ripen's: the account's interactive tasks not yet ended are at its limit. */
   active_task_limit_exceeded: { status: 429, type: "rate_limit_error" },
+  /** Ripen's: no provider can start the task before its deadline (admission control). */
+  capacity_exceeded: { status: 429, type: "rate_limit_error" },
   internal_error: { status: 500, type: "api_error" },
   upstream_error: { status: 503, type: "upstream_error" },
   /** Not in the documents, which describe 503 generically: a dependency of ours is down. */
@@ -77,6 +79,7 @@ const domainToWire = new Map<string, WireErrorCode>([
   ["rate_limit_exceeded", "rate_limit_exceeded"],
   ["spend_limit_exceeded", "spend_limit_exceeded"],
   ["active_task_limit_exceeded", "active_task_limit_exceeded"],
+  ["capacity_exceeded", "capacity_exceeded"],
 ]);
 
 /** Seconds a client is asked to wait before retrying a 503 service_unavailable. */

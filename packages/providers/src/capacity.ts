@@ -1,0 +1,189 @@
+import type { AnyModelSpec } from "@ripen/core";
+import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
+import type { ProviderDeclaration } from "./registry";
+import { routeIn } from "./routing";
+
+/*
+ * Admission control: a create is accepted only if some provider that serves its model can start
+ * it well before its deadline, judged from each provider's limits and what is already waiting for
+ * it. Everything here is soft state in Redis; a Redis that restarts empty forgets the backlog and
+ * admits more until the providers' own limits park the tasks again.
+ */
+
+/** The fewest requests a task costs a rate-limited provider: its submit and one status poll. */
+const MIN_REQUESTS_PER_TASK = 2;
+
+/**
+ * The share of the time to the deadline by which a task must be projected to start: the rest is
+ * left for its generation, which admission cannot know in advance.
+ */
+export const START_BY_SHARE = 0.8;
+
+/** How long a process trusts what it read of the unlimited providers' circuits and pauses. */
+const STATE_TTL_MS = 500;
+
+/** Ms until `provider` can start one more task due no earlier than those counted in `load`. */
+export function estimateStart(limits: ProviderDeclaration["limits"], load: ProviderLoad): number {
+  let wait = Math.max(load.openForMs, load.pausedForMs);
+  const { requestsPerMinute, maxConcurrent } = limits;
+  if (requestsPerMinute !== undefined) {
+    const windowMs = limits.rateWindowMs ?? 60_000;
+    // What a task has cost lately, polls included: requests in the window per start in it; never
+    // less than a submit and one poll (a burst's first starts have had no poll yet).
+    const perTask = Math.max(
+      MIN_REQUESTS_PER_TASK,
+      load.starts > 0 ? load.requests / load.starts : MIN_REQUESTS_PER_TASK,
+    );
+    // Tasks in flight still owe their polls; those ahead and this one, everything: so this one
+    // is projected to have had its last request, not only its first.
+    const owed = load.inFlight * (perTask - 1) + (load.ahead + 1) * perTask;
+    const needed = owed - (requestsPerMinute - load.requests);
+    if (needed > 0) wait += (needed * windowMs) / requestsPerMinute;
+  }
+  if (maxConcurrent !== undefined) {
+    const over = load.inFlight + load.ahead + 1 - maxConcurrent;
+    // Slots free as fast as tasks have lately started; with none seen, no figure to refuse on.
+    if (over > 0 && load.starts > 0) wait += (over * START_WINDOW_MS) / load.starts;
+  }
+  return Math.ceil(wait);
+}
+
+/**
+ * What an ending process does for its ended tasks' places in line: they leave the backlog of
+ * every provider with limits (a task canceled while waiting would otherwise stand ahead of others
+ * until its deadline). For `createTaskEndingEffects`' `leaveBacklogs`.
+ */
+export function backlogLeaver(
+  health: Pick<ProviderHealth, "leaveBacklogs">,
+  providers: readonly { id: string; limits: ProviderDeclaration["limits"] }[],
+): (taskIds: readonly string[]) => Promise<void> {
+  const limitedIds = providers
+    .filter((p) => p.limits.requestsPerMinute !== undefined || p.limits.maxConcurrent !== undefined)
+    .map((p) => p.id);
+  return (taskIds) => health.leaveBacklogs(limitedIds, taskIds);
+}
+
+export type AdmissionDecision =
+  | {
+      admitted: true;
+      /** The provider expected to start it, when it has limits: the task joins its backlog. */
+      backlogProvider?: string;
+      startInMs: number;
+    }
+  | {
+      admitted: false;
+      /** When a create due as far ahead would be admitted, as the backlog drains. */
+      retryAfterMs: number;
+      /** The earliest projected start among the providers that serve the model. */
+      startInMs: number;
+      providers: string[];
+    };
+
+export interface AdmissionControl {
+  /** Whether some provider can start this input of `spec` by `START_BY_SHARE` of its time. */
+  decide(spec: AnyModelSpec, input: object, deadline: Date, now: Date): Promise<AdmissionDecision>;
+  /** The admitted task is now written: it waits in its provider's backlog until it starts. */
+  admitted(decision: AdmissionDecision, task: { id: string; deadlineAt: Date }): Promise<void>;
+  /**
+   * How long until the last of `items` more tasks of this input would have started, behind what
+   * already waits, spread over every provider that serves it (a batch's projection).
+   */
+  projectStarts(
+    spec: AnyModelSpec,
+    input: object,
+    items: number,
+    now: Date,
+  ): Promise<{ lastStartInMs: number; providers: string[] }>;
+}
+
+export function createAdmissionControl(
+  providers: readonly ProviderDeclaration[],
+  health: ProviderHealth,
+): AdmissionControl {
+  const serving = (spec: AnyModelSpec, input: object) =>
+    providers.filter((p) => routeIn(spec, input, p.dialect) !== undefined);
+  const limited = (p: ProviderDeclaration) =>
+    p.limits.requestsPerMinute !== undefined || p.limits.maxConcurrent !== undefined;
+
+  async function starts(candidates: ProviderDeclaration[], deadlineMs: number, extra: number) {
+    const loads = await health.loads(
+      candidates.map((p) => ({ id: p.id, rateWindowMs: p.limits.rateWindowMs })),
+      deadlineMs,
+    );
+    return candidates.map((provider, i) => {
+      const load = loads[i] as ProviderLoad;
+      return {
+        provider,
+        startInMs: estimateStart(provider.limits, { ...load, ahead: load.ahead + extra }),
+      };
+    });
+  }
+
+  // Whether a provider without limits is usable: read at most every STATE_TTL_MS per process,
+  // so the common create (a model some unlimited provider serves) costs no Redis call.
+  let unlimitedStates: { readAt: number; usable: Set<string> } | undefined;
+  const unlimitedIds = providers.filter((p) => !limited(p)).map((p) => p.id);
+  async function usableUnlimited(): Promise<Set<string>> {
+    const at = Date.now();
+    if (unlimitedStates && at - unlimitedStates.readAt < STATE_TTL_MS)
+      return unlimitedStates.usable;
+    const states = await health.states(unlimitedIds);
+    const usable = new Set(
+      unlimitedIds.filter((id) => {
+        const state = states.get(id);
+        return !state || (state.openForMs === 0 && state.pausedForMs === 0);
+      }),
+    );
+    unlimitedStates = { readAt: at, usable };
+    return usable;
+  }
+
+  return {
+    async decide(spec, input, deadline, now) {
+      const candidates = serving(spec, input);
+      if (candidates.some((p) => !limited(p))) {
+        const usable = await usableUnlimited();
+        if (candidates.some((p) => usable.has(p.id))) return { admitted: true, startInMs: 0 };
+      }
+      const projected = await starts(candidates, deadline.getTime(), 0);
+      // No provider serves this input: routing says so when the task runs, as before.
+      if (projected.length === 0) return { admitted: true, startInMs: 0 };
+      const best = projected.reduce((a, b) => (b.startInMs < a.startInMs ? b : a));
+      const startBy = START_BY_SHARE * (deadline.getTime() - now.getTime());
+      if (best.startInMs <= startBy) {
+        return {
+          admitted: true,
+          startInMs: best.startInMs,
+          ...(limited(best.provider) ? { backlogProvider: best.provider.id } : {}),
+        };
+      }
+      return {
+        admitted: false,
+        retryAfterMs: Math.ceil(best.startInMs - startBy),
+        startInMs: best.startInMs,
+        providers: projected.map((p) => p.provider.id),
+      };
+    },
+    async admitted(decision, task) {
+      if (!decision.admitted || !decision.backlogProvider) return;
+      await health.joinBacklog(decision.backlogProvider, {
+        taskId: task.id,
+        deadlineMs: task.deadlineAt.getTime(),
+      });
+    },
+    async projectStarts(spec, input, items, now) {
+      // The batch's items wait behind everything already waiting, whatever its due time.
+      const projected = await starts(serving(spec, input), now.getTime() + 86_400_000, items - 1);
+      const providerIds = projected.map((p) => p.provider.id);
+      if (projected.length === 0) return { lastStartInMs: 0, providers: providerIds };
+      // Spread over every provider that serves it, each at its own pace: the providers together
+      // start tasks at the sum of their rates.
+      const rates = projected.map((p) => (p.startInMs > 0 ? items / p.startInMs : Infinity));
+      const total = rates.reduce((a, b) => a + b, 0);
+      return {
+        lastStartInMs: Number.isFinite(total) ? Math.ceil(items / total) : 0,
+        providers: providerIds,
+      };
+    },
+  };
+}
