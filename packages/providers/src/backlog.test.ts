@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { estimateStart } from "./capacity";
+import { createProviderHealth, type ProviderHealth } from "./health";
+
+// Issue 16: within a provider's rate window the task nearest its deadline goes first, whichever
+// asks first; and admission's projection follows the budget, the backlog and the tasks in flight.
+
+let redis: Redis;
+let prefix: string;
+let health: ProviderHealth;
+beforeAll(() => {
+  redis = new Redis(inject("redisUrl"));
+  prefix = `{backlog-test-${randomUUID()}}`;
+  health = createProviderHealth(redis, prefix);
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+const WINDOW_MS = 300;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("a rate window's order", () => {
+  it("grants the freed request to the task due first, though a later one asked first", async () => {
+    const provider = `p-${randomUUID()}`;
+    const now = Date.now();
+    const late = { taskId: "late", deadlineMs: now + 600_000, submit: true };
+    const soon = { taskId: "soon", deadlineMs: now + 60_000, submit: true };
+    // The window's one request is taken by a poll.
+    expect(await health.acquireRequest(provider, 1, WINDOW_MS)).toBe(0);
+    const lateWait = await health.acquireRequest(provider, 1, WINDOW_MS, late);
+    const soonWait = await health.acquireRequest(provider, 1, WINDOW_MS, soon);
+    expect(lateWait).toBeGreaterThan(0);
+    expect(soonWait).toBeGreaterThan(0);
+    // The later task waits for one more request to age out: the first freed is the sooner one's.
+    expect(lateWait).toBeGreaterThanOrEqual(soonWait);
+
+    await sleep(WINDOW_MS + 20);
+    expect(await health.acquireRequest(provider, 1, WINDOW_MS, late)).toBeGreaterThan(0);
+    expect(await health.acquireRequest(provider, 1, WINDOW_MS, soon)).toBe(0);
+    await sleep(WINDOW_MS + 20);
+    expect(await health.acquireRequest(provider, 1, WINDOW_MS, late)).toBe(0);
+
+    // Both started: neither waits, both are in flight and counted as starts.
+    const [load] = await health.loads([{ id: provider, rateWindowMs: WINDOW_MS }], now + 600_000);
+    expect(load).toMatchObject({ ahead: 0, inFlight: 2, starts: 2 });
+    await health.releaseSlot(provider, "soon");
+    const [after] = await health.loads([{ id: provider, rateWindowMs: WINDOW_MS }], now + 600_000);
+    expect(after?.inFlight).toBe(1);
+  });
+
+  it("a task that started elsewhere, or ended, no longer stands ahead of anyone", async () => {
+    const provider = `p-${randomUUID()}`;
+    const now = Date.now();
+    await health.joinBacklog(provider, { taskId: "gone", deadlineMs: now + 10_000 });
+    await health.joinBacklog(provider, { taskId: "stays", deadlineMs: now + 20_000 });
+    const [before] = await health.loads([{ id: provider }], now + 30_000);
+    expect(before?.ahead).toBe(2);
+    await health.leaveBacklogs([provider], ["gone"]);
+    const [after] = await health.loads([{ id: provider }], now + 30_000);
+    expect(after?.ahead).toBe(1);
+  });
+});
+
+describe("estimateStart", () => {
+  const idle = { requests: 0, inFlight: 0, ahead: 0, starts: 0, openForMs: 0, pausedForMs: 0 };
+  const fiftyFive = { requestsPerMinute: 55 };
+
+  it("starts at once with budget to spare, and not before a pause or an open circuit ends", () => {
+    expect(estimateStart(fiftyFive, idle)).toBe(0);
+    expect(estimateStart({}, { ...idle, pausedForMs: 5_000 })).toBe(5_000);
+    expect(estimateStart({}, { ...idle, openForMs: 30_000, pausedForMs: 5_000 })).toBe(30_000);
+  });
+
+  it("queues behind the backlog and the polls owed by tasks in flight, at the budget's pace", () => {
+    // 55 a minute, all of the window's spent, about 3 requests a task lately (55 for 18 starts).
+    const busy = { ...idle, requests: 55, starts: 18, inFlight: 10, ahead: 100 };
+    const perTask = 55 / 18;
+    const owed = 10 * (perTask - 1) + 101 * perTask;
+    expect(estimateStart(fiftyFive, busy)).toBe(Math.ceil((owed * 60_000) / 55));
+    // At least a submit and a poll a task, however cheap the window looked so far.
+    expect(estimateStart(fiftyFive, { ...idle, requests: 55, starts: 55, ahead: 9 })).toBe(
+      Math.ceil((20 * 60_000) / 55),
+    );
+  });
+
+  it("waits for slots at the pace tasks have started lately; with none seen, has no figure", () => {
+    const full = { ...idle, inFlight: 20, ahead: 19, starts: 40 };
+    // 20 over the cap, 40 starts a minute: 30 s.
+    expect(estimateStart({ maxConcurrent: 20 }, full)).toBe(30_000);
+    expect(estimateStart({ maxConcurrent: 20 }, { ...full, starts: 0 })).toBe(0);
+  });
+});
