@@ -37,7 +37,7 @@ describe("defaults", () => {
       DATABASE_URL: "postgres://postgres:postgres@127.0.0.1:5432/ripen",
       REDIS_URL: "redis://127.0.0.1:6379",
       PUBLIC_CALLBACK_URL: "http://127.0.0.1:3001",
-      POLL_BASE_MS: 2_000,
+      POLL_BASE_MS: 1_000,
       POLL_MAX_MS: 30_000,
       SANDBOX_ENABLED: true,
     });
@@ -54,7 +54,7 @@ describe("defaults", () => {
     const env = loadEnv(workerEnv, { DATABASE_URL: "", RIPEN_PROVIDERS: "", POLL_BASE_MS: "" });
     expect(env.DATABASE_URL).toBe("postgres://postgres:postgres@127.0.0.1:5432/ripen");
     expect(env.RIPEN_PROVIDERS).toBeUndefined();
-    expect(env.POLL_BASE_MS).toBe(2_000);
+    expect(env.POLL_BASE_MS).toBe(1_000);
     expect(isSet("X", { X: "" })).toBe(false);
     expect(isSet("X", {})).toBe(false);
     expect(isSet("X", { X: "0" })).toBe(true);
