@@ -96,6 +96,27 @@ describe("failover", () => {
     expect(rows).toEqual([{ outcome: "applied" }]);
   });
 
+  it("tries again where the only provider failed a generation, rather than failing the task", async () => {
+    const { stack, key } = await start();
+    // seedream4 only nanobanana serves: its first generation fails (refunded), the next does not.
+    stack.sandbox.setFaults("nanobanana", { failureRate: 1 });
+    const firstCreated = ({ provider }: { provider: string }) => {
+      if (provider !== "nanobanana") return;
+      stack.sandbox.setFaults("nanobanana", {});
+      stack.sandbox.events.off("created", firstCreated);
+    };
+    stack.sandbox.events.on("created", firstCreated);
+    const { status, attempts } = await createAndFinish(stack, key, {
+      model: "seedream4",
+      input: { prompt: "a glass teapot" },
+    });
+    expect(status).toBe("succeeded");
+    expect(attempts).toMatchObject([
+      { number: 1, provider: "nanobanana", state: "failed", failure_kind: "failover" },
+      { number: 2, provider: "nanobanana", state: "succeeded" },
+    ]);
+  });
+
   it("skips a provider whose circuit is open without calling it", async () => {
     const { stack, key } = await start();
     const openForMs = await stack.worker!.health.recordFailure("aivideoapi", "circuit", "test");

@@ -133,7 +133,7 @@ describe("a task's journey", () => {
     expect(await ledgerOf(taskId)).toEqual(["capture:16", "hold:16"]);
   });
 
-  it("refunds a task every provider serving it fails, once each has tried", async () => {
+  it("refunds a task every provider serving it fails, tried again until its attempts run out", async () => {
     stack.sandbox.configure({ failureRate: 1 });
     const taskId = await create({ prompt: "a cat", resolution: "4K" });
     expect(await stack.waitForTask(taskId, ["succeeded", "failed", "expired"])).toBe("failed");
@@ -144,11 +144,14 @@ describe("a task's journey", () => {
       error: { code: "upstream_error" },
     });
     expect(res.body.error.message).toContain("Generation failed");
-    // nanobanana does not take the default aspect ratio (auto): aivideoapi, then kie.
+    // nanobanana does not take the default aspect ratio (auto): aivideoapi, then kie, then
+    // aivideoapi again (a failed generation is retried, once per provider): the test stack's
+    // three attempts.
     const history = await stack.request("GET", `/v1/tasks/${taskId}/history`, { key });
     expect(history.body.attempts.map((a: { provider: string }) => a.provider)).toEqual([
       "aivideoapi",
       "kie",
+      "aivideoapi",
     ]);
     expect(res.body.output).toBeUndefined();
     expect(await ledgerOf(taskId)).toEqual(["hold:36", "release:36"]);

@@ -58,6 +58,9 @@ export interface PastAttempt {
   state: string;
 }
 
+/** Failed generations after which this task does not go back to that provider. */
+const GENERATION_FAILURES_PER_PROVIDER = 2;
+
 /** Kinds after which this task does not go back to that provider. */
 const EXCLUDING: readonly FailureKind[] = ["failover", "circuit"];
 
@@ -70,9 +73,12 @@ export interface RankedRoutes {
 
 /**
  * Orders the candidates for a task's next attempt: providers this task was turned away from
- * (failover, circuit) are left out; usable ones come before those whose circuit is open or that
- * asked us to wait; then those it has not tried before those it has; then by priority; then by
- * upstream cost in dollars; then in declaration order.
+ * (failover at submit, circuit) are left out; a provider that failed one of its generations
+ * (failover of an accepted attempt: it refunds, and the next may well succeed) comes after every
+ * other, so a model only it serves is tried there again rather than failed, and is left out once
+ * it has failed `GENERATION_FAILURES_PER_PROVIDER` of them; usable ones come
+ * before those whose circuit is open or that asked us to wait; then those it has not tried before
+ * those it has; then by priority; then by upstream cost in dollars; then in declaration order.
  */
 export function rankRoutes(
   candidates: readonly RouteChoice[],
@@ -81,13 +87,21 @@ export function rankRoutes(
 ): RankedRoutes {
   const excluded: { provider: string; reason: string }[] = [];
   const tried = new Set<string>();
+  const failedGenerations = new Map<string, number>();
   for (const attempt of history) {
     tried.add(attempt.provider);
-    if (attempt.failureKind && EXCLUDING.includes(attempt.failureKind)) {
+    if (attempt.failureKind === "failover" && attempt.state === "failed") {
+      const failed = (failedGenerations.get(attempt.provider) ?? 0) + 1;
+      failedGenerations.set(attempt.provider, failed);
+      if (failed === GENERATION_FAILURES_PER_PROVIDER) {
+        excluded.push({ provider: attempt.provider, reason: "failover" });
+      }
+    } else if (attempt.failureKind && EXCLUDING.includes(attempt.failureKind)) {
       excluded.push({ provider: attempt.provider, reason: attempt.failureKind });
     }
   }
   const left = new Set(excluded.map((e) => e.provider));
+  const failedThere = (choice: RouteChoice) => failedGenerations.get(choice.provider.id) ?? 0;
   const blocked = (choice: RouteChoice) => Number(waitFor(choice, states) > 0);
   const triedBefore = (choice: RouteChoice) => Number(tried.has(choice.provider.id));
   const ranked = candidates
@@ -95,6 +109,7 @@ export function rankRoutes(
     .filter(({ choice }) => !left.has(choice.provider.id))
     .sort(
       (a, b) =>
+        failedThere(a.choice) - failedThere(b.choice) ||
         blocked(a.choice) - blocked(b.choice) ||
         triedBefore(a.choice) - triedBefore(b.choice) ||
         a.choice.provider.priority - b.choice.provider.priority ||
