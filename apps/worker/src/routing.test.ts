@@ -96,6 +96,34 @@ describe("failover", () => {
     expect(rows).toEqual([{ outcome: "applied" }]);
   });
 
+  it("a failover decided on a provider's callback starts the next attempt at once, not at a poll", async () => {
+    // Polls a minute apart: only the callbacks service's wake can start the next attempt soon.
+    const { stack, key } = await start({ poll: { baseMs: 60_000, maxMs: 600_000 } });
+    stack.sandbox.setFaults("revid", { failureRate: 1 });
+    const res = await stack.request("POST", "/v1/images/generations", {
+      key,
+      body: { model: "nano-banana-pro", input: { prompt: "a paper boat" } },
+    });
+    expect(res.status).toBe(200);
+    const taskId = res.body.data.taskId as string;
+    const started = await new Promise<{ failedAt: Date; nextAt: Date }>((resolve, reject) => {
+      const deadline = Date.now() + 10_000;
+      const look = async () => {
+        const { rows } = await stack.db.pool.query(
+          "select provider, state, started_at, ended_at from task_attempts where task_id = $1 order by number",
+          [taskId],
+        );
+        if (rows.length >= 2)
+          return resolve({ failedAt: rows[0].ended_at, nextAt: rows[1].started_at });
+        if (Date.now() > deadline)
+          return reject(new Error(`one attempt after 10 s: ${JSON.stringify(rows)}`));
+        setTimeout(look, 20);
+      };
+      void look();
+    });
+    expect(started.nextAt.getTime() - started.failedAt.getTime()).toBeLessThan(1_000);
+  });
+
   it("tries again where the only provider failed a generation, rather than failing the task", async () => {
     const { stack, key } = await start();
     // seedream4 only nanobanana serves: its first generation fails (refunded), the next does not.
