@@ -1,6 +1,6 @@
 import { marginByProvider } from "@ripen/core";
 import { terminalTaskStatuses } from "@ripen/db";
-import { defaultProviders, type ProviderDeclaration } from "@ripen/providers";
+import { createProviderHealth, defaultProviders, type ProviderDeclaration } from "@ripen/providers";
 import { startTestStack, type TestStack } from "@ripen/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -122,6 +122,23 @@ describe("failover", () => {
       void look();
     });
     expect(started.nextAt.getTime() - started.failedAt.getTime()).toBeLessThan(1_000);
+  });
+
+  it("a task whose preferred provider is at its concurrency limit goes to another that serves it", async () => {
+    // nano-banana-pro prefers revid (cheaper); revid here takes one task at a time, held by another.
+    const providers: ProviderDeclaration[] = defaultProviders.map((p) =>
+      p.id === "revid" ? { ...p, limits: { maxConcurrent: 1 } } : p,
+    );
+    const { stack, key } = await start({ providers });
+    const health = createProviderHealth(stack.producerRedis, stack.prefix);
+    const holder = { taskId: "task_someone_else", deadlineMs: Date.now() + 600_000 };
+    expect(await health.claimSlot("revid", holder, 1, 600_000)).toBe(true);
+    const { status, attempts } = await createAndFinish(stack, key, {
+      model: "nano-banana-pro",
+      input: { prompt: "a paper boat" },
+    });
+    expect(status).toBe("succeeded");
+    expect(attempts).toMatchObject([{ number: 1, provider: "nanobanana", state: "succeeded" }]);
   });
 
   it("tries again where the only provider failed a generation, rather than failing the task", async () => {
