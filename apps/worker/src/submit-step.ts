@@ -36,9 +36,6 @@ import {
 
 type Wait = { waitMs: number; waitingFor: Omit<WaitingFor, "until"> };
 
-const hasLimits = (provider: Provider) =>
-  provider.limits.requestsPerMinute !== undefined || provider.limits.maxConcurrent !== undefined;
-
 /**
  * The first route, best first, that is usable now and has room under its provider's limits;
  * else the shortest wait among them, and why. A task refused by a limited provider joins its
@@ -51,7 +48,15 @@ async function takeRoute(
   states: Parameters<typeof waitFor>[1],
 ): Promise<{ choice: RouteChoice } | Wait> {
   let wait: Wait | undefined;
+  // Backlogs this task stands in: those that refused it now, and the one it last waited for.
+  const inBacklogs = new Set<string>();
+  const joinsBacklog = (reason: WaitingFor["reason"]) =>
+    reason === "rate_limit" || reason === "concurrency_limit";
+  if (task.waitingFor && joinsBacklog(task.waitingFor.reason)) {
+    inBacklogs.add(task.waitingFor.provider);
+  }
   const consider = (waitMs: number, reason: WaitingFor["reason"], provider: string) => {
+    if (joinsBacklog(reason)) inBacklogs.add(provider);
     if (!wait || waitMs < wait.waitMs) wait = { waitMs, waitingFor: { reason, provider } };
   };
   const starting = { taskId: task.id, deadlineMs: task.deadlineAt.getTime() };
@@ -87,11 +92,11 @@ async function takeRoute(
         continue;
       }
     }
-    const waitedElsewhere = ranked
-      .filter((other) => other !== choice && hasLimits(other.provider))
-      .map((other) => other.provider.id);
-    if (waitedElsewhere.length > 0) {
-      await deps.health.leaveBacklogs(waitedElsewhere, [task.id]).catch(() => {});
+    // It starts here: it waits in no other line. (Where admission alone placed it, it leaves
+    // when it ends.)
+    inBacklogs.delete(id);
+    if (inBacklogs.size > 0) {
+      await deps.health.leaveBacklogs([...inBacklogs], [task.id]).catch(() => {});
     }
     return { choice };
   }
