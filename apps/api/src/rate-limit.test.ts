@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createApiKey } from "@ripen/core";
 import { type Listening, listen } from "@ripen/infra";
-import { createProducerRedis } from "@ripen/queue";
+import { createProducerRedis, type RedisConnection } from "@ripen/queue";
 import { startTestStack, type TestStack } from "@ripen/testkit";
-import type { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiApp } from "./app";
@@ -14,7 +13,7 @@ const servers: Listening[] = [];
 const prefix = `{test-rl-${randomUUID()}}`;
 
 /** An API process of its own over the stack's database, counting in `redis`. */
-async function apiProcess(redis: Redis): Promise<Listening> {
+async function apiProcess(redis: RedisConnection): Promise<Listening> {
   const server = await listen(
     createApiApp({
       db: stack.db.db,

@@ -1,4 +1,12 @@
 import { z } from "zod";
+import { isRedisClusterUrl, parseRedisClusterUrl, redisHashTag } from "./redis-url";
+
+export {
+  isRedisClusterUrl,
+  parseRedisClusterUrl,
+  type RedisClusterTarget,
+  redisHashTag,
+} from "./redis-url";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -11,7 +19,24 @@ const postgresUrl = z.url({
   protocol: /^postgres(ql)?$/,
   error: "must be a postgres:// or postgresql:// URL",
 });
-const redisUrl = z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" });
+const singleRedisUrl = z.url({ protocol: /^rediss?$/ });
+const redisUrl = z.string().superRefine((value, ctx) => {
+  if (!isRedisClusterUrl(value)) {
+    if (!singleRedisUrl.safeParse(value).success) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "must be a redis:// or rediss:// URL, or redis+cluster://host:port,… for a Cluster",
+      });
+    }
+    return;
+  }
+  try {
+    parseRedisClusterUrl(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+});
 
 /** The development callback secret; production must set its own (checked at start). */
 export const DEV_CALLBACK_SECRET = "ripen-dev-callback-secret";
@@ -21,9 +46,15 @@ export const sharedEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Unset: localhost, and `npm start` may start an embedded Postgres; set: must answer. */
   DATABASE_URL: postgresUrl.default("postgres://postgres:postgres@127.0.0.1:5432/ripen"),
-  /** Unset: localhost, and `npm start` may spawn redis-server; set: must answer. */
+  /**
+   * Unset: localhost, and `npm start` may spawn redis-server; set: must answer. A Redis Cluster
+   * is `redis+cluster://[user:password@]host:port[,host:port…]` (see `./redis-url`).
+   */
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
-  /** Braces make it a Redis Cluster hash tag, so every key of a queue lands on one slot. */
+  /**
+   * Braces make it a Redis Cluster hash tag: every key Ripen writes starts with it, so all of
+   * them (queues, provider limits, rate limits) share one slot, as multi-key scripts need.
+   */
   QUEUE_PREFIX: z.string().min(1).default("{ripen}"),
   CALLBACK_SECRET: z.string().min(16).default(DEV_CALLBACK_SECRET),
   /**
@@ -221,6 +252,20 @@ function baseWithinMax(base: string, max: string): CrossCheck {
 }
 
 const crossChecks: CrossCheck[] = [
+  {
+    reads: ["REDIS_URL", "QUEUE_PREFIX"],
+    check: (env) =>
+      isRedisClusterUrl(env.REDIS_URL as string) && !redisHashTag(env.QUEUE_PREFIX as string)
+        ? [
+            {
+              variable: "QUEUE_PREFIX",
+              message:
+                "must hold a hash tag, e.g. {ripen}, when REDIS_URL is a Redis Cluster: BullMQ's " +
+                `scripts need every key of a queue in one slot (got ${JSON.stringify(env.QUEUE_PREFIX)})`,
+            },
+          ]
+        : [],
+  },
   baseWithinMax("POLL_BASE_MS", "POLL_MAX_MS"),
   baseWithinMax("SUBMIT_RETRY_BASE_MS", "SUBMIT_RETRY_MAX_MS"),
   {
@@ -238,19 +283,23 @@ const crossChecks: CrossCheck[] = [
   },
 ];
 
+/** A connection URL for logs and errors, its password hidden (a cluster's host list too). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    // Not one WHATWG URL (several hosts): the user info is still all before the first "@".
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, "$1***@");
+  }
+}
+
 /** The value as it may appear in an error: secrets never, URLs without their password. */
 function shown(name: string, value: string): string {
   if (/SECRET|KEY|PASSWORD|TOKEN/.test(name)) return "";
-  let text = value;
-  try {
-    const url = new URL(value);
-    if (url.password) {
-      url.password = "***";
-      text = url.toString();
-    }
-  } catch {
-    // Not a URL: shown as given.
-  }
+  const text = redactUrl(value);
   return ` (got ${JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text)})`;
 }
 

@@ -29,5 +29,12 @@ export {
   type EnsureRedisOptions,
   ensureRedis,
   pingRedis,
+  type RedisServerOptions,
   type RedisService,
+  startRedisServer,
 } from "./redis";
+export {
+  connectRedis,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from "./redis-connection";

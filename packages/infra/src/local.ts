@@ -42,16 +42,8 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
-/** Hides the password of a connection URL, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
+/** Hides the password of a connection URL, for logs (config's, which knows cluster URLs). */
+export { redactUrl } from "@ripen/config";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

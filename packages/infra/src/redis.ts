@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
-import { Redis } from "ioredis";
+import { parseRedisClusterUrl } from "@ripen/config";
 import {
   bareHost,
   errorMessage,
@@ -11,6 +11,7 @@ import {
   redactUrl,
   sleep,
 } from "./local";
+import { connectRedis } from "./redis-connection";
 
 export interface EnsureRedisOptions {
   url: string;
@@ -34,9 +35,22 @@ export interface RedisService {
 const DEFAULT_PORT = 6379;
 const READY_TIMEOUT_MS = 10_000;
 
-/** Resolves when the server at `url` answers PING; rejects at once, without retries, otherwise. */
+/**
+ * Resolves when the server at `url` answers PING (for a Cluster: once the cluster says it is ok);
+ * rejects at once, without retries, otherwise.
+ */
 export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
-  const client = new Redis(url, {
+  const cluster = parseRedisClusterUrl(url);
+  if (cluster) {
+    // ioredis's Cluster says only "Connection is closed." of a seed it cannot reach: each seed is
+    // asked alone first, so a refused or unknown host is reported as such.
+    await Promise.any(cluster.seedUrls.map((seed) => pingRedis(seed, timeoutMs))).catch(
+      (failed: AggregateError) => {
+        throw failed.errors[0];
+      },
+    );
+  }
+  const client = connectRedis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
@@ -46,8 +60,10 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
   // With retries off, connect() rejects with a bare "Connection is closed."; the cause (e.g.
   // ECONNREFUSED) only arrives as an "error" event, so keep it and throw that instead.
   let cause: unknown;
-  client.on("error", (error) => {
-    cause ??= error;
+  client.on("error", (error: Error & { lastNodeError?: Error }) => {
+    // A Cluster reports "Failed to refresh slots cache"; the node's own error says why (a
+    // server without cluster mode, say).
+    cause ??= error.lastNodeError ?? error;
   });
   try {
     await client.connect();
@@ -65,17 +81,17 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
  * `npm start` and the tests work without setup. Other failures are one line naming the variable.
  */
 export async function ensureRedis(options: EnsureRedisOptions): Promise<RedisService> {
-  const target = new URL(options.url);
   const variable = options.variable ?? "REDIS_URL";
-  const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
   try {
     await pingRedis(options.url);
     return { url: options.url, spawned: false, stop: async () => {} };
   } catch (error) {
-    if (!options.spawnFallback || !isConnectionRefused(error)) {
+    // A Cluster is the operator's to run: never stood in for by one spawned server.
+    const cluster = parseRedisClusterUrl(options.url) !== null;
+    if (!options.spawnFallback || cluster || !isConnectionRefused(error)) {
       throw new Error(describeFailure(error, variable, options.url));
     }
-    if (!isLocalHost(target.hostname)) {
+    if (!isLocalHost(new URL(options.url).hostname)) {
       throw new Error(
         `${describeFailure(error, variable, options.url)}; a redis-server is started only for ` +
           "local URLs (127.0.0.1, localhost, ::1)",
@@ -86,12 +102,28 @@ export async function ensureRedis(options: EnsureRedisOptions): Promise<RedisSer
   const binary = findOnPath("redis-server");
   if (!binary) {
     throw new Error(
-      `Redis is needed, and nothing answers at ${where}. Run \`docker compose up -d redis\`, or ` +
-        "install it with the OS package (e.g. `apt-get install redis-server` / " +
+      `Redis is needed, and nothing answers at ${where(options.url)}. Run ` +
+        "`docker compose up -d redis`, or install it with the OS package (e.g. " +
+        "`apt-get install redis-server` / " +
         "`brew install redis`) so Ripen can start it for you, or set REDIS_URL to a running Redis.",
     );
   }
-  return spawnRedis(options, target, binary);
+  return spawnRedis(options, binary);
+}
+
+export interface RedisServerOptions {
+  /** A local URL: the server listens on its host and port, with its password if it has one. */
+  url: string;
+  log: Log;
+  /** More redis-server flags, e.g. `--cluster-enabled yes`. */
+  args?: readonly string[];
+}
+
+/** Starts a redis-server from PATH (in memory only) and resolves once it answers PING. */
+export async function startRedisServer(options: RedisServerOptions): Promise<RedisService> {
+  const binary = findOnPath("redis-server");
+  if (!binary) throw new Error("redis-server is not on PATH");
+  return spawnRedis(options, binary);
 }
 
 /**
@@ -106,12 +138,18 @@ export async function checkRedis(url: string, variable = "REDIS_URL"): Promise<v
   }
 }
 
-function describeFailure(error: unknown, variable: string, url: string): string {
+/** Where `url` points, for messages: `host:port`, or a Cluster's seeds. */
+function where(url: string): string {
+  const cluster = parseRedisClusterUrl(url);
+  if (cluster) return `Redis Cluster ${cluster.nodes.map((n) => `${n.host}:${n.port}`).join(",")}`;
   const target = new URL(url);
-  const where = `${target.hostname}:${target.port || DEFAULT_PORT}`;
+  return `${target.hostname}:${target.port || DEFAULT_PORT}`;
+}
+
+function describeFailure(error: unknown, variable: string, url: string): string {
   const problem = isConnectionRefused(error)
-    ? `no Redis answers at ${where}`
-    : `could not use Redis at ${where}`;
+    ? `no Redis answers at ${where(url)}`
+    : `could not use Redis at ${where(url)}`;
   return `${variable}=${redactUrl(url)}: ${problem} (${errorMessage(error)})`;
 }
 
@@ -130,15 +168,16 @@ function findOnPath(command: string): string | null {
 }
 
 async function spawnRedis(
-  options: EnsureRedisOptions,
-  target: URL,
+  options: { url: string; log: Log; args?: readonly string[] },
   binary: string,
 ): Promise<RedisService> {
+  const target = new URL(options.url);
   const port = Number(target.port || DEFAULT_PORT);
   const bind = target.hostname === "localhost" ? "127.0.0.1" : bareHost(target.hostname);
   const args = ["--port", String(port), "--bind", bind, "--save", "", "--appendonly", "no"];
   // A URL with a password must keep working against the server we start.
   if (target.password) args.push("--requirepass", decodeURIComponent(target.password));
+  args.push(...(options.args ?? []));
 
   options.log(`no Redis at ${target.hostname}:${port}; starting ${binary} (in memory)`);
   // Its own process group: a Ctrl+C in the terminal reaches only us, and we stop Redis after the

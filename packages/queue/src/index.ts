@@ -1,6 +1,8 @@
+import { connectRedis, type RedisConnection, type RedisConnectionOptions } from "@ripen/infra";
 import { type JobsOptions, Queue } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
 import { z } from "zod";
+
+export type { RedisConnection } from "@ripen/infra";
 
 export {
   type CronProblem,
@@ -117,9 +119,12 @@ export const jobCatalog = {
 export type JobName = keyof typeof jobCatalog;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]["schema"]>;
 
-/** ioredis settings BullMQ requires for blocking connections (workers): wait out outages. */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+/**
+ * ioredis settings BullMQ requires for blocking connections (workers): wait out outages. One
+ * server or a Redis Cluster, as REDIS_URL says (`connectRedis`).
+ */
+export function createRedis(url: string, options: RedisConnectionOptions = {}): RedisConnection {
+  return connectRedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
 }
 
 /**
@@ -127,8 +132,11 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
  * fails at once instead of queueing, so a create is never held up by Redis. The task is already
  * committed; the sweep enqueues it once Redis is back.
  */
-export function createProducerRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createProducerRedis(
+  url: string,
+  options: RedisConnectionOptions = {},
+): RedisConnection {
+  return connectRedis(url, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
@@ -143,7 +151,7 @@ export function createProducerRedis(url: string, options: RedisOptions = {}): Re
  * refuses commands until it has connected, so a server waits for this before taking requests;
  * past the timeout it serves anyway, since creates do not need Redis to succeed.
  */
-export async function whenReady(connection: Redis, timeoutMs = 5_000): Promise<boolean> {
+export async function whenReady(connection: RedisConnection, timeoutMs = 5_000): Promise<boolean> {
   if (connection.status === "ready") return true;
   let timer: NodeJS.Timeout | undefined;
   let onReady = () => {};
@@ -160,7 +168,7 @@ export async function whenReady(connection: Redis, timeoutMs = 5_000): Promise<b
 }
 
 export interface QueueContext {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@ripen/infra";
 
 /**
  * Live status rides on Redis pub/sub, one channel per task. A message is only a hint ("this
@@ -32,7 +32,7 @@ export interface TaskNotifierOptions {
  * Redis outage, and the streams' periodic re-read covers what they missed.
  */
 export function createTaskNotifier(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   options: TaskNotifierOptions = {},
 ): TaskNotifier {
@@ -112,10 +112,12 @@ export interface TaskEventSubscriberOptions {
  * The listening side: one subscriber connection per API process, fanned out to every stream
  * (the connection is in subscriber mode and can be used for nothing else). SUBSCRIBE and
  * UNSUBSCRIBE are sent in order on that one connection, so watching, stopping and watching again
- * cannot leave a channel in the wrong state; ioredis subscribes again after a reconnect.
+ * cannot leave a channel in the wrong state; ioredis subscribes again after a reconnect. On a
+ * Redis Cluster this is classic pub/sub: ioredis keeps the subscription on one node, and the
+ * cluster bus brings every PUBLISH, sent to whichever node, to it.
  */
 export function createTaskEventSubscriber(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   options: TaskEventSubscriberOptions = {},
 ): TaskEventSubscriber {

@@ -10,6 +10,7 @@ export {
 } from "./fuzz";
 export { type InvariantViolation, ledgerViolations } from "./invariants";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
+export { type PrivateRedisCluster, startPrivateRedisCluster } from "./private-redis-cluster";
 export { completedCallbackBody, createRunningTask, openTestAttempt } from "./running-task";
 export {
   startTestStack,

@@ -29,6 +29,7 @@ import {
   createTaskNotifier,
   createTaskQueue,
   type DeliveryQueue,
+  type RedisConnection,
   type ScheduleQueue,
   type TaskNotifier,
   type TaskQueue,
@@ -36,7 +37,7 @@ import {
 } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
 import { type RetryPolicy, type RipenWorker, startWorker, type WorkerOptions } from "@ripen/worker";
-import type { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import pino from "pino";
 import { inject } from "vitest";
 import { TestClock } from "./clock";
@@ -92,11 +93,11 @@ export interface TestStack {
   db: TestDatabase;
   redisUrl: string;
   /** The worker's connection (waits out outages). */
-  redis: Redis;
+  redis: RedisConnection;
   /** The API's connection (fails fast while Redis is away), as in production. */
-  producerRedis: Redis;
+  producerRedis: RedisConnection;
   /** The API's live-status subscriber connection, named `subscriberName` in CLIENT LIST. */
-  subscriberRedis: Redis;
+  subscriberRedis: RedisConnection;
   subscriberName: string;
   /** The API's live-status streams (`GET /v1/tasks/{id}/events`). */
   taskEvents: TaskEventStreams;
@@ -134,14 +135,16 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/** Leaves nothing of this file's queues behind in the shared Redis. */
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
+/** Leaves nothing of this file's queues behind in the shared Redis (each master of a Cluster). */
+async function deleteKeys(redis: RedisConnection, pattern: string): Promise<void> {
+  for (const server of redis instanceof Cluster ? redis.nodes("master") : [redis]) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await server.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      if (keys.length) await server.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  }
 }
 
 /**

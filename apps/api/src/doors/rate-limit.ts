@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@ripen/queue";
 import {
   type RateLimiterAbstract,
   RateLimiterMemory,
@@ -29,7 +29,7 @@ export interface RequestRateLimiterOptions {
    * The Redis every API process shares, so a key's limit holds across them (a fixed window of
    * one minute per key, counted atomically by one Lua call). Absent: counted in this process only.
    */
-  redis?: Redis;
+  redis?: RedisConnection;
   /** Keys live under `<prefix>:ratelimit:` (QUEUE_PREFIX, so a deployment's keys stay together). */
   prefix?: string;
   /** RATE_LIMIT_PER_MINUTE: the limit of keys without their own. */
@@ -69,6 +69,11 @@ export function createRequestRateLimiter(
     }
     return limiter;
   };
+  // A RateLimiterRedis defines its Lua command on the client when it is built. Built during a
+  // request, the command would be missing from an auto-pipeline another command opened earlier
+  // in the same tick, which ioredis 5 turns into an uncaught TypeError (redis/ioredis#1931):
+  // the first one is built here, before any request, and later ones find it in every pipeline.
+  limiterFor(defaultPerMinute);
 
   return {
     async consume(keyId, perMinute) {

@@ -6,8 +6,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { RedisConnection } from "@ripen/queue";
 import { QueueEvents } from "bullmq";
-import type { Redis } from "ioredis";
 
 /** A callback as the client's endpoint received it. */
 export interface Received {
@@ -120,11 +120,11 @@ export class DeliveryJobEvents {
 
   private constructor(
     private readonly events: QueueEvents,
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
   ) {}
 
   /** Listens on a connection of its own (a duplicate of `redis`: it blocks on the stream). */
-  static async start(redis: Redis, prefix: string): Promise<DeliveryJobEvents> {
+  static async start(redis: RedisConnection, prefix: string): Promise<DeliveryJobEvents> {
     const connection = redis.duplicate();
     connection.on("error", () => {});
     const events = new QueueEvents("deliveries", { connection, prefix, lastEventId: "0" });
