@@ -115,6 +115,8 @@ describe("admission control", () => {
     // Every provider asks us to wait an hour: nothing can start before a 15-minute deadline.
     const health = createProviderHealth(stack.producerRedis, stack.prefix);
     await Promise.all(providers.map((p) => health.pause(p.id, 3_600_000)));
+    // What admission knows of providers without limits is at most half a second old.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     try {
       const native = await post("/v1/images/generations", {
         model: "nano-banana-2",

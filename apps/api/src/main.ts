@@ -30,6 +30,7 @@ import {
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
+  readQueueLoad,
   whenReady,
 } from "@ripen/queue";
 import pino from "pino";
@@ -113,7 +114,9 @@ await runService("api", logger, async (resources) => {
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
     providers: declarations,
-    capacity: createAdmissionControl(declarations, health),
+    capacity: createAdmissionControl(declarations, health, () =>
+      readQueueLoad(redis, env.QUEUE_PREFIX),
+    ),
     adminToken: env.ADMIN_TOKEN,
     rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },
     trustedProxies: env.TRUSTED_PROXIES,

@@ -39,6 +39,7 @@ import {
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
+  readQueueLoad,
   whenReady,
 } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
@@ -233,9 +234,8 @@ async function run(): Promise<void> {
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
       providers: declarations,
-      capacity: createAdmissionControl(
-        declarations,
-        createProviderHealth(apiRedis, env.QUEUE_PREFIX),
+      capacity: createAdmissionControl(declarations, apiHealth, () =>
+        readQueueLoad(apiRedis, env.QUEUE_PREFIX),
       ),
       adminToken: env.ADMIN_TOKEN,
       rateLimit: {

@@ -22,6 +22,7 @@ import {
   jobCatalog,
   type QueueName,
   queueNames,
+  startQueuePaceMeter,
   type RedisConnection,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
@@ -202,8 +203,13 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     ender,
   });
 
+  // Admission control divides the queue's backlog by the pace the workers publish.
+  const pace = startQueuePaceMeter(options.connection, options.prefix);
   const handlers: Handlers = {
-    "task.run": (job, token) => batchGate.run(job.priority, () => runTask(job, token)),
+    "task.run": (job, token) => {
+      pace.stepStarted();
+      return batchGate.run(job.priority, () => runTask(job, token));
+    },
     "delivery.send": createDeliver({
       db: options.db,
       clock,
@@ -324,6 +330,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       clearInterval(watchdogTimer);
       options.connection.off("ready", onReady);
       await Promise.all(workers.map((w) => w.close()));
+      await pace.stop();
       await Promise.all([
         taskQueue.close(),
         maintenanceQueue.close(),

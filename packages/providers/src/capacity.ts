@@ -96,9 +96,24 @@ export interface AdmissionControl {
   ): Promise<{ lastStartInMs: number; providers: string[] }>;
 }
 
+/** Ripen's own backlog (`readQueueLoad` of `@ripen/queue`): task steps waiting, workers' pace. */
+export interface QueueBacklog {
+  waiting: number;
+  prioritized: number;
+  stepsPerSecond: number | null;
+}
+
+/** Ms a step now joining the queue waits for a worker, with `ahead` steps before it. */
+export function queueWaitMs(ahead: number, stepsPerSecond: number | null): number {
+  // No worker has said its pace (none started yet): no figure to refuse on.
+  if (!stepsPerSecond) return 0;
+  return Math.ceil(((ahead + 1) * 1000) / stepsPerSecond);
+}
+
 export function createAdmissionControl(
   providers: readonly ProviderDeclaration[],
   health: ProviderHealth,
+  readBacklog?: () => Promise<QueueBacklog>,
 ): AdmissionControl {
   const serving = (spec: AnyModelSpec, input: object) =>
     providers.filter((p) => routeIn(spec, input, p.dialect) !== undefined);
@@ -119,49 +134,53 @@ export function createAdmissionControl(
     });
   }
 
-  // Whether a provider without limits is usable: read at most every STATE_TTL_MS per process,
-  // so the common create (a model some unlimited provider serves) costs no Redis call.
-  let unlimitedStates: { readAt: number; usable: Set<string> } | undefined;
+  // Whether a provider without limits is usable, and Ripen's own queue: read at most every
+  // STATE_TTL_MS per process, so the common create costs no Redis call of its own.
+  let shared: { readAt: number; usable: Set<string>; backlog: QueueBacklog | null } | undefined;
   const unlimitedIds = providers.filter((p) => !limited(p)).map((p) => p.id);
-  async function usableUnlimited(): Promise<Set<string>> {
+  async function sharedState() {
     const at = Date.now();
-    if (unlimitedStates && at - unlimitedStates.readAt < STATE_TTL_MS)
-      return unlimitedStates.usable;
-    const states = await health.states(unlimitedIds);
+    if (shared && at - shared.readAt < STATE_TTL_MS) return shared;
+    const [states, backlog] = await Promise.all([
+      health.states(unlimitedIds),
+      readBacklog ? readBacklog() : null,
+    ]);
     const usable = new Set(
       unlimitedIds.filter((id) => {
         const state = states.get(id);
         return !state || (state.openForMs === 0 && state.pausedForMs === 0);
       }),
     );
-    unlimitedStates = { readAt: at, usable };
-    return usable;
+    shared = { readAt: at, usable, backlog };
+    return shared;
   }
 
   return {
     async decide(spec, input, deadline, now) {
       const candidates = serving(spec, input);
-      if (candidates.some((p) => !limited(p))) {
-        const usable = await usableUnlimited();
-        if (candidates.some((p) => usable.has(p.id))) return { admitted: true, startInMs: 0 };
+      // No provider serves this input: routing says so when the task runs, as before.
+      if (candidates.length === 0) return { admitted: true, startInMs: 0 };
+      const { usable, backlog } = await sharedState();
+      // An interactive create waits behind the interactive steps queued before it.
+      const inQueueMs = backlog ? queueWaitMs(backlog.waiting, backlog.stepsPerSecond) : 0;
+      const startBy = START_BY_SHARE * (deadline.getTime() - now.getTime());
+      const refuse = (startInMs: number) => ({
+        admitted: false as const,
+        retryAfterMs: Math.ceil(startInMs - startBy),
+        startInMs,
+        providers: candidates.map((p) => p.id),
+      });
+      if (candidates.some((p) => !limited(p) && usable.has(p.id))) {
+        return inQueueMs <= startBy ? { admitted: true, startInMs: inQueueMs } : refuse(inQueueMs);
       }
       const projected = await starts(candidates, deadline.getTime(), 0);
-      // No provider serves this input: routing says so when the task runs, as before.
-      if (projected.length === 0) return { admitted: true, startInMs: 0 };
       const best = projected.reduce((a, b) => (b.startInMs < a.startInMs ? b : a));
-      const startBy = START_BY_SHARE * (deadline.getTime() - now.getTime());
-      if (best.startInMs <= startBy) {
-        return {
-          admitted: true,
-          startInMs: best.startInMs,
-          ...(limited(best.provider) ? { backlogProvider: best.provider.id } : {}),
-        };
-      }
+      const startInMs = inQueueMs + best.startInMs;
+      if (startInMs > startBy) return refuse(startInMs);
       return {
-        admitted: false,
-        retryAfterMs: Math.ceil(best.startInMs - startBy),
-        startInMs: best.startInMs,
-        providers: projected.map((p) => p.provider.id),
+        admitted: true,
+        startInMs,
+        ...(limited(best.provider) ? { backlogProvider: best.provider.id } : {}),
       };
     },
     async admitted(decision, task) {
@@ -172,18 +191,21 @@ export function createAdmissionControl(
       });
     },
     async projectStarts(spec, input, items, now) {
-      // The batch's items wait behind everything already waiting, whatever its due time.
+      // The batch's items wait behind everything already waiting, whatever its due time: in the
+      // queue behind every step, interactive or batch, and at the providers.
+      const { backlog } = await sharedState();
+      const inQueueMs = backlog
+        ? queueWaitMs(backlog.waiting + backlog.prioritized + items - 1, backlog.stepsPerSecond)
+        : 0;
       const projected = await starts(serving(spec, input), now.getTime() + 86_400_000, items - 1);
       const providerIds = projected.map((p) => p.provider.id);
-      if (projected.length === 0) return { lastStartInMs: 0, providers: providerIds };
+      if (projected.length === 0) return { lastStartInMs: inQueueMs, providers: providerIds };
       // Spread over every provider that serves it, each at its own pace: the providers together
       // start tasks at the sum of their rates.
       const rates = projected.map((p) => (p.startInMs > 0 ? items / p.startInMs : Infinity));
       const total = rates.reduce((a, b) => a + b, 0);
-      return {
-        lastStartInMs: Number.isFinite(total) ? Math.ceil(items / total) : 0,
-        providers: providerIds,
-      };
+      const atProviders = Number.isFinite(total) ? Math.ceil(items / total) : 0;
+      return { lastStartInMs: Math.max(inQueueMs, atProviders), providers: providerIds };
     },
   };
 }

@@ -39,6 +39,8 @@ export {
   backlogLeaver,
   createAdmissionControl,
   estimateStart,
+  type QueueBacklog,
+  queueWaitMs,
   START_BY_SHARE,
 } from "./capacity";
 export {

@@ -25,15 +25,14 @@ export {
   taskEventsChannel,
 } from "./task-events";
 
-export const queueNames = {
-  tasks: "tasks",
-  maintenance: "maintenance",
-  /** Client callbacks, apart: a slow or dead client endpoint never holds up task work. */
-  deliveries: "deliveries",
-  /** Schedules' firings (one BullMQ job scheduler per active schedule). */
-  schedules: "schedules",
-} as const;
-export type QueueName = (typeof queueNames)[keyof typeof queueNames];
+import { type QueueName, queueNames } from "./queue-names";
+
+export {
+  type QueueLoad,
+  readQueueLoad,
+  startQueuePaceMeter,
+} from "./queue-load";
+export { type QueueName, queueNames } from "./queue-names";
 
 interface JobDefinition {
   queue: QueueName;

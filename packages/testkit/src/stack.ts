@@ -30,6 +30,7 @@ import {
   createTaskQueue,
   type DeliveryQueue,
   type RedisConnection,
+  readQueueLoad,
   type ScheduleQueue,
   type TaskNotifier,
   type TaskQueue,
@@ -217,7 +218,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ender,
       userUrls: options.userUrls ?? { allowLoopback: true },
       providers: declarations,
-      capacity: createAdmissionControl(declarations, apiHealth),
+      capacity: createAdmissionControl(declarations, apiHealth, () =>
+        readQueueLoad(producerRedis, prefix),
+      ),
       adminToken: options.adminToken,
       rateLimit: {
         redis: producerRedis,

@@ -1,0 +1,58 @@
+import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Issue 16's chaos run: providers healthy and unlimited, but Ripen's own workers slower than the
+// creates (killed, restarting): creates were accepted into a queue that reached them minutes
+// after their deadline. Admission counts that queue too: the steps waiting, at the pace the
+// workers report.
+
+let stack: TestStack;
+let apiKey: string;
+beforeAll(async () => {
+  // No worker takes jobs here: the queue only grows, at the pace a (pretend) worker reports.
+  stack = await startTestStack({ worker: false });
+  ({ apiKey } = await stack.createAccount(100_000));
+}, 60_000);
+afterAll(async () => {
+  if (stack) expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  await stack?.close();
+});
+
+const create = (timeoutSeconds: number) =>
+  stack.request("POST", "/v1/images/generations", {
+    key: apiKey,
+    body: {
+      model: "nano-banana-2",
+      input: { prompt: "queued" },
+      timeout_seconds: timeoutSeconds,
+    },
+  });
+
+describe("admission control counts Ripen's own queue", () => {
+  it("refuses a create its queue cannot reach before the deadline, admits a patient one", async () => {
+    // 2,000 steps wait; the workers take 20 a second: a new one waits some 100 s.
+    const ids = Array.from({ length: 2_000 }, (_, i) => `task_waiting_${i}`);
+    for (const id of ids) await stack.taskQueue.enqueue(id);
+    await stack.producerRedis.hset(
+      `${stack.prefix}:tasks:load`,
+      "pretend-worker",
+      `20:${Date.now()}`,
+    );
+    // The pace and the queue are read at most every half second per process.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+
+    const hurried = await create(60);
+    expect(hurried.status).toBe(429);
+    expect(hurried.body.error).toMatchObject({ code: "capacity_exceeded" });
+    expect(hurried.body.error.message).toMatch(/earliest start is in about 10\d s/);
+
+    const patient = await create(600);
+    expect(patient.status).toBe(200);
+  });
+
+  it("without a worker's pace on record, has no figure to refuse on", async () => {
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect((await create(60)).status).toBe(200);
+  });
+});

@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import type { RedisConnection } from "@ripen/infra";
+import { queueNames } from "./queue-names";
+
+/*
+ * Ripen's own backlog, for admission control: how many task steps wait in the queue, and how
+ * fast the workers take them. Each worker publishes its pace once a second; readers divide.
+ */
+
+/** How often a worker publishes its pace, and the window the pace is counted over. */
+const PUBLISH_EVERY_MS = 1_000;
+const PACE_WINDOW_MS = 5_000;
+/** A worker silent this long (killed, say) no longer counts. */
+const STALE_AFTER_MS = 15_000;
+
+const loadKey = (prefix: string) => `${prefix}:${queueNames.tasks}:load`;
+
+/** Counts the task steps this worker starts and publishes its pace; `stop` removes it. */
+export function startQueuePaceMeter(
+  connection: RedisConnection,
+  prefix: string,
+  now: () => number = Date.now,
+): { stepStarted(): void; stop(): Promise<void> } {
+  const id = randomUUID();
+  const starts: number[] = [];
+  const timer = setInterval(() => {
+    const at = now();
+    while (starts.length > 0 && starts[0]! < at - PACE_WINDOW_MS) starts.shift();
+    const perSecond = (starts.length * 1000) / PACE_WINDOW_MS;
+    connection
+      .multi()
+      .hset(loadKey(prefix), id, `${perSecond}:${at}`)
+      .pexpire(loadKey(prefix), 60_000)
+      .exec()
+      .catch(() => {});
+  }, PUBLISH_EVERY_MS);
+  timer.unref();
+  return {
+    stepStarted: () => starts.push(now()),
+    async stop() {
+      clearInterval(timer);
+      await connection.hdel(loadKey(prefix), id).catch(() => {});
+    },
+  };
+}
+
+export interface QueueLoad {
+  /** Steps of interactive tasks waiting for a worker (new creates first among them). */
+  waiting: number;
+  /** Steps of batch items waiting, behind every interactive one. */
+  prioritized: number;
+  /** Steps the live workers start per second together; null when none has said. */
+  stepsPerSecond: number | null;
+}
+
+/** Reads the queue's load: one round trip (`LLEN`, `ZCARD`, `HGETALL`). */
+export async function readQueueLoad(
+  connection: RedisConnection,
+  prefix: string,
+  now: number = Date.now(),
+): Promise<QueueLoad> {
+  const base = `${prefix}:${queueNames.tasks}`;
+  const [waiting, prioritized, paces] = await Promise.all([
+    connection.llen(`${base}:wait`),
+    connection.zcard(`${base}:prioritized`),
+    connection.hgetall(loadKey(prefix)),
+  ]);
+  let stepsPerSecond: number | null = null;
+  for (const value of Object.values(paces)) {
+    const [pace, at] = value.split(":").map(Number);
+    if (pace === undefined || at === undefined || now - at > STALE_AFTER_MS) continue;
+    stepsPerSecond = (stepsPerSecond ?? 0) + pace;
+  }
+  return { waiting, prioritized, stepsPerSecond };
+}
