@@ -818,6 +818,8 @@ describe("restart, stalls and observation", () => {
       model: "nano-banana-2",
       callbackUrl: "https://hooks.example.com/t/1",
       createdAt: clock.now(),
+      state: "running",
+      cost: 16,
     };
     expect(await (await fetch(`${url}/_sandbox/tasks/${taskId}`)).json()).toEqual(info);
     expect(await (await fetch(`${url}/_sandbox/tasks`)).json()).toEqual({ tasks: [info] });

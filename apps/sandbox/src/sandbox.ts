@@ -77,6 +77,10 @@ export interface SandboxTaskInfo {
   model: string;
   callbackUrl: string | null;
   createdAt: number;
+  /** Its outcome so far: a harness counts what the upstream was paid for (`succeeded`). */
+  state: "running" | "succeeded" | "failed";
+  /** Credits charged at create (refunded if it failed). */
+  cost: number;
 }
 
 export type SubmitFailureStatus = 429 | 500 | 503;
@@ -250,6 +254,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     model: task.model,
     callbackUrl: task.callbackUrl ?? null,
     createdAt: task.createdAtMs,
+    state:
+      shared.now() - task.createdAtMs < task.generationMs
+        ? "running"
+        : task.failure
+          ? "failed"
+          : "succeeded",
+    cost: task.cost,
   });
   app.get("/_sandbox/tasks", (_req, res) => {
     res.json({ tasks: [...shared.tasks.values()].map(info) });
