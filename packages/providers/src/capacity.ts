@@ -48,6 +48,10 @@ export function estimateStart(limits: ProviderDeclaration["limits"], load: Provi
   return Math.ceil(wait);
 }
 
+/** Whether Ripen keeps a provider to limits (a request budget, a concurrency cap), in Redis. */
+const limited = (p: { limits: ProviderDeclaration["limits"] }) =>
+  p.limits.requestsPerMinute !== undefined || p.limits.maxConcurrent !== undefined;
+
 /**
  * What an ending process does for its ended tasks' places in line: they leave the backlog of
  * every provider with limits (a task canceled while waiting would otherwise stand ahead of others
@@ -57,9 +61,7 @@ export function backlogLeaver(
   health: Pick<ProviderHealth, "leaveBacklogs">,
   providers: readonly { id: string; limits: ProviderDeclaration["limits"] }[],
 ): (taskIds: readonly string[]) => Promise<void> {
-  const limitedIds = providers
-    .filter((p) => p.limits.requestsPerMinute !== undefined || p.limits.maxConcurrent !== undefined)
-    .map((p) => p.id);
+  const limitedIds = providers.filter(limited).map((p) => p.id);
   return (taskIds) => health.leaveBacklogs(limitedIds, taskIds);
 }
 
@@ -117,9 +119,6 @@ export function createAdmissionControl(
 ): AdmissionControl {
   const serving = (spec: AnyModelSpec, input: object) =>
     providers.filter((p) => routeIn(spec, input, p.dialect) !== undefined);
-  const limited = (p: ProviderDeclaration) =>
-    p.limits.requestsPerMinute !== undefined || p.limits.maxConcurrent !== undefined;
-
   async function starts(candidates: ProviderDeclaration[], deadlineMs: number, extra: number) {
     const loads = await health.loads(
       candidates.map((p) => ({ id: p.id, rateWindowMs: p.limits.rateWindowMs })),
