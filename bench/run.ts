@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- [--quick] [phase letters…]]`: Ripen's services each in their own process
- * (API, worker, callbacks, sandbox), driven from this process over HTTP, next to a bare express
- * baseline and a naive pipeline measured in the same run. Prints figures, ratios and issue 14's
- * targets with pass or fail; asserts nothing. With letters (`npm run bench -- --quick g`), only
- * those phases run; without, all of them. Each phase is a module of bench/phases/.
+ * `npm run bench [-- [--quick] [--workers=N] [--pgbouncer] [phase letters…]]`: Ripen's services
+ * each in their own process (API, worker, callbacks, sandbox), driven from this process over
+ * HTTP, next to a bare express baseline and a naive pipeline measured in the same run. Prints
+ * figures, ratios and issue 14's targets with pass or fail; asserts nothing. With letters
+ * (`npm run bench -- --quick g`), only those phases run; without, all of them. Each phase is a
+ * module of bench/phases/.
  *
  * Throwaway state: databases ripen_bench_<pid>[_create|_naive] on the Postgres server of
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432), and a private redis-server on a free
@@ -15,7 +16,7 @@ import { redactUrl } from "@ripen/infra";
 import { Redis } from "ioredis";
 import { createContext } from "./lib/context";
 import { adminQuery, pgServer, privateRedis } from "./lib/infra";
-import { log, quick, selected } from "./lib/plan";
+import { log, quick, selected, throughPgBouncer, workerCount } from "./lib/plan";
 import { formatTable, Report } from "./lib/report";
 import { type Measurements, targetsTable } from "./lib/targets";
 import { onTeardown, tearDown } from "./lib/teardown";
@@ -74,6 +75,7 @@ async function machine(redis: Redis, redisLabel: string): Promise<string[]> {
         .join(" ")} at start`,
     `Postgres ${pg?.v ?? "?"} at ${redactUrl(pgServer)}; Redis ${redisVersion} (${redisLabel})`,
     "Services run as separate processes (node --import tsx), NODE_ENV=production, LOG_LEVEL=warn;",
+    `${workerCount} worker process${workerCount > 1 ? "es" : ""}; Postgres ${throughPgBouncer ? "through a PgBouncer in transaction mode" : "directly"};`,
     "load comes from this process (autocannon), on the same machine.",
   ];
 }

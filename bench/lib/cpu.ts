@@ -14,6 +14,7 @@ function roleOf(pid: number, comm: string, cmdline: string): string | null {
   if (pid === process.pid) return "bench driver";
   if (comm === "postgres") return "postgres";
   if (comm === "redis-server") return "redis";
+  if (comm === "pgbouncer") return "pgbouncer";
   const entry = /(apps\/\w+\/src\/main\.ts|bench\/naive\/\w+\.ts|bench\/baseline-server\.ts)/.exec(
     cmdline,
   )?.[1];

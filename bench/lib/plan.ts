@@ -1,6 +1,7 @@
 /**
- * The command line (`npm run bench -- [--quick] [phase letters…]`) and the sizes it implies, read
- * once. Phases take their sizes from here, so `--quick` means the same thing in every phase.
+ * The command line (`npm run bench -- [--quick] [--workers=N] [--pgbouncer] [letters…]`) and
+ * the sizes it implies, read once. Phases take their sizes from here, so `--quick` means the
+ * same thing in every phase.
  */
 export const quick = process.argv.includes("--quick");
 
@@ -9,6 +10,19 @@ export const selected = process.argv
   .slice(2)
   .filter((arg) => !arg.startsWith("-"))
   .map((arg) => arg.toLowerCase());
+
+/** `--workers=N`: worker processes in Ripen's system (default 1). */
+export const workerCount = Number(
+  process.argv.find((arg) => arg.startsWith("--workers="))?.slice("--workers=".length) ?? 1,
+);
+if (!Number.isInteger(workerCount) || workerCount < 1) {
+  throw new Error(`--workers wants a whole number ≥ 1, got ${workerCount}`);
+}
+/**
+ * `--pgbouncer`: Ripen's services reach Postgres through a PgBouncer of the bench's own, in
+ * transaction mode (named statements if that PgBouncer keeps them, else unnamed).
+ */
+export const throughPgBouncer = process.argv.includes("--pgbouncer");
 
 export const plan = quick
   ? {

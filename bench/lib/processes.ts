@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { repoRoot } from "@ripen/infra";
 import { isFinishing, onTeardown } from "./teardown";
@@ -30,12 +31,16 @@ function profileArgs(name: string): string[] {
   return ["--cpu-prof", `--cpu-prof-dir=${dir}/${name.replace(/[^\w.-]+/g, "_")}`];
 }
 
-/** Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH). */
+/**
+ * Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH);
+ * `onLine` hears each line it prints (stdout and stderr).
+ */
 export function spawnService(
   name: string,
   entry: string,
   env: Record<string, string>,
   args: string[] = [],
+  onLine?: (line: string) => void,
 ): Service {
   const base = Object.fromEntries(
     INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
@@ -56,6 +61,11 @@ export function spawnService(
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
+  if (onLine) {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on("line", onLine);
+    }
+  }
   let done = false;
   const exit = new Promise<void>((resolve) =>
     child.once("exit", () => {

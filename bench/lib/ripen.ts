@@ -3,12 +3,13 @@
  * phases, and the whole system (API, worker, callbacks, sandbox) for the others.
  */
 import type { DbHandle } from "@ripen/db";
-import { freePort } from "@ripen/infra";
+import { freePort, startPgBouncer } from "@ripen/infra";
 import type { Redis } from "ioredis";
-import { type AccountSet, benchDbName, dbUrl, ripenDatabase } from "./infra";
-import { log } from "./plan";
+import { type AccountSet, benchDbName, dbUrl, pgServer, ripenDatabase } from "./infra";
+import { log, throughPgBouncer, workerCount } from "./plan";
 import { answers, type Service, startService, waitUntil } from "./processes";
 import { int } from "./report";
+import { onTeardown } from "./teardown";
 
 export const url = (port: number) => `http://127.0.0.1:${port}`;
 export const TERMINAL = ["succeeded", "failed", "canceled", "expired"];
@@ -123,7 +124,10 @@ export interface RipenSystem {
   apiUrl: string;
   /** The native image create, `POST /v1/images/generations`. */
   createUrl: string;
+  /** The first of `workers`. */
   worker: Service;
+  /** `--workers=N` of them (default one). */
+  workers: Service[];
   sandbox: Sandbox;
   prefix: string;
   statusCounts(accountIds: string[]): Promise<Record<string, number>>;
@@ -149,26 +153,47 @@ export async function startRipen(
   const ports = {
     api: await freePort(),
     callbacks: await freePort(),
-    workerHealth: await freePort(),
   };
-  log("starting sandbox, callbacks, worker and API");
-  const env = { ...common, DATABASE_URL: dbUrl(benchDbName), QUEUE_PREFIX: prefix };
+  const env: Record<string, string> = {
+    ...common,
+    DATABASE_URL: dbUrl(benchDbName),
+    QUEUE_PREFIX: prefix,
+  };
+  if (throughPgBouncer) {
+    const bouncer = await startPgBouncer({ upstreamUrl: pgServer, maxPreparedStatements: 200 });
+    onTeardown("pgbouncer", bouncer.stop);
+    const statements = bouncer.tracksPreparedStatements ? "named" : "unnamed";
+    env.DATABASE_URL = bouncer.through(dbUrl(benchDbName));
+    env.DATABASE_PREPARED_STATEMENTS = statements;
+    log(
+      `the services reach Postgres through PgBouncer ${bouncer.version}, statements ${statements}`,
+    );
+  }
+  log(`starting sandbox, callbacks, ${workerCount} worker${workerCount > 1 ? "s" : ""} and API`);
   const callbacks = startService("callbacks", "apps/callbacks/src/main.ts", {
     ...env,
     CALLBACKS_PORT: String(ports.callbacks),
   });
   const api = startService("api", "apps/api/src/main.ts", { ...env, API_PORT: String(ports.api) });
-  const worker = startService("worker", "apps/worker/src/main.ts", {
-    ...env,
-    PUBLIC_CALLBACK_URL: url(ports.callbacks),
-    SANDBOX_PORT: String(sandbox.port),
-    WORKER_HEALTH_PORT: String(ports.workerHealth),
-  });
+  const workers: { service: Service; healthPort: number }[] = [];
+  for (let i = 1; i <= workerCount; i++) {
+    const healthPort = await freePort();
+    const name = workerCount > 1 ? `worker ${i}` : "worker";
+    const service = startService(name, "apps/worker/src/main.ts", {
+      ...env,
+      PUBLIC_CALLBACK_URL: url(ports.callbacks),
+      SANDBOX_PORT: String(sandbox.port),
+      WORKER_HEALTH_PORT: String(healthPort),
+    });
+    workers.push({ service, healthPort });
+  }
   await sandbox.use(firstSandbox);
   await waitUntil("callbacks", 60_000, answers(`${url(ports.callbacks)}/readyz`), callbacks);
   const apiUrl = url(ports.api);
   await waitUntil("the API", 60_000, answers(`${apiUrl}/readyz`), api);
-  await waitUntil("the worker", 60_000, answers(`${url(ports.workerHealth)}/readyz`), worker);
+  for (const { service, healthPort } of workers) {
+    await waitUntil(service.name, 60_000, answers(`${url(healthPort)}/readyz`), service);
+  }
 
   const statusCounts = async (accountIds: string[]) => {
     const { rows } = await db.pool.query<{ status: string; n: number }>(
@@ -181,7 +206,8 @@ export async function startRipen(
     db,
     apiUrl,
     createUrl: `${apiUrl}/v1/images/generations`,
-    worker,
+    worker: workers[0]!.service,
+    workers: workers.map((w) => w.service),
     sandbox,
     prefix,
     statusCounts,

@@ -47,7 +47,10 @@ await runService("api", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);
   await checkRedis(env.REDIS_URL);
   await migrateDatabase(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL, { max: env.API_DB_POOL_SIZE });
+  const db = createDb(env.DATABASE_URL, {
+    max: env.API_DB_POOL_SIZE,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  });
   resources.add("database pool", db.close);
 
   // Fail fast: a task is committed before it is enqueued, and a failed enqueue is left to the

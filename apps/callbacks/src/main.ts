@@ -17,7 +17,9 @@ const { env, declarations } = loadEnvWithProvidersOrExit(callbacksEnv.extend(pro
 const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
 await runService("callbacks", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL);
+  const db = createDb(env.DATABASE_URL, {
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  });
   resources.add("database pool", db.close);
   // Callbacks are parsed with each provider's dialect; the clients' upstream URLs are unused
   // here, so the sandbox fallback address does not matter. Without Redis it cannot wake a

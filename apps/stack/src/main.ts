@@ -106,7 +106,7 @@ async function run(): Promise<void> {
 
   await ensureDatabase(postgres.url);
   await migrateDatabase(postgres.url);
-  const db = createDb(postgres.url);
+  const db = createDb(postgres.url, { preparedStatements: env.DATABASE_PREPARED_STATEMENTS });
   resources.add("database pool", db.close);
 
   // The worker's connection must wait out Redis outages (BullMQ requires it for blocking calls).

@@ -31,7 +31,9 @@ await runService(
     await checkPostgres(env.DATABASE_URL);
     await checkRedis(env.REDIS_URL);
     await migrateDatabase(env.DATABASE_URL);
-    const db = createDb(env.DATABASE_URL);
+    const db = createDb(env.DATABASE_URL, {
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+    });
     resources.add("database pool", db.close);
 
     const redis = createRedis(env.REDIS_URL);

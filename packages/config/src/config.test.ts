@@ -61,6 +61,18 @@ describe("defaults", () => {
   });
 });
 
+describe("DATABASE_PREPARED_STATEMENTS", () => {
+  it("is named by default, unnamed on request, nothing else", () => {
+    expect(loadEnv(apiEnv, {}).DATABASE_PREPARED_STATEMENTS).toBe("named");
+    expect(
+      loadEnv(workerEnv, { DATABASE_PREPARED_STATEMENTS: "unnamed" }).DATABASE_PREPARED_STATEMENTS,
+    ).toBe("unnamed");
+    expect(issuesOf(callbacksEnv, { DATABASE_PREPARED_STATEMENTS: "off" })).toEqual([
+      { variable: "DATABASE_PREPARED_STATEMENTS", message: expect.stringContaining('"unnamed"') },
+    ]);
+  });
+});
+
 describe("URL schemes", () => {
   it.each([
     ["DATABASE_URL", "postgres://u:p@db.internal:5432/ripen"],

@@ -47,6 +47,14 @@ export const sharedEnv = z.object({
   /** Unset: localhost, and `npm start` may start an embedded Postgres; set: must answer. */
   DATABASE_URL: postgresUrl.default("postgres://postgres:postgres@127.0.0.1:5432/ripen"),
   /**
+   * `named`: Ripen's hot statements are prepared once per connection. `unnamed`: sent without
+   * their name, for a pooler in transaction mode that does not track prepared statements
+   * (PgBouncer before 1.21, or with max_prepared_statements = 0).
+   */
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(["named", "unnamed"], { error: 'must be "named" or "unnamed"' })
+    .default("named"),
+  /**
    * Unset: localhost, and `npm start` may spawn redis-server; set: must answer. A Redis Cluster
    * is `redis+cluster://[user:password@]host:port[,host:port…]` (see `./redis-url`).
    */

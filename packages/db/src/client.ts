@@ -15,11 +15,22 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/**
+ * How the statements Ripen names (its hot paths: `pgClientOf(db).query({ name, … })`) reach
+ * Postgres. `named`: prepared once per server connection, then only bound. `unnamed`: the same
+ * statements without their name, parsed at every call, for a pooler that gives each transaction
+ * whichever server connection is free and does not carry prepared statements across them
+ * (PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`).
+ */
+export type PreparedStatementMode = "named" | "unnamed";
+
 export interface CreateDbOptions {
   /** Largest number of connections (default 10). */
   max?: number;
   /** How long a query waits for a connection before failing (default 5000 ms). */
   connectionTimeoutMillis?: number;
+  /** Default `named`; see `PreparedStatementMode`. */
+  preparedStatements?: PreparedStatementMode;
 }
 
 export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
@@ -33,7 +44,10 @@ export function createDb(url: string, options: CreateDbOptions = {}): DbHandle {
   // pool listens on idle clients only; a checked-out one emits "error" to no listener otherwise.
   // The failed query rejects on its own, and the pool discards the broken client on release.
   pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    if (options.preparedStatements === "unnamed") sendUnnamed(client);
+  });
   keepConnectionsOnRefusal(pool);
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
@@ -63,6 +77,24 @@ function keepConnectionsOnRefusal(pool: pg.Pool): void {
   (pool as unknown as { query: unknown }).query = (...args: unknown[]) =>
     typeof args[args.length - 1] === "function" ? discarding(...args) : keeping(...args);
 }
+
+/**
+ * Drops the name of every query config this client is given, so a named statement is sent as
+ * the unnamed one (parse, bind and execute in one round trip, nothing left on the server
+ * connection). Every query of the pool, transactions' included, goes through its clients.
+ */
+function sendUnnamed(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) =>
+    query(isNamedConfig(config) ? { ...config, name: undefined } : config, ...rest);
+}
+
+/** A plain `{ name, text, values }` object (not a pg `Query` or cursor, which submit themselves). */
+const isNamedConfig = (config: unknown): config is pg.QueryConfig =>
+  typeof config === "object" &&
+  config !== null &&
+  typeof (config as { submit?: unknown }).submit !== "function" &&
+  Boolean((config as { name?: unknown }).name);
 
 /** Whether the executor is a transaction (and so has not committed yet). */
 export const isTransaction = (executor: Executor): executor is Transaction =>

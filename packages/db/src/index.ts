@@ -4,6 +4,7 @@ export {
   type DbHandle,
   type Executor,
   isTransaction,
+  type PreparedStatementMode,
   pgClientOf,
   type Schema,
   type Transaction,

@@ -9,15 +9,24 @@ export const migrationsFolder = path.resolve(
   "../../../migrations",
 );
 
-/** Applies pending migrations; safe to run from several processes at once (advisory lock). */
+/**
+ * Applies pending migrations; safe to run from several processes at once (advisory lock), also
+ * through a pooler in transaction mode: the lock is the transaction's, and everything, drizzle's
+ * bookkeeping included, runs in that one transaction (a session lock taken and released in
+ * separate statements could be taken on one server connection and "released" on another).
+ */
 export async function migrateDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query("select pg_advisory_lock(72650001)");
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock(72650001)");
+    // drizzle wraps the migrations in begin … commit of its own: Postgres takes that begin, inside
+    // ours, as a no-op (a warning), so its commit (or rollback) ends our transaction and the lock.
     await migrate(drizzle(client), { migrationsFolder });
   } finally {
-    await client.query("select pg_advisory_unlock(72650001)").catch(() => {});
+    // Only a failure before drizzle's transaction leaves ours open.
+    await client.query("rollback").catch(() => {});
     await client.end();
   }
 }

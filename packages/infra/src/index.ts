@@ -8,6 +8,7 @@ export {
   serveHealth,
 } from "./health";
 export { freePort, isLocalHost, type Log, redactUrl, repoRoot } from "./local";
+export { findPgBouncer, type PgBouncer, type PgBouncerOptions, startPgBouncer } from "./pgbouncer";
 export {
   checkPostgres,
   type EnsurePostgresOptions,

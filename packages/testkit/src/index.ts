@@ -9,6 +9,7 @@ export {
   sendFuzzCase,
 } from "./fuzz";
 export { type InvariantViolation, ledgerViolations } from "./invariants";
+export { type EndingCount, endingsNotOnce } from "./once-each";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
 export { type PrivateRedisCluster, startPrivateRedisCluster } from "./private-redis-cluster";
 export { completedCallbackBody, createRunningTask, openTestAttempt } from "./running-task";

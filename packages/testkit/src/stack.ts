@@ -7,7 +7,7 @@ import {
 } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { createAccount, createTaskEnder, type TaskEnder } from "@ripen/core";
-import type { TaskStatus } from "@ripen/db";
+import type { DbHandle, TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import {
   backlogLeaver,
@@ -88,6 +88,12 @@ export interface TestStackOptions {
   rateLimitPerMinute?: number;
   /** `ADMIN_TOKEN` for `/admin/v1`; unset, only admin-scope keys reach it. */
   adminToken?: string;
+  /**
+   * The pool the API, the callbacks receiver and the worker use, made from the test database's
+   * URL (a pooler in front of it, say); closed with the stack. By default the database's own
+   * pool, which the test's checks use either way.
+   */
+  servicesDb?: (databaseUrl: string) => DbHandle;
 }
 
 export interface TestStack {
@@ -156,6 +162,7 @@ async function deleteKeys(redis: RedisConnection, pattern: string): Promise<void
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const db = await createTestDatabase();
+  const servicesDb = options.servicesDb?.(db.url) ?? db;
   const redisUrl = options.redisUrl ?? inject("redisUrl");
   const redis = createRedis(redisUrl);
   const producerRedis = createProducerRedis(redisUrl);
@@ -183,7 +190,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const subscriberRedis = createRedis(redisUrl, { connectionName: subscriberName });
   subscriberRedis.on("error", () => {});
   const taskEvents = createTaskEventStreams({
-    db: db.db,
+    db: servicesDb.db,
     subscriber: createTaskEventSubscriber(subscriberRedis, prefix),
     logger,
     ...options.taskEvents,
@@ -206,7 +213,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const onLoopback = { port: 0, host: "127.0.0.1" };
   const api = await listen(
     createApiApp({
-      db: db.db,
+      db: servicesDb.db,
       enqueue: (id) => taskQueue.enqueue(id),
       enqueueBatch: (ids, opts) => taskQueue.enqueueBulk(ids, opts),
       enqueueDelivery: (id) => deliveryQueue.enqueue(id),
@@ -232,7 +239,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   );
   const callbacks = await listen(
     createCallbacksApp({
-      db: db.db,
+      db: servicesDb.db,
       providers,
       secret: TEST_CALLBACK_SECRET,
       logger,
@@ -244,7 +251,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const workers: RipenWorker[] = [];
   async function startStackWorker(): Promise<RipenWorker> {
     const started = await startWorker({
-      db: db.db,
+      db: servicesDb.db,
       connection: redis,
       prefix,
       providers,
@@ -319,6 +326,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await Promise.all([redis.quit(), producerRedis.quit(), subscriberRedis.quit()]).catch(
         () => {},
       );
+      if (servicesDb !== db) await servicesDb.close();
       // Drops the database after checking the ledger (`checkLedger`); drift fails the close.
       await db.drop();
     },

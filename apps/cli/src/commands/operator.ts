@@ -25,7 +25,10 @@ export async function openDatabase(): Promise<DbHandle> {
   const env = loadEnv(sharedEnv);
   await ensureDatabase(env.DATABASE_URL);
   await migrateDatabase(env.DATABASE_URL);
-  return createDb(env.DATABASE_URL, { max: 2 });
+  return createDb(env.DATABASE_URL, {
+    max: 2,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  });
 }
 
 export async function accountCreate(rest: string[], values: Values): Promise<number> {
