@@ -238,3 +238,101 @@ describe("Idempotency-Key on creates", () => {
     expect(await tasksOf(accountId)).toBe(4);
   });
 });
+
+describe("Idempotency-Key on batch creates", () => {
+  const items = (n: number, tag = "b") =>
+    Array.from({ length: n }, (_, i) => ({
+      model: "nano-banana-2",
+      input: { prompt: `${tag} ${i}` },
+    }));
+  async function batchesOf(accountId: string) {
+    const rows = await stack.db.db
+      .select({ batchId: tasks.batchId, n: count() })
+      .from(tasks)
+      .where(eq(tasks.accountId, accountId))
+      .groupBy(tasks.batchId);
+    return rows;
+  }
+
+  it("20 parallel batch creates with one key: one batch, its items held once, all answered with its id", async () => {
+    const { apiKey, accountId } = await stack.createAccount(1_000);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        create(apiKey, { requests: items(5) }, "batch-order-1", "/v1/batches"),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((a) => a.body.data.id)).size).toBe(1);
+    expect(await batchesOf(accountId)).toEqual([{ batchId: answers[0]?.body.data.id, n: 5 }]);
+    expect(await holdsOf(accountId)).toBe(5);
+    const credits = await stack.request("GET", "/v1/credits", { key: apiKey });
+    expect(credits.body.data).toEqual({ credits: 920, balance: 1_000, held: 80 });
+    expect(await ledgerViolations(stack.db.db)).toEqual([]);
+  });
+
+  it("a repeat later answers the batch its key made, as it is now, with the same refusals", async () => {
+    const { apiKey, accountId } = await stack.createAccount(1_000);
+    const body = {
+      partial: true,
+      requests: [...items(2, "later"), { model: "no-such-model", input: { prompt: "x" } }],
+    };
+    const first = await create(apiKey, body, "batch-retry", "/v1/batches");
+    expect(first.status).toBe(200);
+    expect(first.body.data.rejected).toHaveLength(1);
+    const second = await create(apiKey, body, "batch-retry", "/v1/batches");
+    expect(second.status).toBe(200);
+    expect(second.body.data).toMatchObject({
+      id: first.body.data.id,
+      total: 2,
+      rejected: first.body.data.rejected,
+    });
+    expect(await batchesOf(accountId)).toHaveLength(1);
+    expect(await holdsOf(accountId)).toBe(2);
+  });
+
+  it("one key across a batch and a task, or two batch bodies, is a 409; nothing more is charged", async () => {
+    const { apiKey, accountId } = await stack.createAccount(1_000);
+    expect((await create(apiKey, { requests: items(2) }, "b-k1", "/v1/batches")).status).toBe(200);
+    expect((await create(apiKey, cat, "t-k1")).status).toBe(200);
+    const conflicts = [
+      await create(apiKey, { requests: items(3) }, "b-k1", "/v1/batches"),
+      await create(apiKey, cat, "b-k1"),
+      await create(apiKey, { requests: items(2) }, "t-k1", "/v1/batches"),
+    ];
+    for (const answer of conflicts) {
+      expect(answer.status).toBe(409);
+      expect(answer.body.error).toMatchObject({ code: "idempotency_key_reused" });
+    }
+    expect(await tasksOf(accountId)).toBe(3);
+    expect(await holdsOf(accountId)).toBe(3);
+  });
+
+  it("a refused batch does not use its key; a bad key is refused before anything is written", async () => {
+    const { apiKey, accountId } = await stack.createAccount(40);
+    const poor = await create(apiKey, { requests: items(5) }, "b-refused", "/v1/batches");
+    expect(poor.status).toBe(402);
+    expect(await tasksOf(accountId)).toBe(0);
+    const bad = await create(apiKey, { requests: items(1) }, "caf\u00e9", "/v1/batches");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("'Idempotency-Key'");
+    expect(await tasksOf(accountId)).toBe(0);
+    const fits = await create(apiKey, { requests: items(2) }, "b-refused", "/v1/batches");
+    expect(fits.status).toBe(200);
+    expect(await tasksOf(accountId)).toBe(2);
+  });
+
+  it("a batch's key lapses after 24 hours like a task's", async () => {
+    const { apiKey, accountId } = await stack.createAccount(1_000);
+    const first = await create(apiKey, { requests: items(1) }, "b-daily", "/v1/batches");
+    stack.clock.advance(IDEMPOTENCY_KEY_TTL_MS + 1_000);
+    try {
+      const again = await create(apiKey, cat, "b-daily");
+      expect(again.status).toBe(200);
+      expect(again.body.data.taskId).toBeDefined();
+    } finally {
+      stack.clock.advance(-(IDEMPOTENCY_KEY_TTL_MS + 1_000));
+    }
+    expect(first.status).toBe(200);
+    expect(await tasksOf(accountId)).toBe(2);
+  });
+});

@@ -1119,7 +1119,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Replays the first create's answer for 24 hours */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1185,6 +1188,21 @@ export interface paths {
                 };
                 /** @description not found (task, model, batch, schedule, delivery) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description conflict (task already ended, idempotency key reused, delivery pending) */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -1,10 +1,11 @@
 import { type Batch, batches, type Executor, pgClientOf, withTransaction } from "@ripen/db";
 import { monotonicFactory } from "ulid";
 import { DomainError, InsufficientCredits, InvalidRequest } from "./errors";
+import { claimKeyForBatch, findKeyedBatch, IDEMPOTENCY_KEY_TTL_MS } from "./idempotency";
 import { newId } from "./ids";
 import { getCredits, HOLD_ROWS_SQL, holdBatchTotal } from "./ledger";
 import type { AnyModelSpec } from "./models";
-import { type PreparedTask, prepareTask } from "./task-create";
+import { type IdempotencyClaim, type PreparedTask, prepareTask } from "./task-create";
 
 /** The most items one batch may hold. */
 export const BATCH_MAX_ITEMS = 10_000;
@@ -41,6 +42,8 @@ export interface CreateBatchArgs {
    * CapacityExceeded) to refuse the batch, or answers when its last item should have started.
    */
   admit?(items: readonly PreparedTask[]): Promise<Date | null>;
+  /** The `Idempotency-Key` this batch claims (see `createBatchOnce`). */
+  idempotency?: IdempotencyClaim;
 }
 
 /** One refused item: its index in `requests`, the field at fault, and why. */
@@ -267,6 +270,17 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
         updatedAt: now,
       })
       .returning();
+    if (
+      args.idempotency &&
+      !(await claimKeyForBatch(tx, {
+        accountId: args.accountId,
+        batchId,
+        claim: args.idempotency,
+        createdAt: now,
+      }))
+    ) {
+      throw new KeyTaken();
+    }
     const client = pgClientOf(tx);
     for (let start = 0; start < prepared.length; start += INSERT_CHUNK) {
       const chunk = prepared.slice(start, start + INSERT_CHUNK);
@@ -298,4 +312,37 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
     return row!;
   });
   return { batch, taskIds: prepared.map((t) => t.id), rejected, price: total };
+}
+
+/** The batch's key belongs to another request: its transaction rolls back. */
+class KeyTaken extends Error {}
+
+/** A keyed batch create's outcome: the batch it made, or the one its key had made before. */
+export type CreateBatchOnceResult = { created: CreatedBatch } | { replayOf: string };
+
+/**
+ * Creates a batch at most once per (account, key) within `IDEMPOTENCY_KEY_TTL_MS`, as
+ * `createTaskOnce` does a task: a key that already made a batch answers its id before anything is
+ * checked or admitted; otherwise the batch's transaction claims the key (`claimKeyForBatch`), so
+ * the key exists exactly when its batch does, and a request racing one in flight with the same
+ * key waits for its commit and answers its batch. Another request's key: IdempotencyKeyReused.
+ */
+export async function createBatchOnce(
+  db: Executor,
+  args: CreateBatchArgs,
+  key: { key: string; requestHash: string },
+): Promise<CreateBatchOnceResult> {
+  const now = args.now ?? new Date();
+  const claim = { ...key, expiredBefore: new Date(now.getTime() - IDEMPOTENCY_KEY_TTL_MS) };
+  // Twice at most, as createTaskOnce: a claimed row only vanishes if it lapsed and was taken over.
+  for (let round = 0; round < 2; round++) {
+    const made = await findKeyedBatch(db, args.accountId, claim);
+    if (made) return { replayOf: made };
+    try {
+      return { created: await createBatch(db, { ...args, now, idempotency: claim }) };
+    } catch (error) {
+      if (!(error instanceof KeyTaken)) throw error;
+    }
+  }
+  throw new Error(`idempotency key of account ${args.accountId} could be neither claimed nor read`);
 }

@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
-import { type Executor, idempotencyKeys, tasks } from "@ripen/db";
+import { type Executor, idempotencyKeys, pgClientOf, tasks } from "@ripen/db";
 import { and, eq, gte } from "drizzle-orm";
 import { IdempotencyKeyReused, InvalidRequest } from "./errors";
-import { type CreatedTask, type PreparedTask, writeClaimedTask } from "./task-create";
+import {
+  type CreatedTask,
+  type IdempotencyClaim,
+  type PreparedTask,
+  writeClaimedTask,
+} from "./task-create";
 
 /** How long a key answers with its first task; after that it may be used for a new one. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3600_000;
@@ -57,19 +62,17 @@ export interface CreateOnceResult {
   replayed: boolean;
 }
 
-/**
- * The task an unexpired key of the account made, if any; IdempotencyKeyReused when the key was
- * used for another request. What a keyed create answers instead of writing.
- */
-export async function findKeyedTask(
+/** The unexpired row of an account's key; IdempotencyKeyReused when it was used for another request. */
+async function readKey(
   db: Executor,
   accountId: string,
   claim: { key: string; requestHash: string; expiredBefore: Date },
-): Promise<CreatedTask | null> {
+): Promise<{ taskId: string | null; batchId: string | null } | null> {
   const [existing] = await db
     .select({
       requestHash: idempotencyKeys.requestHash,
       taskId: idempotencyKeys.taskId,
+      batchId: idempotencyKeys.batchId,
     })
     .from(idempotencyKeys)
     .where(
@@ -81,6 +84,20 @@ export async function findKeyedTask(
     );
   if (!existing) return null;
   if (existing.requestHash !== claim.requestHash) throw new IdempotencyKeyReused(claim.key);
+  return existing;
+}
+
+/**
+ * The task an unexpired key of the account made, if any; IdempotencyKeyReused when the key was
+ * used for another request. What a keyed create answers instead of writing.
+ */
+export async function findKeyedTask(
+  db: Executor,
+  accountId: string,
+  claim: { key: string; requestHash: string; expiredBefore: Date },
+): Promise<CreatedTask | null> {
+  const existing = await readKey(db, accountId, claim);
+  if (!existing?.taskId) return null;
   const [task] = await db
     .select({
       id: tasks.id,
@@ -94,6 +111,44 @@ export async function findKeyedTask(
     .from(tasks)
     .where(eq(tasks.id, existing.taskId));
   return task ?? null;
+}
+
+/** The batch an unexpired key of the account made, if any (as `findKeyedTask`). */
+export async function findKeyedBatch(
+  db: Executor,
+  accountId: string,
+  claim: { key: string; requestHash: string; expiredBefore: Date },
+): Promise<string | null> {
+  return (await readKey(db, accountId, claim))?.batchId ?? null;
+}
+
+/**
+ * Claims the account's key for a batch inside the batch's transaction, after its row and before
+ * its items and hold (so before the account row is locked, as a task's claim). Another request
+ * holding the key uncommitted makes this wait for it. False when the key is someone else's (a
+ * live row): the caller rolls back and reads that row.
+ */
+export async function claimKeyForBatch(
+  tx: Executor,
+  args: { accountId: string; batchId: string; claim: IdempotencyClaim; createdAt: Date },
+): Promise<boolean> {
+  const { rowCount } = await pgClientOf(tx).query(
+    `insert into idempotency_keys (account_id, key, request_hash, batch_id, created_at)
+     values ($1, $2, $3, $4, $5)
+     on conflict (account_id, key) do update
+       set request_hash = excluded.request_hash, task_id = null, batch_id = excluded.batch_id,
+         created_at = excluded.created_at
+       where idempotency_keys.created_at < $6`,
+    [
+      args.accountId,
+      args.claim.key,
+      args.claim.requestHash,
+      args.batchId,
+      args.createdAt,
+      args.claim.expiredBefore,
+    ],
+  );
+  return rowCount === 1;
 }
 
 /**

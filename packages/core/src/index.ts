@@ -54,8 +54,10 @@ export {
   type BatchItemError,
   type BatchRequestItem,
   type CreateBatchArgs,
+  type CreateBatchOnceResult,
   type CreatedBatch,
   createBatch,
+  createBatchOnce,
   type PreparedBatch,
   prepareBatch,
 } from "./batch-create";

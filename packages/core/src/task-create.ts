@@ -292,7 +292,7 @@ const CREATE_CLAIMED_TASK_SQL = `
     insert into idempotency_keys (account_id, key, request_hash, task_id, created_at)
     values (($2::text[])[1], $13::text, $14::text, ($1::text[])[1], ($10::timestamptz[])[1])
     on conflict (account_id, key) do update
-      set request_hash = excluded.request_hash, task_id = excluded.task_id,
+      set request_hash = excluded.request_hash, task_id = excluded.task_id, batch_id = null,
         created_at = excluded.created_at
       where idempotency_keys.created_at < $15::timestamptz
     returning task_id

@@ -179,10 +179,11 @@ const nativePaths: ZodOpenApiPathsObject = {
   "/v1/batches": {
     post: native({
       summary: "Create a batch of up to 10,000 creates",
+      requestParams: idempotencyHeader,
       requestBody: { content: { "application/json": { schema: batchCreateRequest } } },
       responses: {
         "200": json(batchCreatedResponse, "The batch, its items queued"),
-        ...nativeErrors("400", "401", "402", "404", "429"),
+        ...nativeErrors("400", "401", "402", "404", "409", "429"),
       },
     }),
     get: native({

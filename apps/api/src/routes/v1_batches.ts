@@ -4,14 +4,19 @@ import {
   batchItems,
   batchView,
   type Clock,
+  type CreateBatchArgs,
   cancelBatch,
   createBatch,
+  createBatchOnce,
   getBatchForAccount,
   getBatchSummary,
   InvalidRequest,
+  idempotencyRequestHash,
   isIdOf,
   listBatches,
   type Principal,
+  parseIdempotencyKey,
+  prepareBatch,
   type TaskEnder,
 } from "@ripen/core";
 import type { Batch, Executor, Task } from "@ripen/db";
@@ -249,18 +254,49 @@ export function registerV1Batches(
   router.post("/v1/batches", async (req, res) => {
     const principal = principalOf(req);
     const fields = batchBodyOf(req.body);
+    const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
     const startedAt = performance.now();
-    const created = await orUnavailable(() =>
-      createBatch(deps.db, {
-        accountId: principal.accountId,
-        apiKeyId: principal.keyId,
-        ...fields,
-        now: deps.clock.now(),
-        resolveModel: getModel,
-        checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
-        admit: (items) => admitBatch(deps, principal.accountId, items, deps.clock.now()),
-      }),
+    const now = deps.clock.now();
+    const args: CreateBatchArgs = {
+      accountId: principal.accountId,
+      apiKeyId: principal.keyId,
+      ...fields,
+      now,
+      resolveModel: getModel,
+      checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
+      admit: (items) => admitBatch(deps, principal.accountId, items, deps.clock.now()),
+    };
+    const outcome = await orUnavailable(() =>
+      idempotencyKey === undefined
+        ? createBatch(deps.db, args).then((created) => ({ created }))
+        : createBatchOnce(deps.db, args, {
+            key: idempotencyKey,
+            requestHash: idempotencyRequestHash("POST /v1/batches", req.body),
+          }),
     );
+    if ("replayOf" in outcome) {
+      const summary = await orUnavailable(() =>
+        getBatchSummary(deps.db, principal.accountId, outcome.replayOf, now),
+      );
+      deps.logger.info(
+        {
+          event: "batch.replayed",
+          batchId: summary.id,
+          accountId: principal.accountId,
+          idempotencyKey,
+        },
+        "idempotent batch create answered with the batch its key made",
+      );
+      // The same body, checked again, refuses the same items (nothing is written by checking).
+      const { rejected } = prepareBatch(args, now);
+      res.json({
+        code: 200,
+        msg: "success",
+        data: { ...batchView(summary), rejected },
+      } satisfies z.input<typeof batchCreatedResponse>);
+      return;
+    }
+    const { created } = outcome;
     const acceptMs = Math.round(performance.now() - startedAt);
     const { batch, taskIds, rejected } = created;
     const price = created.price;
