@@ -10,6 +10,7 @@ import {
   type TemplateChecks,
 } from "@ripen/core";
 import type { Executor, Schedule } from "@ripen/db";
+import { type AdmissionControl, admitBatch } from "@ripen/providers";
 import {
   batchPriority,
   type JobPayload,
@@ -27,6 +28,8 @@ export interface ScheduleFireDeps extends TemplateChecks {
   taskQueue: Pick<TaskQueue, "enqueueBulk">;
   enqueueDelivery: EnqueueDelivery;
   schedules: Pick<ScheduleQueue, "upsert" | "has">;
+  /** Admission control: a run's batch no provider can start in time fails the run (none: admitted). */
+  capacity?: AdmissionControl;
   /**
    * How late a firing may be handled and still count as on time (30 s). A firing handled later
    * than this, with newer fire times already past, is stale: the worker was down; one catch-up
@@ -57,6 +60,14 @@ async function runFor(
     now: deps.clock.now(),
     resolveModel: deps.resolveModel,
     checkUrls: deps.checkUrls,
+    admit: (items) =>
+      admitBatch(
+        deps,
+        { accountId: schedule.accountId, scheduleId: schedule.id },
+        items,
+        deps.clock.now(),
+        deps.resolveModel,
+      ),
   });
   const fields = {
     scheduleId: schedule.id,

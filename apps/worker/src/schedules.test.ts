@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { findSchedule, getCredits, startScheduleRun } from "@ripen/core";
 import { batches, deliveries, scheduleRuns, schedules, tasks } from "@ripen/db";
 import { getModel } from "@ripen/models";
+import { defaultProviders } from "@ripen/providers";
 import {
   type PrivateRedis,
   startPrivateRedis,
@@ -147,6 +148,44 @@ describe("firings across worker processes", () => {
     expect(await runsOf(stack, id)).toHaveLength(1);
     // One batch held: its one item's price.
     expect((await getCredits(stack.db.db, schedule.accountId)).held).toBe(10);
+  });
+});
+
+describe("a run no provider can start in time", () => {
+  it("is recorded failed with capacity_exceeded and nothing held; a run that fits gets its projected end", async () => {
+    // nanobanana, seedream4's only provider, held to 4 requests per 2 s: about one start a second.
+    const providers = defaultProviders.map((p) =>
+      p.id === "nanobanana" ? { ...p, limits: { requestsPerMinute: 4, rateWindowMs: 2_000 } } : p,
+    );
+    stack = await startTestStack({ providers });
+    const s = stack;
+    const { apiKey, accountId } = await s.createAccount(10_000_000);
+    const seedream = (n: number) => ({
+      requests: Array.from({ length: n }, (_, i) => ({
+        model: "seedream4",
+        input: { prompt: `scheduled ${i}` },
+      })),
+    });
+    // 2,000 items at about one a second cannot start within their 15-minute deadlines.
+    const tooBig = await createSchedule(s, apiKey, {
+      cron: "* * * * * *",
+      template: seedream(2_000),
+    });
+    const failed = await until(async () => (await runsOf(s, tooBig)).at(0));
+    await s.request("POST", `/v1/schedules/${tooBig}/pause`, { key: apiKey });
+    expect(failed).toMatchObject({
+      state: "failed",
+      batchId: null,
+      errorCode: "capacity_exceeded",
+    });
+    expect(failed.errorMessage).toContain("seedream4");
+    expect((await getCredits(s.db.db, accountId)).held).toBe(0);
+
+    const fits = await createSchedule(s, apiKey, { cron: "* * * * * *", template: seedream(3) });
+    const created = await until(async () => (await runsOf(s, fits)).find((run) => run.batchId));
+    await s.request("POST", `/v1/schedules/${fits}/pause`, { key: apiKey });
+    const [batch] = await s.db.db.select().from(batches).where(eq(batches.id, created.batchId!));
+    expect(batch?.estimatedEndAt?.getTime()).toBeGreaterThan(batch!.createdAt.getTime());
   });
 });
 

@@ -4,6 +4,7 @@ import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
 import {
   backlogLeaver,
+  createAdmissionControl,
   createProviderHealth,
   type HealthPolicy,
   type ProviderHealth,
@@ -22,8 +23,9 @@ import {
   jobCatalog,
   type QueueName,
   queueNames,
-  startQueuePaceMeter,
   type RedisConnection,
+  readQueueLoad,
+  startQueuePaceMeter,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -177,6 +179,9 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     // Templates were checked at submit (URLs included); each run re-checks models and inputs.
     resolveModel: getModel,
     catchUpGraceMs: options.schedules?.catchUpGraceMs,
+    capacity: createAdmissionControl(options.providers.list, health, () =>
+      readQueueLoad(options.connection, options.prefix),
+    ),
   };
 
   const taskConcurrency = options.concurrency ?? 50;

@@ -339,15 +339,22 @@ export type StartedRun =
 /**
  * Starts the schedule's run for `scheduledFor`, once: the run row is inserted first under its
  * unique key (`on conflict do nothing`), and only the inserter goes on, in the same transaction,
- * to create the batch (priced and held now, as any batch). A run the owner must fix (the batch
- * cannot be paid, an item is no longer valid) is recorded `failed` with the error's code and
+ * to create the batch (priced and held now, and admitted, as any batch). A run the owner must fix
+ * (the batch cannot be paid, an item is no longer valid, no provider can start it before its
+ * items' deadlines) is recorded `failed` with the error's code and
  * message, and its `schedule.run_failed` callback written to the outbox: never silently skipped.
  * Anything else (Postgres unreachable) throws with nothing written, so the job's retry starts it
  * again. The caller enqueues `taskIds` and the delivery after commit.
  */
 export async function startScheduleRun(
   db: Executor,
-  args: { schedule: Schedule; scheduledFor: Date; now: Date } & TemplateChecks,
+  args: {
+    schedule: Schedule;
+    scheduledFor: Date;
+    now: Date;
+    /** Admission control over the run's batch (`createBatch`'s): a refusal fails the run. */
+    admit?: CreateBatchArgs["admit"];
+  } & TemplateChecks,
 ): Promise<StartedRun> {
   const { schedule, scheduledFor, now } = args;
   const runKey = scheduleRunKey(schedule.id, scheduledFor);
@@ -387,6 +394,7 @@ export async function startScheduleRun(
           now,
           resolveModel: args.resolveModel,
           checkUrls: args.checkUrls,
+          admit: args.admit,
         }),
       );
       const [run] = await tx

@@ -1,4 +1,4 @@
-import type { AnyModelSpec } from "@ripen/core";
+import { type AnyModelSpec, CapacityExceeded } from "@ripen/core";
 import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
 import type { ProviderDeclaration } from "./registry";
 import { routeIn } from "./routing";
@@ -207,4 +207,114 @@ export function createAdmissionControl(
       return { lastStartInMs: Math.max(inQueueMs, atProviders), providers: providerIds };
     },
   };
+}
+
+/** One item of a batch as admission sees it. */
+export interface BatchItemToAdmit {
+  model: string;
+  input: object;
+  deadlineAt: Date;
+}
+
+/** A refusal's facts, for its log line and its error. */
+export interface CapacityRefusal {
+  model: string;
+  providers: readonly string[];
+  startInMs: number;
+  retryAfterMs: number;
+  /** The batch's items of that model. */
+  items?: number;
+}
+
+export type BatchAdmission =
+  | { admitted: true; estimatedEndAt: Date }
+  | ({ admitted: false } & CapacityRefusal);
+
+/**
+ * A batch's admission: its items, grouped by model, are projected onto the providers that serve
+ * them behind what already waits there. Refused when a group's last item would not start by
+ * `START_BY_SHARE` of its deadline; else admitted with when the last item of the slowest group
+ * should have started. Throws when Redis cannot say (the caller decides: admit, say).
+ */
+export async function admitBatchItems(
+  capacity: AdmissionControl,
+  items: readonly BatchItemToAdmit[],
+  now: Date,
+  resolveModel: (id: string) => AnyModelSpec,
+): Promise<BatchAdmission> {
+  const groups = new Map<string, { first: BatchItemToAdmit; count: number }>();
+  for (const item of items) {
+    const group = groups.get(item.model);
+    if (group) group.count++;
+    else groups.set(item.model, { first: item, count: 1 });
+  }
+  let lastStartInMs = 0;
+  for (const [model, { first, count }] of groups) {
+    const projected = await capacity.projectStarts(resolveModel(model), first.input, count, now);
+    const startBy = START_BY_SHARE * (first.deadlineAt.getTime() - now.getTime());
+    if (projected.lastStartInMs > startBy) {
+      return {
+        admitted: false,
+        model,
+        providers: projected.providers,
+        startInMs: projected.lastStartInMs,
+        retryAfterMs: projected.lastStartInMs - startBy,
+        items: count,
+      };
+    }
+    lastStartInMs = Math.max(lastStartInMs, projected.lastStartInMs);
+  }
+  return { admitted: true, estimatedEndAt: new Date(now.getTime() + lastStartInMs) };
+}
+
+/** Where a refusal or a skipped admission is logged. */
+interface AdmissionLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * A batch's admission as the API's batch create and a schedule's run apply it: refused with
+ * CapacityExceeded (logged once, `task.refused`, with `fields`), or when the last item of the
+ * slowest model should have started. Null without admission control, or when Redis cannot say
+ * (the batch is admitted: Redis away is no reason to refuse work).
+ */
+export async function admitBatch(
+  deps: { capacity?: AdmissionControl; logger: AdmissionLogger },
+  fields: Record<string, unknown>,
+  items: readonly BatchItemToAdmit[],
+  now: Date,
+  resolveModel: (id: string) => AnyModelSpec,
+): Promise<Date | null> {
+  if (!deps.capacity || items.length === 0) return null;
+  const admission = await admitBatchItems(deps.capacity, items, now, resolveModel).catch(
+    (error) => {
+      deps.logger.warn({ err: error, ...fields }, "batch admission skipped (redis)");
+      return null;
+    },
+  );
+  if (!admission) return null;
+  if (admission.admitted) return admission.estimatedEndAt;
+  const { admitted: _, ...refusal } = admission;
+  throw capacityRefusal(deps.logger, { ...fields, ...refusal });
+}
+
+/**
+ * Logs a refusal once (`task.refused`, with whatever names the work: account, door, schedule)
+ * and builds the 429 it is answered with (whole seconds, a retry at least 1 s away).
+ */
+export function capacityRefusal(
+  logger: AdmissionLogger,
+  refusal: CapacityRefusal & Record<string, unknown>,
+): CapacityExceeded {
+  logger.info(
+    { event: "task.refused", ...refusal },
+    "no provider can start the work before its deadline",
+  );
+  return new CapacityExceeded(
+    refusal.model,
+    refusal.providers,
+    Math.ceil(refusal.startInMs / 1000),
+    Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)),
+  );
 }

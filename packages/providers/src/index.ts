@@ -36,7 +36,13 @@ export function loadEnvWithProvidersOrExit<S extends z.ZodObject>(
 export {
   type AdmissionControl,
   type AdmissionDecision,
+  admitBatch,
+  admitBatchItems,
+  type BatchAdmission,
+  type BatchItemToAdmit,
   backlogLeaver,
+  type CapacityRefusal,
+  capacityRefusal,
   createAdmissionControl,
   estimateStart,
   type QueueBacklog,

@@ -11,7 +11,7 @@ import {
   taskFields,
 } from "@ripen/core";
 import type { DoorName } from "@ripen/db";
-import { capacityRefusal } from "./capacity";
+import { capacityRefusal } from "@ripen/providers";
 import type { DoorDeps } from "./deps";
 import { checkCreateUrls } from "./user-urls";
 
@@ -81,7 +81,7 @@ export async function createTaskThroughDoor(
       });
       if (made) return replayed(deps, made, idempotencyKey);
     }
-    throw capacityRefusal(deps, {
+    throw capacityRefusal(deps.logger, {
       accountId: principal.accountId,
       model: create.model.id,
       door: create.door,

@@ -49,7 +49,8 @@ const nativeErrorText = {
   "402": "insufficient_credits",
   "404": "not found (task, model, batch, schedule, delivery)",
   "409": "conflict (task already ended, idempotency key reused, delivery pending)",
-  "429": "rate_limit_exceeded, spend_limit_exceeded, active_task_limit_exceeded, or capacity_exceeded (no provider can start it before its deadline); Retry-After says when",
+  "429":
+    "rate_limit_exceeded, spend_limit_exceeded, active_task_limit_exceeded, or capacity_exceeded (no provider can start it before its deadline); Retry-After says when",
   "503": "service_unavailable or upstream_error; Retry-After says when to retry",
 };
 

@@ -23,12 +23,11 @@ import type { Batch, Executor, Task } from "@ripen/db";
 import { createTaskRequest } from "@ripen/dialect-aivideoapi";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
-import type { AdmissionControl } from "@ripen/providers";
+import { type AdmissionControl, admitBatch } from "@ripen/providers";
 import { batchPriority } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { admitBatch } from "../doors/capacity";
 import { orUnavailable } from "../doors/database-down";
 import { checkCreateUrls } from "../doors/user-urls";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -264,7 +263,14 @@ export function registerV1Batches(
       now,
       resolveModel: getModel,
       checkUrls: (callbackUrl, input) => checkCreateUrls(callbackUrl, input, userUrls),
-      admit: (items) => admitBatch(deps, principal.accountId, items, deps.clock.now()),
+      admit: (items) =>
+        admitBatch(
+          deps,
+          { accountId: principal.accountId, door: "native" },
+          items,
+          deps.clock.now(),
+          getModel,
+        ),
     };
     const outcome = await orUnavailable(() =>
       idempotencyKey === undefined
