@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { repoRoot } from "@ripen/infra";
+import { buildServices, builtEntryOf, services } from "../../scripts/build";
 import { isFinishing, onTeardown } from "./teardown";
 
 export interface Service {
@@ -31,9 +32,26 @@ function profileArgs(name: string): string[] {
   return ["--cpu-prof", `--cpu-prof-dir=${dir}/${name.replace(/[^\w.-]+/g, "_")}`];
 }
 
+/** The services' entries that run compiled (`useBuiltServices`), by their TypeScript entry. */
+const builtEntries = new Map<string, string>();
+
 /**
- * Runs `node --import tsx <entry> [args]` from the repository root with `env` (plus PATH);
- * `onLine` hears each line it prints (stdout and stderr).
+ * Compiles Ripen's services (`npm run build`) and runs them from `dist/` from now on, as
+ * production does: a service killed and started again is back in about half the time tsx takes
+ * to load it (1.3 against 2.4 s here, idle), which is what a chaos run's kills are made of.
+ */
+export async function useBuiltServices(): Promise<number> {
+  const ms = await buildServices();
+  for (const service of services) {
+    builtEntries.set(`apps/${service}/src/main.ts`, builtEntryOf(service));
+  }
+  return ms;
+}
+
+/**
+ * Runs `node --import tsx <entry> [args]` (or, after `useBuiltServices`, the service's compiled
+ * file) from the repository root with `env` (plus PATH); `onLine` hears each line it prints
+ * (stdout and stderr).
  */
 export function spawnService(
   name: string,
@@ -47,7 +65,13 @@ export function spawnService(
   );
   const child: ChildProcess = spawn(
     process.execPath,
-    [...profileArgs(name), "--import", "tsx", entry, ...args],
+    [
+      ...profileArgs(name),
+      ...(builtEntries.has(entry)
+        ? ["--enable-source-maps", builtEntries.get(entry)!]
+        : ["--import", "tsx", entry]),
+      ...args,
+    ],
     {
       cwd: repoRoot(),
       env: { ...base, ...env },

@@ -1,3 +1,4 @@
+import { createQueueLoadReader } from "@ripen/queue";
 import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -50,9 +51,31 @@ describe("admission control counts Ripen's own queue", () => {
     expect(patient.status).toBe(200);
   });
 
-  it("without a worker's pace on record, has no figure to refuse on", async () => {
+  it("when every worker falls silent (killed, starting), the last pace seen stands", async () => {
     await stack.producerRedis.del(`${stack.prefix}:tasks:load`);
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect((await create(60)).status).toBe(200);
+    // The 2,000 steps still wait, and nobody takes them: no reason to admit a hurried create.
+    expect((await create(60)).status).toBe(429);
+    // A process that never saw a pace has no figure to refuse on.
+    const fresh = await createQueueLoadReader(stack.producerRedis, stack.prefix)();
+    expect(fresh.stepsPerSecond).toBeNull();
+  });
+
+  it("a Redis restarted empty forgot the queue: the tasks Postgres holds queued still count", async () => {
+    await stack.producerRedis.del(`${stack.prefix}:tasks:wait`);
+    // 300 patient creates are admitted (the workers' last pace was 20 steps a second).
+    for (let i = 0; i < 300; i++) expect((await create(600)).status).toBe(200);
+    // Redis loses their jobs; the workers, back, take 2 steps a second.
+    await stack.producerRedis.del(`${stack.prefix}:tasks:wait`);
+    await stack.producerRedis.hset(
+      `${stack.prefix}:tasks:load`,
+      "pretend-worker",
+      `2:${Date.now()}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const hurried = await create(60);
+    expect(hurried.status).toBe(429);
+    // Some 300 tasks at 2 a second: about 150 s.
+    expect(hurried.body.error.message).toMatch(/earliest start is in about 1[45]\d s/);
   });
 });

@@ -3,7 +3,7 @@
  * Postgres and Redis must already be running.
  */
 import { apiEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
-import { createTaskEnder } from "@ripen/core";
+import { countTasksWaitingToStart, createTaskEnder } from "@ripen/core";
 import { createDb, migrateDatabase } from "@ripen/db";
 import {
   checkPostgres,
@@ -24,13 +24,13 @@ import {
 import {
   createDeliveryQueue,
   createProducerRedis,
+  createQueueLoadReader,
   createRedis,
   createScheduleQueue,
   createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
-  readQueueLoad,
   whenReady,
 } from "@ripen/queue";
 import pino from "pino";
@@ -117,8 +117,10 @@ await runService("api", logger, async (resources) => {
     bodyLimit: env.API_BODY_LIMIT,
     readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
     providers: declarations,
-    capacity: createAdmissionControl(declarations, health, () =>
-      readQueueLoad(redis, env.QUEUE_PREFIX),
+    capacity: createAdmissionControl(
+      declarations,
+      health,
+      createQueueLoadReader(redis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
     ),
     adminToken: env.ADMIN_TOKEN,
     rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },

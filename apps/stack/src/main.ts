@@ -7,7 +7,7 @@ import path from "node:path";
 import { configureDoorPrices, createApiApp, createTaskEventStreams } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
-import { createTaskEnder } from "@ripen/core";
+import { countTasksWaitingToStart, createTaskEnder } from "@ripen/core";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
 import {
   ensurePostgres,
@@ -33,13 +33,13 @@ import {
 import {
   createDeliveryQueue,
   createProducerRedis,
+  createQueueLoadReader,
   createRedis,
   createScheduleQueue,
   createTaskEndingEffects,
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
-  readQueueLoad,
   whenReady,
 } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
@@ -234,8 +234,10 @@ async function run(): Promise<void> {
       bodyLimit: env.API_BODY_LIMIT,
       readiness: { postgres: postgresCheck(db.pool), redis: redisCheck(apiRedis) },
       providers: declarations,
-      capacity: createAdmissionControl(declarations, apiHealth, () =>
-        readQueueLoad(apiRedis, env.QUEUE_PREFIX),
+      capacity: createAdmissionControl(
+        declarations,
+        apiHealth,
+        createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
       ),
       adminToken: env.ADMIN_TOKEN,
       rateLimit: {

@@ -1,4 +1,10 @@
-import { type Clock, createTaskEnder, grantDueSubscriptionMonths, systemClock } from "@ripen/core";
+import {
+  type Clock,
+  countTasksWaitingToStart,
+  createTaskEnder,
+  grantDueSubscriptionMonths,
+  systemClock,
+} from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
@@ -14,6 +20,7 @@ import {
   countsSlotsOf,
   createDeliveryQueue,
   createQueue,
+  createQueueLoadReader,
   createScheduleQueue,
   createTaskEndingEffects,
   createTaskNotifier,
@@ -24,7 +31,6 @@ import {
   type QueueName,
   queueNames,
   type RedisConnection,
-  readQueueLoad,
   startQueuePaceMeter,
 } from "@ripen/queue";
 import { type Job, Worker } from "bullmq";
@@ -179,8 +185,12 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     // Templates were checked at submit (URLs included); each run re-checks models and inputs.
     resolveModel: getModel,
     catchUpGraceMs: options.schedules?.catchUpGraceMs,
-    capacity: createAdmissionControl(options.providers.list, health, () =>
-      readQueueLoad(options.connection, options.prefix),
+    capacity: createAdmissionControl(
+      options.providers.list,
+      health,
+      createQueueLoadReader(options.connection, options.prefix, () =>
+        countTasksWaitingToStart(options.db),
+      ),
     ),
   };
 

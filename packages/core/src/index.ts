@@ -264,10 +264,12 @@ export {
 export { createTaskWriter, type TaskWriter, type TaskWriterOptions } from "./task-writer";
 export {
   claimOverdueWakes,
+  countTasksWaitingToStart,
   findTask,
   getTaskForAccount,
   listOverdueTasks,
   setNextWake,
+  type TasksWaitingToStart,
 } from "./tasks";
 export {
   DEFAULT_CREDIT_USD,

@@ -122,3 +122,24 @@ export async function listOverdueTasks(
     .limit(args.limit);
   return rows.map((r) => r.id);
 }
+
+/** Tasks not yet handed to a provider and not parked at one, single creates and batch items. */
+export interface TasksWaitingToStart {
+  interactive: number;
+  batch: number;
+}
+
+/**
+ * Counts the tasks that wait for a worker to start them: queued, with no provider limit holding
+ * them (`waiting_for` null). Postgres's answer, so it includes tasks whose jobs a Redis restarted
+ * empty forgot until the sweep enqueues them again. For admission control's view of the queue.
+ */
+export async function countTasksWaitingToStart(db: Executor): Promise<TasksWaitingToStart> {
+  const { rows } = await pgClientOf(db).query<TasksWaitingToStart>({
+    name: "ripen_count_tasks_waiting_to_start",
+    text: `select count(*) filter (where batch_id is null)::int as interactive,
+        count(*) filter (where batch_id is not null)::int as batch
+      from tasks where status = 'queued' and waiting_for is null`,
+  });
+  return rows[0] ?? { interactive: 0, batch: 0 };
+}

@@ -28,6 +28,7 @@ export {
 import { type QueueName, queueNames } from "./queue-names";
 
 export {
+  createQueueLoadReader,
   type QueueLoad,
   readQueueLoad,
   startQueuePaceMeter,

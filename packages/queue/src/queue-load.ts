@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { TasksWaitingToStart } from "@ripen/core";
 import type { RedisConnection } from "@ripen/infra";
 import { queueNames } from "./queue-names";
 
@@ -72,4 +73,32 @@ export async function readQueueLoad(
     stepsPerSecond = (stepsPerSecond ?? 0) + pace;
   }
   return { waiting, prioritized, stepsPerSecond };
+}
+
+/**
+ * Reads Ripen's own backlog for admission control, robust to what the chaos run showed it blind
+ * to: a Redis restarted empty has forgotten the queued jobs until the sweep enqueues them again,
+ * so the waiting counts are at least Postgres's (`countWaiting`, when given); and when no worker
+ * has a fresh pace (every one killed or still starting), the last pace this reader saw stands in,
+ * since a queue nobody is taking from is no reason to admit everything.
+ */
+export function createQueueLoadReader(
+  connection: RedisConnection,
+  prefix: string,
+  countWaiting?: () => Promise<TasksWaitingToStart>,
+): () => Promise<QueueLoad> {
+  let lastPace: number | null = null;
+  return async () => {
+    const [load, counted] = await Promise.all([
+      readQueueLoad(connection, prefix),
+      countWaiting?.(),
+    ]);
+    if (load.stepsPerSecond) lastPace = load.stepsPerSecond;
+    return {
+      waiting: Math.max(load.waiting, counted?.interactive ?? 0),
+      prioritized: Math.max(load.prioritized, counted?.batch ?? 0),
+      // Idle workers (a pace of 0) say nothing of their capacity: no figure, as before.
+      stepsPerSecond: load.stepsPerSecond ?? lastPace,
+    };
+  };
 }

@@ -6,7 +6,12 @@ import {
   type TaskEventStreams,
 } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
-import { createAccount, createTaskEnder, type TaskEnder } from "@ripen/core";
+import {
+  countTasksWaitingToStart,
+  createAccount,
+  createTaskEnder,
+  type TaskEnder,
+} from "@ripen/core";
 import type { DbHandle, TaskStatus } from "@ripen/db";
 import { listen } from "@ripen/infra";
 import {
@@ -22,6 +27,7 @@ import {
 import {
   createDeliveryQueue,
   createProducerRedis,
+  createQueueLoadReader,
   createRedis,
   createScheduleQueue,
   createTaskEndingEffects,
@@ -30,7 +36,6 @@ import {
   createTaskQueue,
   type DeliveryQueue,
   type RedisConnection,
-  readQueueLoad,
   type ScheduleQueue,
   type TaskNotifier,
   type TaskQueue,
@@ -225,8 +230,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ender,
       userUrls: options.userUrls ?? { allowLoopback: true },
       providers: declarations,
-      capacity: createAdmissionControl(declarations, apiHealth, () =>
-        readQueueLoad(producerRedis, prefix),
+      capacity: createAdmissionControl(
+        declarations,
+        apiHealth,
+        createQueueLoadReader(producerRedis, prefix, () => countTasksWaitingToStart(servicesDb.db)),
       ),
       adminToken: options.adminToken,
       rateLimit: {
