@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // Issue 16's chaos run: providers healthy and unlimited, but Ripen's own workers slower than the
 // creates (killed, restarting): creates were accepted into a queue that reached them minutes
 // after their deadline. Admission counts that queue too: the steps waiting, at the pace the
-// workers report.
+// workers report, once for the task's submit and once more for its status poll.
 
 let stack: TestStack;
 let apiKey: string;
@@ -46,6 +46,10 @@ describe("admission control counts Ripen's own queue", () => {
     expect(hurried.status).toBe(429);
     expect(hurried.body.error).toMatchObject({ code: "capacity_exceeded" });
     expect(hurried.body.error.message).toMatch(/earliest start is in about 10\d s/);
+
+    // Its submit would be reached in 100 s, within 80% of 150 s, but its status poll would wait
+    // the queue again: refused too.
+    expect((await create(150)).status).toBe(429);
 
     const patient = await create(600);
     expect(patient.status).toBe(200);
