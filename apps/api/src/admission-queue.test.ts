@@ -37,7 +37,7 @@ describe("admission control counts Ripen's own queue", () => {
     await stack.producerRedis.hset(
       `${stack.prefix}:tasks:load`,
       "pretend-worker",
-      `20:${Date.now()}`,
+      `20:${Date.now()}:1`,
     );
     // The pace and the queue are read at most every half second per process.
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -65,6 +65,17 @@ describe("admission control counts Ripen's own queue", () => {
     expect(fresh.stepsPerSecond).toBeNull();
   });
 
+  it("a pace measured with no step waiting is demand, not capacity: no figure", async () => {
+    const read = createQueueLoadReader(stack.producerRedis, stack.prefix);
+    const pace = (value: string) =>
+      stack.producerRedis.hset(`${stack.prefix}:tasks:load`, "pretend-worker", value);
+    await pace(`1:${Date.now()}:0`);
+    expect((await read()).stepsPerSecond).toBeNull();
+    await pace(`1:${Date.now()}:1`);
+    expect((await read()).stepsPerSecond).toBe(1);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`);
+  });
+
   it("a Redis restarted empty forgot the queue: the tasks Postgres holds queued still count", async () => {
     await stack.producerRedis.del(`${stack.prefix}:tasks:wait`);
     // 300 patient creates are admitted (the workers' last pace was 20 steps a second).
@@ -74,7 +85,7 @@ describe("admission control counts Ripen's own queue", () => {
     await stack.producerRedis.hset(
       `${stack.prefix}:tasks:load`,
       "pretend-worker",
-      `2:${Date.now()}`,
+      `2:${Date.now()}:1`,
     );
     await new Promise((resolve) => setTimeout(resolve, 600));
     const hurried = await create(60);

@@ -19,28 +19,46 @@ const STALE_AFTER_MS = 4_000;
 
 const loadKey = (prefix: string) => `${prefix}:${queueNames.tasks}:load`;
 
-/** Counts the task steps this worker starts and publishes its pace; `stop` removes it. */
+/**
+ * Counts the task steps this worker starts and publishes its pace; `stop` removes it. The pace is
+ * counted over the last seconds in which steps were waiting when the second began: then it is
+ * what the worker can do, not merely what was asked of it (a burst after a quiet minute is not a
+ * backlog, and its first seconds would read as a crawl). With no such second, it says so.
+ */
 export function startQueuePaceMeter(
   connection: RedisConnection,
   prefix: string,
   now: () => number = Date.now,
 ): { stepStarted(): void; stop(): Promise<void> } {
   const id = randomUUID();
-  const starts: number[] = [];
+  const seconds: { steps: number; saturated: boolean }[] = [];
+  let stepsThisSecond = 0;
+  let stepsWaiting = false;
   const timer = setInterval(() => {
-    const at = now();
-    while (starts.length > 0 && starts[0]! < at - PACE_WINDOW_MS) starts.shift();
-    const perSecond = (starts.length * 1000) / PACE_WINDOW_MS;
+    seconds.push({ steps: stepsThisSecond, saturated: stepsWaiting });
+    if (seconds.length > PACE_WINDOW_MS / PUBLISH_EVERY_MS) seconds.shift();
+    stepsThisSecond = 0;
+    const busy = seconds.filter((second) => second.saturated);
+    const steps = busy.reduce((sum, second) => sum + second.steps, 0);
+    const perSecond = busy.length > 0 ? (steps * 1000) / (busy.length * PUBLISH_EVERY_MS) : 0;
     connection
       .multi()
-      .hset(loadKey(prefix), id, `${perSecond}:${at}`)
+      .hset(loadKey(prefix), id, `${perSecond}:${now()}:${busy.length > 0 ? 1 : 0}`)
       .pexpire(loadKey(prefix), 60_000)
+      .llen(`${prefix}:${queueNames.tasks}:wait`)
+      .zcard(`${prefix}:${queueNames.tasks}:prioritized`)
       .exec()
+      .then((results) => {
+        const [waiting, prioritized] = [results?.[2]?.[1], results?.[3]?.[1]];
+        stepsWaiting = Number(waiting) > 0 || Number(prioritized) > 0;
+      })
       .catch(() => {});
   }, PUBLISH_EVERY_MS);
   timer.unref();
   return {
-    stepStarted: () => starts.push(now()),
+    stepStarted: () => {
+      stepsThisSecond++;
+    },
     async stop() {
       clearInterval(timer);
       await connection.hdel(loadKey(prefix), id).catch(() => {});
@@ -53,7 +71,10 @@ export interface QueueLoad {
   waiting: number;
   /** Steps of batch items waiting, behind every interactive one. */
   prioritized: number;
-  /** Steps the live workers start per second together; null when none has said. */
+  /**
+   * Steps the live workers start per second together, counted only from workers that had steps
+   * waiting (their capacity, not the demand); null when none has said so.
+   */
   stepsPerSecond: number | null;
 }
 
@@ -72,13 +93,13 @@ export async function readQueueLoad(
   let stepsPerSecond: number | null = null;
   const gone: string[] = [];
   for (const [worker, value] of Object.entries(paces)) {
-    const [pace, at] = value.split(":").map(Number);
+    const [pace, at, saturated] = value.split(":").map(Number);
     if (pace === undefined || at === undefined || now - at > STALE_AFTER_MS) {
       // A killed worker never removes its own entry; a minute on, nobody will count it again.
       if (at === undefined || now - at > 60_000) gone.push(worker);
       continue;
     }
-    stepsPerSecond = (stepsPerSecond ?? 0) + pace;
+    if (saturated === 1) stepsPerSecond = (stepsPerSecond ?? 0) + pace;
   }
   if (gone.length > 0) connection.hdel(loadKey(prefix), ...gone).catch(() => {});
   return { waiting, prioritized, stepsPerSecond };
