@@ -109,8 +109,8 @@ export async function readQueueLoad(
  * Reads Ripen's own backlog for admission control, robust to what the chaos run showed it blind
  * to: a Redis restarted empty has forgotten the queued jobs until the sweep enqueues them again,
  * so the waiting counts are at least Postgres's (`countWaiting`, when given); and when no worker
- * has a fresh pace (every one killed or still starting), the last pace this reader saw stands in,
- * since a queue nobody is taking from is no reason to admit everything.
+ * reports a fresh capacity (every one killed, starting, or idle), the last one this reader saw
+ * stands in, since a queue nobody is taking from is no reason to admit everything.
  */
 export function createQueueLoadReader(
   connection: RedisConnection,
@@ -127,7 +127,7 @@ export function createQueueLoadReader(
     return {
       waiting: Math.max(load.waiting, counted?.interactive ?? 0),
       prioritized: Math.max(load.prioritized, counted?.batch ?? 0),
-      // Idle workers (a pace of 0) say nothing of their capacity: no figure, as before.
+      // No live worker with steps waiting (killed, starting, or idle): the last capacity seen.
       stepsPerSecond: load.stepsPerSecond ?? lastPace,
     };
   };
