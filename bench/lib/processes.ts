@@ -3,7 +3,6 @@ import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { repoRoot } from "@ripen/infra";
-import { buildServices, builtEntryOf, services } from "../../scripts/build";
 import { isFinishing, onTeardown } from "./teardown";
 
 export interface Service {
@@ -41,6 +40,8 @@ const builtEntries = new Map<string, string>();
  * to load it (1.3 against 2.4 s here, idle), which is what a chaos run's kills are made of.
  */
 export async function useBuiltServices(): Promise<number> {
+  // Loaded here: esbuild is only needed by the runs that compile.
+  const { buildServices, builtEntryOf, services } = await import("../../scripts/build");
   const ms = await buildServices();
   for (const service of services) {
     builtEntries.set(`apps/${service}/src/main.ts`, builtEntryOf(service));
@@ -63,13 +64,12 @@ export function spawnService(
   const base = Object.fromEntries(
     INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
   );
+  const built = builtEntries.get(entry);
   const child: ChildProcess = spawn(
     process.execPath,
     [
       ...profileArgs(name),
-      ...(builtEntries.has(entry)
-        ? ["--enable-source-maps", builtEntries.get(entry)!]
-        : ["--import", "tsx", entry]),
+      ...(built ? ["--enable-source-maps", built] : ["--import", "tsx", entry]),
       ...args,
     ],
     {

@@ -6,6 +6,7 @@ import {
   type CreatedTask,
   type IdempotencyClaim,
   type PreparedTask,
+  takeOverLapsedKey,
   writeClaimedTask,
 } from "./task-create";
 
@@ -135,10 +136,7 @@ export async function claimKeyForBatch(
   const { rowCount } = await pgClientOf(tx).query(
     `insert into idempotency_keys (account_id, key, request_hash, batch_id, created_at)
      values ($1, $2, $3, $4, $5)
-     on conflict (account_id, key) do update
-       set request_hash = excluded.request_hash, task_id = null, batch_id = excluded.batch_id,
-         created_at = excluded.created_at
-       where idempotency_keys.created_at < $6`,
+     ${takeOverLapsedKey("$6")}`,
     [
       args.accountId,
       args.claim.key,

@@ -244,6 +244,18 @@ export async function writeClaimedTask(
   return row ? createdTaskOf(row) : null;
 }
 
+/**
+ * What an insert into `idempotency_keys` does when the account already has the key: a row
+ * created before `expiredBefore` (a timestamptz parameter) has lapsed and becomes this request's,
+ * naming whatever it inserted (a task or a batch; the other is null); a live row is left alone,
+ * so the insert claims nothing. Task and batch claims both end with it.
+ */
+export const takeOverLapsedKey = (expiredBefore: string) => `
+    on conflict (account_id, key) do update
+      set request_hash = excluded.request_hash, task_id = excluded.task_id,
+        batch_id = excluded.batch_id, created_at = excluded.created_at
+      where idempotency_keys.created_at < ${expiredBefore}::timestamptz`;
+
 /** The rows to create, one per task, from the parallel arrays $1…$12. */
 const CREATE_INPUT_SQL = `
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
@@ -291,10 +303,7 @@ const CREATE_CLAIMED_TASK_SQL = `
   with claimed as (
     insert into idempotency_keys (account_id, key, request_hash, task_id, created_at)
     values (($2::text[])[1], $13::text, $14::text, ($1::text[])[1], ($10::timestamptz[])[1])
-    on conflict (account_id, key) do update
-      set request_hash = excluded.request_hash, task_id = excluded.task_id, batch_id = null,
-        created_at = excluded.created_at
-      where idempotency_keys.created_at < $15::timestamptz
+    ${takeOverLapsedKey("$15")}
     returning task_id
   ), input as (${CREATE_INPUT_SQL}
     where exists (select 1 from claimed)
