@@ -12,6 +12,8 @@ export interface Service {
   /** The last lines it printed, to explain a failure. */
   tail(): string;
   exited(): boolean;
+  /** Its exit code once it has exited (null while running, or when a signal ended it). */
+  exitCode(): number | null;
   stop(): Promise<void>;
 }
 
@@ -91,9 +93,11 @@ export function spawnService(
     }
   }
   let done = false;
+  let code: number | null = null;
   const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
+    child.once("exit", (exitCode) => {
       done = true;
+      code = exitCode;
       resolve();
     }),
   );
@@ -103,6 +107,7 @@ export function spawnService(
     pid: child.pid,
     tail: () => lines.slice(-12).join("\n    "),
     exited: () => done,
+    exitCode: () => code,
     async stop() {
       if (done) return;
       child.kill("SIGTERM");

@@ -2,6 +2,7 @@ import { type Clock, createTaskWriter, systemClock, type TaskEnder } from "@ripe
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
+import { httpMetrics, metricsHandler } from "@ripen/metrics";
 import type { UrlPolicy } from "@ripen/net";
 import type { AdmissionControl, ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
@@ -10,7 +11,7 @@ import type { Logger } from "pino";
 import { createAdmission } from "./doors/admission";
 import type { DoorDeps } from "./doors/deps";
 import { createRequestRateLimiter, type RequestRateLimiterOptions } from "./doors/rate-limit";
-import { mountDialectDoors, registerExtensions } from "./routes";
+import { doorOfPath, mountDialectDoors, registerExtensions } from "./routes";
 import { createAdminRouter } from "./routes/admin";
 import { nativeDoor } from "./routes/native";
 import { openApiRouter } from "./routes/openapi";
@@ -65,6 +66,8 @@ export interface ApiAppOptions {
   trustedProxies?: readonly string[];
   /** `ADMIN_TOKEN`: the operator's credential for `/admin/v1`; unset, only admin-scope keys. */
   adminToken?: string;
+  /** METRICS_TOKEN: `GET /metrics` asks for it as a Bearer token; unset, it is open. */
+  metricsToken?: string;
 }
 
 /**
@@ -77,6 +80,9 @@ export function createApiApp(options: ApiAppOptions): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
+  app.use(httpMetrics({ service: "api", doorOf: (req) => doorOfPath(req.originalUrl) }));
+  // Every service's figures when they share this process (`npm start`), else the API's own.
+  app.get("/metrics", metricsHandler({ token: options.metricsToken }));
   app.use(
     healthRouter({
       checks: options.readiness,

@@ -1,6 +1,7 @@
 export { type ApiAppOptions, createApiApp } from "./app";
 export { configureDoorPrices } from "./doors/pricing";
 export { toAivideoapiTask } from "./routes/native";
+export { reportSharedState } from "./shared-state-metrics";
 export {
   createTaskEventStreams,
   TASK_EVENT_NAME,

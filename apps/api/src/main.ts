@@ -13,6 +13,7 @@ import {
   redisCheck,
   runService,
 } from "@ripen/infra";
+import { addRefresh, poolSource, redisSource } from "@ripen/metrics";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
 import {
@@ -36,6 +37,7 @@ import {
 import pino from "pino";
 import { createApiApp } from "./app";
 import { configureDoorPrices } from "./doors/pricing";
+import { reportSharedState } from "./shared-state-metrics";
 import { createTaskEventStreams } from "./task-event-streams";
 
 const env = loadEnvOrExit(apiEnv.extend(providersEnv.shape));
@@ -123,8 +125,17 @@ await runService("api", logger, async (resources) => {
       createQueueLoadReader(redis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
     ),
     adminToken: env.ADMIN_TOKEN,
+    metricsToken: env.METRICS_TOKEN,
     rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },
     trustedProxies: env.TRUSTED_PROXIES,
+  });
+  addRefresh(poolSource("api", db.pool));
+  addRefresh(redisSource(redis));
+  reportSharedState({
+    db: db.db,
+    queues: [taskQueue.queue, deliveryQueue.queue, scheduleQueue.queue],
+    health,
+    providers: declarations,
   });
   // Every interface: in a container the port is published from outside.
   const server = await listen(app, { port: env.API_PORT, name: "API", portVariable: "API_PORT" });

@@ -1,6 +1,7 @@
 import { type Clock, isDatabaseUnavailable, systemClock, type TaskEnder } from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
+import { callbacksReceived, httpMetrics, metricsHandler } from "@ripen/metrics";
 import type { Providers } from "@ripen/providers";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
@@ -19,6 +20,13 @@ export interface CallbacksAppOptions {
   clock?: Clock;
   /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
   readiness?: Record<string, HealthCheck>;
+  /** METRICS_TOKEN: `GET /metrics` asks for it as a Bearer token; unset, it is open. */
+  metricsToken?: string;
+  /**
+   * Whether this app serves `/metrics` (default true); `npm start` serves every service's
+   * figures once, on the API's port.
+   */
+  serveMetrics?: boolean;
 }
 
 /** The only surface exposed to providers: `POST /callbacks/{provider}/{taskId}/{token}`. */
@@ -34,12 +42,16 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     ender: options.ender,
   };
 
+  app.use(httpMetrics({ service: "callbacks", doorOf: () => "callbacks" }));
   app.use(
     healthRouter({
       checks: options.readiness,
       onFailure: (check, error) => options.logger.warn({ err: error, check }, "not ready"),
     }),
   );
+  if (options.serveMetrics !== false) {
+    app.get("/metrics", metricsHandler({ token: options.metricsToken }));
+  }
 
   // Raw bytes, whatever the content type: the body is stored exactly as it came.
   app.post(
@@ -61,6 +73,11 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
         { provider: req.params.provider, taskId: req.params.taskId, outcome: result.outcome },
         "provider callback",
       );
+      // The path names the provider: only a configured one becomes a label value.
+      const provider = options.providers.get(req.params.provider as string)
+        ? (req.params.provider as string)
+        : "unknown";
+      callbacksReceived.inc({ provider, outcome: result.outcome });
       res
         .status(result.status)
         .json({ ok: result.status === 200, outcome: result.outcome, message: result.message });

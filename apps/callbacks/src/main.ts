@@ -7,6 +7,7 @@
 import { callbacksEnv, isSet, providersEnv } from "@ripen/config";
 import { createDb } from "@ripen/db";
 import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
+import { addRefresh, poolSource, redisSource } from "@ripen/metrics";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import { createProducerRedis } from "@ripen/queue";
 import pino from "pino";
@@ -50,7 +51,10 @@ await runService("callbacks", logger, async (resources) => {
     ender,
     logger,
     readiness: { postgres: postgresCheck(db.pool) },
+    metricsToken: env.METRICS_TOKEN,
   });
+  addRefresh(poolSource("callbacks", db.pool));
+  if (redis) addRefresh(redisSource(redis));
   const server = await listen(app, {
     port: env.CALLBACKS_PORT,
     name: "Callbacks",

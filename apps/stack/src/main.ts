@@ -4,7 +4,12 @@
  * the worker and the API. Production runs each app's own main instead.
  */
 import path from "node:path";
-import { configureDoorPrices, createApiApp, createTaskEventStreams } from "@ripen/api";
+import {
+  configureDoorPrices,
+  createApiApp,
+  createTaskEventStreams,
+  reportSharedState,
+} from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
 import { countTasksWaitingToStart, createTaskEnder } from "@ripen/core";
@@ -20,6 +25,7 @@ import {
   redisCheck,
   repoRoot,
 } from "@ripen/infra";
+import { addRefresh, poolSource, redisSource } from "@ripen/metrics";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
 import {
@@ -178,6 +184,8 @@ async function run(): Promise<void> {
       logger,
       ender,
       readiness: { postgres: postgresCheck(db.pool) },
+      // One process: every service's figures are on the API's `/metrics`.
+      serveMetrics: false,
     }),
     { port: env.CALLBACKS_PORT, host: HOST, name: "Callbacks", portVariable: "CALLBACKS_PORT" },
   );
@@ -240,6 +248,7 @@ async function run(): Promise<void> {
         createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
       ),
       adminToken: env.ADMIN_TOKEN,
+      metricsToken: env.METRICS_TOKEN,
       rateLimit: {
         redis: apiRedis,
         prefix: env.QUEUE_PREFIX,
@@ -249,6 +258,14 @@ async function run(): Promise<void> {
     }),
     { port: env.API_PORT, host: HOST, name: "API", portVariable: "API_PORT" },
   );
+  addRefresh(poolSource("stack", db.pool));
+  addRefresh(redisSource(apiRedis));
+  reportSharedState({
+    db: db.db,
+    queues: [taskQueue.queue, deliveryQueue.queue, scheduleQueue.queue],
+    health: apiHealth,
+    providers: declarations,
+  });
   // Open streams end first, or closing the server would wait for them.
   resources.add("api server", async () => {
     const closed = api.close();

@@ -12,6 +12,7 @@ import {
   type TryResult,
 } from "@ripen/core";
 import type { Delivery, Executor } from "@ripen/db";
+import { deliveries } from "@ripen/metrics";
 import type { JobPayload } from "@ripen/queue";
 import { DelayedError, type Job } from "bullmq";
 import type { Logger } from "pino";
@@ -205,6 +206,11 @@ export function createDeliver(deps: DeliverDeps) {
       try: started.number,
       latencyMs: result.latencyMs,
     };
+    // A try that failed but will be tried again is "retrying"; "failed" is the last one.
+    deliveries.inc({
+      outcome: finished.state === "pending" ? "retrying" : finished.state,
+      attempt: started.number > 10 ? "10+" : String(started.number),
+    });
     if (finished.state === "succeeded") {
       deps.logger.info({ event: "delivery.sent", ...line }, "delivery sent");
     } else if (finished.state === "gone") {

@@ -12,6 +12,7 @@ import {
   runService,
   serveHealth,
 } from "@ripen/infra";
+import { addRefresh, metricsHandler, poolSource, redisSource } from "@ripen/metrics";
 import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
@@ -85,7 +86,10 @@ await runService(
       portVariable: "WORKER_HEALTH_PORT",
       checks: { postgres: postgresCheck(db.pool), redis: redisCheck(redis) },
       onFailure: (check, error) => logger.warn({ err: error, check }, "not ready"),
+      metrics: metricsHandler({ token: env.METRICS_TOKEN }),
     });
+    addRefresh(poolSource("worker", db.pool));
+    addRefresh(redisSource(redis));
     resources.add("health server", health.close);
     logger.info(
       {

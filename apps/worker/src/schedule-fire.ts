@@ -10,6 +10,7 @@ import {
   type TemplateChecks,
 } from "@ripen/core";
 import type { Executor, Schedule } from "@ripen/db";
+import { countTasksCreated } from "@ripen/metrics";
 import { type AdmissionControl, admitBatch } from "@ripen/providers";
 import {
   batchPriority,
@@ -80,6 +81,7 @@ async function runFor(
       deps.logger.debug({ event: "schedule.run_duplicate", ...fields }, "run already started");
       break;
     case "created":
+      countTasksCreated(started.models, "native");
       deps.logger.info(
         {
           event: "schedule.run_created",

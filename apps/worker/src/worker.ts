@@ -6,6 +6,7 @@ import {
   systemClock,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
+import { observeJobWait } from "@ripen/metrics";
 import { getModel } from "@ripen/models";
 import { createUserUrlFetch } from "@ripen/net";
 import {
@@ -253,6 +254,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     const worker = new Worker(
       queueName,
       async (job, token) => {
+        observeJobWait(queueName, job);
         const name = job.name as JobName;
         if (!Object.hasOwn(handlers, name) || jobCatalog[name].queue !== queueName) {
           throw new Error(`No handler for job '${job.name}' on queue '${queueName}'`);

@@ -74,6 +74,11 @@ export const sharedEnv = z.object({
     .enum(["true", "false"], { error: 'must be "true" or "false"' })
     .default("false")
     .transform((v) => v === "true"),
+  /**
+   * `GET /metrics` on every service asks for `Authorization: Bearer <METRICS_TOKEN>` when set;
+   * unset, it is open (a private network, or a scraper beside the service).
+   */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 export const apiEnv = sharedEnv.extend({

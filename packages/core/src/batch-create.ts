@@ -78,6 +78,8 @@ export interface CreatedBatch {
   rejected: BatchItemError[];
   /** The accepted items' total price: what was held. */
   price: number;
+  /** The accepted items' model, in `taskIds` order. */
+  models: string[];
 }
 
 /** How many rows one insert statement carries. */
@@ -311,7 +313,13 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
     });
     return row!;
   });
-  return { batch, taskIds: prepared.map((t) => t.id), rejected, price: total };
+  return {
+    batch,
+    taskIds: prepared.map((t) => t.id),
+    rejected,
+    price: total,
+    models: prepared.map((t) => t.model),
+  };
 }
 
 /** The batch's key belongs to another request: its transaction rolls back. */

@@ -144,6 +144,7 @@ export {
   AdjustmentExceedsAvailable,
   adjustCredits,
   type Credits,
+  creditsHeldTotal,
   getCredits,
   getCreditsGranted,
   grantCredits,

@@ -31,6 +31,14 @@ export async function getCredits(db: Executor, accountId: string): Promise<Credi
   return { ...row, available: row.balance - row.held };
 }
 
+/** Credits held by tasks in flight over every account (the metrics' `ripen_credits_held`). */
+export async function creditsHeldTotal(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ held: sql<string>`coalesce(sum(${accounts.held}), 0)` })
+    .from(accounts);
+  return Number(row?.held ?? 0);
+}
+
 /**
  * Every credit the account was ever granted (the sum of its grant entries): what it was given in
  * all, whatever it has spent since.

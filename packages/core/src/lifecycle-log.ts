@@ -1,4 +1,5 @@
 import type { Task } from "@ripen/db";
+import { creditsCaptured, creditsRefunded, tasksEnded } from "@ripen/metrics";
 
 /** The subset of a pino logger the lifecycle lines need. */
 export interface LifecycleLogger {
@@ -13,11 +14,24 @@ export function taskFields(task: Pick<Task, "id" | "provider" | "model" | "accou
 }
 
 /**
+ * Counted in the metrics (`ripen_tasks_ended_total`, credits captured or refunded) as well: every
+ * ending of every process passes here once, after its commit.
+ *
  * One line for the ending (`task.succeeded`, `task.failed`, `task.canceled`, `task.expired`) and,
  * for every ending but success, one for the refund of its hold.
  */
 export function logTaskEnded(logger: LifecycleLogger, task: Task, source: string): void {
   const fields = { ...taskFields(task), source, attempts: task.attempts };
+  tasksEnded.inc({
+    model: task.model,
+    door: task.door,
+    provider: task.provider ?? "none",
+    outcome: task.status,
+  });
+  (task.status === "succeeded" ? creditsCaptured : creditsRefunded).inc(
+    { model: task.model },
+    task.price,
+  );
   if (task.status === "succeeded") {
     logger.info({ event: "task.succeeded", ...fields, captured: task.price }, "task succeeded");
     return;

@@ -332,7 +332,14 @@ export function scheduleView(schedule: Schedule, nextRunAt: Date | null) {
 export type StartedRun =
   /** Another worker (or an earlier try) already started the run for this fire time. */
   | { outcome: "duplicate"; runKey: string }
-  | { outcome: "created"; run: ScheduleRun; taskIds: string[]; rejected: number }
+  | {
+      outcome: "created";
+      run: ScheduleRun;
+      taskIds: string[];
+      /** Each item's model, in `taskIds` order. */
+      models: string[];
+      rejected: number;
+    }
   /** Recorded `failed` with why; `deliveryId` is its callback's outbox row, if it has a URL. */
   | { outcome: "failed"; run: ScheduleRun; deliveryId: string | null };
 
@@ -406,6 +413,7 @@ export async function startScheduleRun(
         outcome: "created",
         run: run!,
         taskIds: created.taskIds,
+        models: created.models,
         rejected: created.rejected.length,
       } as const;
     } catch (error) {

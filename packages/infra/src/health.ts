@@ -1,4 +1,4 @@
-import express, { Router } from "express";
+import express, { type RequestHandler, Router } from "express";
 import { type Listening, listen } from "./process";
 
 /** Resolves if the dependency is usable; rejects (with why) if not. */
@@ -85,15 +85,23 @@ export function redisCheck(redis: { status: string; ping(): Promise<unknown> }):
 }
 
 /**
- * A server with only the health endpoints, for a process that serves nothing else (the
- * standalone worker), so an orchestrator can probe it like the others.
+ * A server with only the health endpoints (and `GET /metrics` when given its handler), for a
+ * process that serves nothing else (the standalone worker), so an orchestrator can probe it and
+ * Prometheus scrape it like the others.
  */
 export function serveHealth(
-  options: HealthOptions & { port: number; host?: string; name: string; portVariable?: string },
+  options: HealthOptions & {
+    port: number;
+    host?: string;
+    name: string;
+    portVariable?: string;
+    metrics?: RequestHandler;
+  },
 ): Promise<Listening> {
-  const { port, host, name, portVariable, ...health } = options;
+  const { port, host, name, portVariable, metrics, ...health } = options;
   const app = express();
   app.disable("x-powered-by");
   app.use(healthRouter(health));
+  if (metrics) app.get("/metrics", metrics);
   return listen(app, { port, host, name, portVariable });
 }

@@ -5,6 +5,7 @@ import * as kie from "@ripen/dialect-kie";
 import * as nanobanana from "@ripen/dialect-nanobanana";
 import * as revid from "@ripen/dialect-revid";
 import { callsRealUpstream } from "./env";
+import { measuredClient } from "./measured-client";
 import {
   declareProviders,
   type ProviderDeclaration,
@@ -85,12 +86,15 @@ export function buildProviders(
       baseUrl,
       sandbox: !real,
       documentedCost: dialect.documentedCost,
-      client: dialect.createClient({
-        baseUrl,
-        apiKey: real ? source[names.apiKey]! : dialect.sandboxKey,
-        fetch: options.fetch,
-        timeoutMs: options.timeoutMs,
-      }),
+      client: measuredClient(
+        declaration.id,
+        dialect.createClient({
+          baseUrl,
+          apiKey: real ? source[names.apiKey]! : dialect.sandboxKey,
+          fetch: options.fetch,
+          timeoutMs: options.timeoutMs,
+        }),
+      ),
     };
   });
   const byId = new Map(list.map((p) => [p.id, p]));

@@ -3,6 +3,7 @@ import {
   type ApiAppOptions,
   createApiApp,
   createTaskEventStreams,
+  reportSharedState,
   type TaskEventStreams,
 } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
@@ -255,6 +256,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     }),
     { ...onLoopback, name: "Callbacks" },
   );
+  // What the API's `/metrics` reports of queues, circuits and credits, as in production.
+  const stopReporting = reportSharedState({
+    db: servicesDb.db,
+    queues: [taskQueue.queue, deliveryQueue.queue, scheduleQueue.queue],
+    health: apiHealth,
+    providers: declarations,
+  });
   const workers: RipenWorker[] = [];
   async function startStackWorker(): Promise<RipenWorker> {
     const started = await startWorker({
@@ -322,6 +330,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     waitForTask: (taskId, statuses, timeoutMs) => waitForTask(db, taskId, statuses, timeoutMs),
     /** Stops everything and drops the database; fails if the ledger invariants do not hold. */
     async close() {
+      stopReporting();
       await Promise.all(workers.map((w) => w.close()));
       await taskQueue.close();
       await deliveryQueue.close();

@@ -11,6 +11,7 @@ import {
   taskFields,
 } from "@ripen/core";
 import type { DoorName } from "@ripen/db";
+import { tasksCreated } from "@ripen/metrics";
 import { capacityRefusal } from "@ripen/providers";
 import type { DoorDeps } from "./deps";
 import { checkCreateUrls } from "./user-urls";
@@ -111,6 +112,7 @@ export async function createTaskThroughDoor(
         deps.logger.warn({ err: error, taskId: task.id }, "backlog not recorded (redis)"),
       );
   }
+  tasksCreated.inc({ model: task.model, door: create.door });
   deps.logger.info(
     {
       event: "task.created",

@@ -79,13 +79,20 @@ export function registerExtensions(
  * API everything else. Most specific first: kie's jobs API lives inside nanobanana's `/api/v1/`.
  */
 const dialectDoors: readonly {
+  name: string;
   prefix: string;
   router(deps: DoorDeps, o: DoorRouterOptions): Router;
 }[] = [
-  { prefix: "/api/v1/jobs/", router: createKieDoor },
-  { prefix: "/api/v1/", router: createNanobananaDoor },
-  { prefix: "/paid/", router: createRevidDoor },
+  { name: "kie", prefix: "/api/v1/jobs/", router: createKieDoor },
+  { name: "nanobanana", prefix: "/api/v1/", router: createNanobananaDoor },
+  { name: "revid", prefix: "/paid/", router: createRevidDoor },
 ];
+
+/** The door a path is served by (`admin` for the operator's API), as the metrics label it. */
+export function doorOfPath(path: string): string {
+  if (path.startsWith("/admin/")) return "admin";
+  return dialectDoors.find((door) => path.startsWith(door.prefix))?.name ?? "native";
+}
 
 /** Mounts the nanobanana, kie and revid doors on `app`, each under its prefix. */
 export function mountDialectDoors(app: Router, deps: DoorDeps, options: DoorRouterOptions): void {

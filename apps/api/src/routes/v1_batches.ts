@@ -21,6 +21,7 @@ import {
 } from "@ripen/core";
 import type { Batch, Executor, Task } from "@ripen/db";
 import { createTaskRequest } from "@ripen/dialect-aivideoapi";
+import { countTasksCreated } from "@ripen/metrics";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
 import { type AdmissionControl, admitBatch } from "@ripen/providers";
@@ -306,6 +307,7 @@ export function registerV1Batches(
     const acceptMs = Math.round(performance.now() - startedAt);
     const { batch, taskIds, rejected } = created;
     const price = created.price;
+    countTasksCreated(created.models, "native");
     deps.logger.info(
       {
         event: "batch.created",

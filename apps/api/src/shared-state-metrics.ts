@@ -1,0 +1,42 @@
+import { creditsHeldTotal } from "@ripen/core";
+import type { Executor } from "@ripen/db";
+import {
+  addRefresh,
+  circuitSource,
+  creditsHeldSource,
+  type QueueLike,
+  queueSource,
+} from "@ripen/metrics";
+import {
+  defaultHealthPolicy,
+  type ProviderDeclaration,
+  type ProviderHealth,
+} from "@ripen/providers";
+
+/**
+ * The figures every process could read alike (queue depths, circuits, credits held), reported by
+ * the API's `/metrics` only, so that scaling workers does not multiply the reads; several API
+ * processes report the same values, which dashboards take the max of. Returns the removal.
+ */
+export function reportSharedState(options: {
+  db: Executor;
+  queues: readonly QueueLike[];
+  health: Pick<ProviderHealth, "states">;
+  providers: readonly ProviderDeclaration[];
+  failureThreshold?: number;
+}): () => void {
+  const removals = [
+    addRefresh(queueSource(options.queues)),
+    addRefresh(
+      circuitSource(
+        options.providers.map((provider) => provider.id),
+        (ids) => options.health.states(ids),
+        options.failureThreshold ?? defaultHealthPolicy.failureThreshold,
+      ),
+    ),
+    addRefresh(creditsHeldSource(() => creditsHeldTotal(options.db))),
+  ];
+  return () => {
+    for (const remove of removals) remove();
+  };
+}

@@ -1,0 +1,123 @@
+import {
+  creditsHeld,
+  dbPoolConnections,
+  providerCircuit,
+  providerPaused,
+  queueJobs,
+  queueOldestWaiting,
+  queueWait,
+  redisUp,
+} from "./definitions";
+import { cached, type Refresh } from "./serve";
+
+// Each source is typed by the shape it reads (a BullMQ Queue, a pg Pool, an ioredis client...),
+// so this package depends on none of them.
+
+const QUEUE_STATES = ["waiting", "prioritized", "active", "delayed", "failed"] as const;
+
+export interface QueueLike {
+  name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+  getJobs(
+    types: Array<"wait" | "prioritized">,
+    start?: number,
+    end?: number,
+    asc?: boolean,
+  ): Promise<Array<{ timestamp: number; delay?: number } | undefined>>;
+}
+
+/** Depth per state and the oldest waiting job's age, per queue (one read per queue, cached). */
+export function queueSource(queues: readonly QueueLike[], now = () => Date.now()): Refresh {
+  return cached(async () => {
+    await Promise.all(
+      queues.map(async (queue) => {
+        const [counts, oldest] = await Promise.all([
+          queue.getJobCounts(...QUEUE_STATES),
+          queue.getJobs(["wait", "prioritized"], 0, 0, true),
+        ]);
+        for (const state of QUEUE_STATES) {
+          queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+        }
+        // The first of each list: the oldest of them is the queue's oldest.
+        const dueTimes = oldest.flatMap((job) => (job ? [job.timestamp + (job.delay ?? 0)] : []));
+        const dueAt = dueTimes.length > 0 ? Math.min(...dueTimes) : undefined;
+        queueOldestWaiting.set(
+          { queue: queue.name },
+          dueAt === undefined ? 0 : Math.max(0, now() - dueAt) / 1000,
+        );
+      }),
+    );
+  });
+}
+
+/**
+ * How long a job waited for a worker: from when it was due (added, or its delay passed) to now,
+ * observed at its first run only. A step a task re-parks (a poll, a retry) records its new due
+ * time nowhere BullMQ keeps, so its later runs are not counted rather than counted wrongly.
+ */
+export function observeJobWait(
+  queue: string,
+  job: { timestamp: number; delay?: number; attemptsStarted?: number },
+  nowMs = Date.now(),
+): void {
+  if ((job.attemptsStarted ?? 1) > 1) return;
+  const dueAt = job.timestamp + (job.delay ?? 0);
+  queueWait.observe({ queue }, Math.max(0, nowMs - dueAt) / 1000);
+}
+
+interface PoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+/** A pg pool's connections: total, idle, and clients waiting for one (saturation). */
+export function poolSource(pool: string, source: PoolLike): Refresh {
+  return async () => {
+    dbPoolConnections.set({ pool, state: "total" }, source.totalCount);
+    dbPoolConnections.set({ pool, state: "idle" }, source.idleCount);
+    dbPoolConnections.set({ pool, state: "waiting" }, source.waitingCount);
+  };
+}
+
+/** 1 while the connection is ready (ioredis's `status`). */
+export function redisSource(redis: { status: string }): Refresh {
+  return async () => {
+    redisUp.set(redis.status === "ready" ? 1 : 0);
+  };
+}
+
+interface ProviderStateLike {
+  openForMs: number;
+  pausedForMs: number;
+  failures: number;
+}
+
+/**
+ * Each provider's circuit from the shared health (Redis): open while it has time left open;
+ * half-open when that time is over but the failures that opened it have not been reset by a
+ * success; else closed.
+ */
+export function circuitSource(
+  providerIds: readonly string[],
+  states: (ids: readonly string[]) => Promise<Map<string, ProviderStateLike>>,
+  failureThreshold: number,
+): Refresh {
+  return cached(async () => {
+    const read = await states(providerIds);
+    for (const provider of providerIds) {
+      const state = read.get(provider);
+      const circuit =
+        state && state.openForMs > 0 ? 2 : state && state.failures >= failureThreshold ? 1 : 0;
+      providerCircuit.set({ provider }, circuit);
+      providerPaused.set({ provider }, (state?.pausedForMs ?? 0) / 1000);
+    }
+  });
+}
+
+/** Credits held over every account (Postgres), read once a second at most. */
+export function creditsHeldSource(read: () => Promise<number>): Refresh {
+  return cached(async () => {
+    creditsHeld.set(await read());
+  });
+}
