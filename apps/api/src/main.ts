@@ -34,6 +34,7 @@ import {
   createTaskQueue,
   whenReady,
 } from "@ripen/queue";
+import { logTraceFields, startTracing } from "@ripen/telemetry";
 import pino from "pino";
 import { createApiApp } from "./app";
 import { configureDoorPrices } from "./doors/pricing";
@@ -43,7 +44,9 @@ import { createTaskEventStreams } from "./task-event-streams";
 const env = loadEnvOrExit(apiEnv.extend(providersEnv.shape));
 configurePricesOrExit(env.RIPEN_PRICES);
 configurePricesOrExit(env.RIPEN_DOOR_PRICES, configureDoorPrices);
-const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" } });
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, spans go there and log lines carry their trace id.
+const tracing = await startTracing("api");
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "api" }, mixin: logTraceFields });
 await runService("api", logger, async (resources) => {
   // A URL that does not answer fails here, in one line naming it, not at the first request.
   await checkPostgres(env.DATABASE_URL);
@@ -53,6 +56,7 @@ await runService("api", logger, async (resources) => {
     max: env.API_DB_POOL_SIZE,
     preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
   });
+  if (tracing) resources.add("tracing", tracing.shutdown);
   resources.add("database pool", db.close);
 
   // Fail fast: a task is committed before it is enqueued, and a failed enqueue is left to the

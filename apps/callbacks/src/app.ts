@@ -1,8 +1,15 @@
-import { type Clock, isDatabaseUnavailable, systemClock, type TaskEnder } from "@ripen/core";
+import {
+  type Clock,
+  isDatabaseUnavailable,
+  isIdOf,
+  systemClock,
+  type TaskEnder,
+} from "@ripen/core";
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import { callbacksReceived, httpMetrics, metricsHandler } from "@ripen/metrics";
 import type { Providers } from "@ripen/providers";
+import { inTaskSpan } from "@ripen/telemetry";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { receiveCallback } from "./receive-callback";
@@ -59,16 +66,27 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     express.raw({ type: () => true, limit: "1mb" }),
     async (req, res) => {
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const result = await receiveCallback(deps, {
-        provider: req.params.provider as string,
-        taskId: req.params.taskId as string,
-        token: req.params.token as string,
-        rawBody,
-        headers: {
-          "content-type": req.get("content-type") ?? "",
-          "user-agent": req.get("user-agent") ?? "",
-        },
-      });
+      const taskId = req.params.taskId as string;
+      const receive = () =>
+        receiveCallback(deps, {
+          provider: req.params.provider as string,
+          taskId,
+          token: req.params.token as string,
+          rawBody,
+          headers: {
+            "content-type": req.get("content-type") ?? "",
+            "user-agent": req.get("user-agent") ?? "",
+          },
+        });
+      // In the task's trace when the path names a task at all (garbage starts no trace).
+      const result = isIdOf("task", taskId)
+        ? await inTaskSpan(
+            "task.callback",
+            taskId,
+            { "ripen.provider": req.params.provider },
+            receive,
+          )
+        : await receive();
       options.logger.info(
         { provider: req.params.provider, taskId: req.params.taskId, outcome: result.outcome },
         "provider callback",

@@ -10,17 +10,25 @@ import { checkPostgres, listen, postgresCheck, runService } from "@ripen/infra";
 import { addRefresh, poolSource, redisSource } from "@ripen/metrics";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import { createProducerRedis } from "@ripen/queue";
+import { logTraceFields, startTracing } from "@ripen/telemetry";
 import pino from "pino";
 import { createCallbacksApp } from "./app";
 import { createCallbacksEnder } from "./ender";
 
 const { env, declarations } = loadEnvWithProvidersOrExit(callbacksEnv.extend(providersEnv.shape));
-const logger = pino({ level: env.LOG_LEVEL, base: { service: "callbacks" } });
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, spans go there and log lines carry their trace id.
+const tracing = await startTracing("callbacks");
+const logger = pino({
+  level: env.LOG_LEVEL,
+  base: { service: "callbacks" },
+  mixin: logTraceFields,
+});
 await runService("callbacks", logger, async (resources) => {
   await checkPostgres(env.DATABASE_URL);
   const db = createDb(env.DATABASE_URL, {
     preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
   });
+  if (tracing) resources.add("tracing", tracing.shutdown);
   resources.add("database pool", db.close);
   // Callbacks are parsed with each provider's dialect; the clients' upstream URLs are unused
   // here, so the sandbox fallback address does not matter. Without Redis it cannot wake a

@@ -49,6 +49,7 @@ import {
   whenReady,
 } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
+import { logTraceFields, startTracing } from "@ripen/telemetry";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
@@ -57,8 +58,10 @@ const { env, declarations } = loadEnvWithProvidersOrExit(stackEnv);
 configurePricesOrExit(env.RIPEN_PRICES);
 configurePricesOrExit(env.RIPEN_DOOR_PRICES, configureDoorPrices);
 // Synchronous, so log lines and the console banner appear in the order they happened.
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, spans go there and log lines carry their trace id.
+const tracing = await startTracing("stack");
 const logger = pino(
-  { level: env.LOG_LEVEL, base: { service: "stack" } },
+  { level: env.LOG_LEVEL, base: { service: "stack" }, mixin: logTraceFields },
   pino.destination({ sync: true }),
 );
 const root = repoRoot();
@@ -67,6 +70,7 @@ const keyFile = path.join(root, ".data", "demo-api-key");
 const HOST = "127.0.0.1";
 
 const resources = new Resources();
+if (tracing) resources.add("tracing", tracing.shutdown);
 const closeAll = () =>
   resources.closeAll({ info: (m) => logger.info(m), error: (m) => logger.error(m) });
 onShutdownSignal(closeAll, { log: (m) => logger.info(m) });

@@ -14,6 +14,7 @@ import {
 import type { Delivery, Executor } from "@ripen/db";
 import { deliveries } from "@ripen/metrics";
 import type { JobPayload } from "@ripen/queue";
+import { inTaskSpan } from "@ripen/telemetry";
 import { DelayedError, type Job } from "bullmq";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
@@ -192,7 +193,11 @@ export function createDeliver(deps: DeliverDeps) {
       leaseMs: timeoutMs + 5_000,
     });
     if (!started) return;
-    const result = await sendDelivery({ fetch: deps.fetch, timeoutMs }, delivery, secrets, now);
+    const send = () => sendDelivery({ fetch: deps.fetch, timeoutMs }, delivery, secrets, now);
+    // A task's client callback is in its trace (a schedule run's has no task).
+    const result = delivery.taskId
+      ? await inTaskSpan("task.delivery", delivery.taskId, { "ripen.try": started.number }, send)
+      : await send();
     const finished = await finishDeliveryTry(deps.db, {
       started,
       result,

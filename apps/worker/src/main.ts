@@ -17,12 +17,15 @@ import { configurePricesOrExit } from "@ripen/models";
 import { userUrlPolicyOf } from "@ripen/net";
 import { buildProviders, loadEnvWithProvidersOrExit } from "@ripen/providers";
 import { createRedis } from "@ripen/queue";
+import { logTraceFields, startTracing } from "@ripen/telemetry";
 import pino from "pino";
 import { startWorker } from "./worker";
 
 const { env, declarations } = loadEnvWithProvidersOrExit(workerServiceEnv);
 configurePricesOrExit(env.RIPEN_PRICES);
-const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" } });
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, spans go there and log lines carry their trace id.
+const tracing = await startTracing("worker");
+const logger = pino({ level: env.LOG_LEVEL, base: { service: "worker" }, mixin: logTraceFields });
 // Closing waits for active jobs (each is one short provider call), hence the longer allowance.
 await runService(
   "worker",
@@ -35,6 +38,7 @@ await runService(
     const db = createDb(env.DATABASE_URL, {
       preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
     });
+    if (tracing) resources.add("tracing", tracing.shutdown);
     resources.add("database pool", db.close);
 
     const redis = createRedis(env.REDIS_URL);

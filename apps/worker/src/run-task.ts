@@ -6,6 +6,7 @@ import {
   setNextWake,
 } from "@ripen/core";
 import { BATCH_POLL_PRIORITY, type JobPayload } from "@ripen/queue";
+import { inTaskSpan } from "@ripen/telemetry";
 import { DelayedError, type Job } from "bullmq";
 import { pollStep } from "./poll-step";
 import { submitStep } from "./submit-step";
@@ -40,10 +41,17 @@ export function createRunTask(runDeps: RunTaskDeps) {
       return;
     }
 
-    const step =
-      task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
-        ? await pollStep(deps, task, latest)
-        : await submitStep(deps, task, latest);
+    const polls = task.status === "running" && latest?.state === "accepted";
+    // The step's span in the task's trace: its upstream call and its log lines are in it.
+    const step = await inTaskSpan(
+      polls ? "task.poll" : "task.submit",
+      task.id,
+      { "ripen.model": task.model, "ripen.provider": polls ? latest?.provider : undefined },
+      () =>
+        task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
+          ? pollStep(deps, task, latest)
+          : submitStep(deps, task, latest),
+    );
     if (step.done) return;
 
     const delay = untilDeadline(deps, task, step.delayMs);

@@ -1,5 +1,6 @@
 import type { Task } from "@ripen/db";
 import { creditsCaptured, creditsRefunded, tasksEnded } from "@ripen/metrics";
+import { taskEvent } from "@ripen/telemetry";
 
 /** The subset of a pino logger the lifecycle lines need. */
 export interface LifecycleLogger {
@@ -32,16 +33,20 @@ export function logTaskEnded(logger: LifecycleLogger, task: Task, source: string
     { model: task.model },
     task.price,
   );
-  if (task.status === "succeeded") {
-    logger.info({ event: "task.succeeded", ...fields, captured: task.price }, "task succeeded");
-    return;
-  }
-  logger.info(
-    { event: `task.${task.status}`, ...fields, errorCode: task.errorCode },
-    `task ${task.status}`,
-  );
-  logger.info(
-    { event: "credits.refunded", ...taskFields(task), amount: task.price },
-    "credits refunded",
-  );
+  // The ending is a span of the task's trace, and its lines are written inside it.
+  const attributes = { "ripen.outcome": task.status, "ripen.source": source };
+  taskEvent("task.ended", task.id, attributes, () => {
+    if (task.status === "succeeded") {
+      logger.info({ event: "task.succeeded", ...fields, captured: task.price }, "task succeeded");
+      return;
+    }
+    logger.info(
+      { event: `task.${task.status}`, ...fields, errorCode: task.errorCode },
+      `task ${task.status}`,
+    );
+    logger.info(
+      { event: "credits.refunded", ...taskFields(task), amount: task.price },
+      "credits refunded",
+    );
+  });
 }

@@ -43,6 +43,7 @@ import {
   whenReady,
 } from "@ripen/queue";
 import { type Sandbox, type SandboxOptions, startSandbox } from "@ripen/sandbox";
+import { logTraceFields } from "@ripen/telemetry";
 import { type RetryPolicy, type RipenWorker, startWorker, type WorkerOptions } from "@ripen/worker";
 import { Cluster } from "ioredis";
 import pino from "pino";
@@ -100,6 +101,8 @@ export interface TestStackOptions {
    * pool, which the test's checks use either way.
    */
   servicesDb?: (databaseUrl: string) => DbHandle;
+  /** Every service's logger (a test reads its lines); silent by default (`TEST_LOG_LEVEL`). */
+  logger?: pino.Logger;
 }
 
 export interface TestStack {
@@ -166,7 +169,9 @@ async function deleteKeys(redis: RedisConnection, pattern: string): Promise<void
  * worker. The sweep's scheduler is set far apart; tests run it with `worker.sweepNow()`.
  */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const logger =
+    options.logger ??
+    pino({ level: process.env.TEST_LOG_LEVEL ?? "silent", mixin: logTraceFields });
   const db = await createTestDatabase();
   const servicesDb = options.servicesDb?.(db.url) ?? db;
   const redisUrl = options.redisUrl ?? inject("redisUrl");

@@ -13,6 +13,7 @@ import {
 import type { DoorName } from "@ripen/db";
 import { tasksCreated } from "@ripen/metrics";
 import { capacityRefusal } from "@ripen/providers";
+import { inTaskRootSpan } from "@ripen/telemetry";
 import type { DoorDeps } from "./deps";
 import { checkCreateUrls } from "./user-urls";
 
@@ -61,74 +62,83 @@ export async function createTaskThroughDoor(
     now: deps.clock.now(),
   };
   const prepared = prepareTask(args);
-  const requestHash =
-    idempotencyKey === undefined
-      ? ""
-      : idempotencyRequestHash(create.idempotencyScope.endpoint, create.idempotencyScope.body);
-  // Redis away: nothing to judge by, and a create is answered whatever Redis does.
-  const decision = await deps.capacity
-    ?.decide(create.model, prepared.input, prepared.deadlineAt, args.now)
-    .catch((error) => {
-      deps.logger.warn({ err: error }, "admission control skipped (redis)");
-      return undefined;
-    });
-  if (decision && !decision.admitted) {
-    // A retry of a create its key already made is answered with that task, whatever the load.
-    if (idempotencyKey !== undefined) {
-      const made = await findKeyedTask(deps.db, principal.accountId, {
-        key: idempotencyKey,
-        requestHash,
-        expiredBefore: new Date(args.now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
-      });
-      if (made) return replayed(deps, made, idempotencyKey);
-    }
-    throw capacityRefusal(deps.logger, {
-      accountId: principal.accountId,
-      model: create.model.id,
-      door: create.door,
-      providers: decision.providers,
-      startInMs: decision.startInMs,
-      retryAfterMs: decision.retryAfterMs,
-    });
-  }
-  let task: CreatedTask;
-  if (idempotencyKey === undefined) {
-    task = await deps.tasks.write(prepared);
-  } else {
-    // Keyed creates bypass group commit: each is one statement that claims the key with the
-    // task (see createTaskOnce). Invalid requests fail before the key is looked at.
-    const once = await createTaskOnce(deps.db, prepared, {
-      key: idempotencyKey,
-      requestHash,
-      now: args.now,
-    });
-    task = once.task;
-    if (once.replayed) return replayed(deps, task, idempotencyKey);
-  }
-  if (decision) {
-    await deps.capacity
-      ?.admitted(decision, task)
-      .catch((error) =>
-        deps.logger.warn({ err: error, taskId: task.id }, "backlog not recorded (redis)"),
+  // The create is the root of the task's trace (see @ripen/telemetry): the log lines below, and
+  // every later step in any process, carry its trace id.
+  return inTaskRootSpan(
+    "task.create",
+    prepared.id,
+    { "ripen.model": create.model.id, "ripen.door": create.door },
+    async () => {
+      const requestHash =
+        idempotencyKey === undefined
+          ? ""
+          : idempotencyRequestHash(create.idempotencyScope.endpoint, create.idempotencyScope.body);
+      // Redis away: nothing to judge by, and a create is answered whatever Redis does.
+      const decision = await deps.capacity
+        ?.decide(create.model, prepared.input, prepared.deadlineAt, args.now)
+        .catch((error) => {
+          deps.logger.warn({ err: error }, "admission control skipped (redis)");
+          return undefined;
+        });
+      if (decision && !decision.admitted) {
+        // A retry of a create its key already made is answered with that task, whatever the load.
+        if (idempotencyKey !== undefined) {
+          const made = await findKeyedTask(deps.db, principal.accountId, {
+            key: idempotencyKey,
+            requestHash,
+            expiredBefore: new Date(args.now.getTime() - IDEMPOTENCY_KEY_TTL_MS),
+          });
+          if (made) return replayed(deps, made, idempotencyKey);
+        }
+        throw capacityRefusal(deps.logger, {
+          accountId: principal.accountId,
+          model: create.model.id,
+          door: create.door,
+          providers: decision.providers,
+          startInMs: decision.startInMs,
+          retryAfterMs: decision.retryAfterMs,
+        });
+      }
+      let task: CreatedTask;
+      if (idempotencyKey === undefined) {
+        task = await deps.tasks.write(prepared);
+      } else {
+        // Keyed creates bypass group commit: each is one statement that claims the key with the
+        // task (see createTaskOnce). Invalid requests fail before the key is looked at.
+        const once = await createTaskOnce(deps.db, prepared, {
+          key: idempotencyKey,
+          requestHash,
+          now: args.now,
+        });
+        task = once.task;
+        if (once.replayed) return replayed(deps, task, idempotencyKey);
+      }
+      if (decision) {
+        await deps.capacity
+          ?.admitted(decision, task)
+          .catch((error) =>
+            deps.logger.warn({ err: error, taskId: task.id }, "backlog not recorded (redis)"),
+          );
+      }
+      tasksCreated.inc({ model: task.model, door: create.door });
+      deps.logger.info(
+        {
+          event: "task.created",
+          ...taskFields(task),
+          door: create.door,
+          kind: create.model.kind,
+          price: task.price,
+        },
+        "task created",
       );
-  }
-  tasksCreated.inc({ model: task.model, door: create.door });
-  deps.logger.info(
-    {
-      event: "task.created",
-      ...taskFields(task),
-      door: create.door,
-      kind: create.model.kind,
-      price: task.price,
+      try {
+        await deps.enqueue(task.id);
+      } catch (error) {
+        deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
+      }
+      return task;
     },
-    "task created",
   );
-  try {
-    await deps.enqueue(task.id);
-  } catch (error) {
-    deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
-  }
-  return task;
 }
 
 function replayed(deps: DoorDeps, task: CreatedTask, idempotencyKey: string): CreatedTask {
