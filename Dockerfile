@@ -16,6 +16,7 @@ COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/callbacks/package.json apps/callbacks/
 COPY apps/cli/package.json apps/cli/
+COPY apps/console/package.json apps/console/
 COPY apps/sandbox/package.json apps/sandbox/
 COPY apps/stack/package.json apps/stack/
 COPY apps/worker/package.json apps/worker/

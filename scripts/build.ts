@@ -4,7 +4,7 @@
  * Ripen's own packages are bundled in; every npm dependency stays an import, resolved from
  * node_modules at run time (BullMQ, for one, reads its Lua scripts from its own folder).
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
@@ -57,7 +57,21 @@ export async function buildServices(only: readonly ServiceName[] = services): Pr
   return Math.round(performance.now() - started);
 }
 
+/**
+ * The web console's bundle, `dist/console/app.js` and `app.css`: what the API serves at /console
+ * where esbuild is not installed (the production image).
+ */
+export async function buildConsole(): Promise<string> {
+  const { bundleConsoleSources, builtConsoleDir } = await import("../apps/console/src/serve");
+  const bundle = await bundleConsoleSources();
+  await mkdir(builtConsoleDir, { recursive: true });
+  await writeFile(path.join(builtConsoleDir, "app.js"), bundle.script);
+  await writeFile(path.join(builtConsoleDir, "app.css"), bundle.styles);
+  return path.relative(root, builtConsoleDir);
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const ms = await buildServices();
-  console.log(`built ${services.map(builtEntryOf).join(", ")} in ${ms} ms`);
+  const consoleDir = await buildConsole();
+  console.log(`built ${services.map(builtEntryOf).join(", ")} in ${ms} ms, and ${consoleDir}/`);
 }

@@ -1,3 +1,4 @@
+import { consoleRouter } from "@ripen/console";
 import { type Clock, createTaskWriter, systemClock, type TaskEnder } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
@@ -8,11 +9,13 @@ import type { AdmissionControl, ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import express, { type Express } from "express";
 import type { Logger } from "pino";
+import type { BatchEventStreams } from "./batch-event-streams";
 import { createAdmission } from "./doors/admission";
 import type { DoorDeps } from "./doors/deps";
 import { createRequestRateLimiter, type RequestRateLimiterOptions } from "./doors/rate-limit";
 import { doorOfPath, mountDialectDoors, registerExtensions } from "./routes";
-import { createAdminRouter } from "./routes/admin";
+import { createAdminQueueBoard, createAdminRouter } from "./routes/admin";
+import type { AdminOperations } from "./routes/admin/deps";
 import { nativeDoor } from "./routes/native";
 import { openApiRouter } from "./routes/openapi";
 import type { TaskEventStreams } from "./task-event-streams";
@@ -35,6 +38,8 @@ export interface ApiAppOptions {
   schedules?: ApiScheduleQueue;
   /** Serves `GET /v1/tasks/{id}/events` (live status); its owner closes it before the server. */
   taskEvents?: TaskEventStreams;
+  /** Serves `GET /v1/batches/{id}/events` (live progress); its owner closes it before the server. */
+  batchEvents?: BatchEventStreams;
   /** Tells live-status streams that a task changed, after a transition the API commits. */
   notifier?: TaskNotifier;
   /** Adds a client callback's job after commit (a redelivery); else the sweep does. */
@@ -68,6 +73,8 @@ export interface ApiAppOptions {
   adminToken?: string;
   /** METRICS_TOKEN: `GET /metrics` asks for it as a Bearer token; unset, it is open. */
   metricsToken?: string;
+  /** The providers' health and the queues the operator's console shows (and the queue board). */
+  operations?: AdminOperations;
 }
 
 /**
@@ -81,6 +88,8 @@ export function createApiApp(options: ApiAppOptions): Express {
   app.set("trust proxy", false);
 
   app.use(httpMetrics({ service: "api", doorOf: (req) => doorOfPath(req.originalUrl) }));
+  // The web console's page and bundle: public files; it signs in against the API like any client.
+  app.use(consoleRouter());
   // Every service's figures when they share this process (`npm start`), else the API's own.
   app.get("/metrics", metricsHandler({ token: options.metricsToken }));
   app.use(
@@ -111,8 +120,11 @@ export function createApiApp(options: ApiAppOptions): Express {
       { err: error, method: req.method, url: req.originalUrl },
       "unexpected error",
     );
-  // The operator's API, with its own credential, before the native API's authentication.
-  app.use("/admin/v1", createAdminRouter({ ...doorDeps, adminToken: options.adminToken }));
+  // The operator's API and queue board, with their own credential, before the native API's
+  // authentication (one deps object: the board's session key is derived once for both).
+  const adminDeps = { ...doorDeps, adminToken: options.adminToken, operations: options.operations };
+  app.use(createAdminQueueBoard(adminDeps));
+  app.use("/admin/v1", createAdminRouter(adminDeps));
   mountDialectDoors(app, doorDeps, { bodyLimit: options.bodyLimit, onUnexpectedError });
   // Everything else is the native API, in its envelope (its 404 included).
   app.use(
@@ -127,6 +139,7 @@ export function createApiApp(options: ApiAppOptions): Express {
         registerExtensions(router, principalOf, {
           ...doorDeps,
           taskEvents: options.taskEvents,
+          batchEvents: options.batchEvents,
           notifier: options.notifier,
           enqueueDelivery: options.enqueueDelivery,
           ender: options.ender,

@@ -1,4 +1,11 @@
 export { type ApiAppOptions, createApiApp } from "./app";
+export {
+  BATCH_EVENT_NAME,
+  type BatchEventStreams,
+  type BatchEventStreamsOptions,
+  type BatchEventStreamsStats,
+  createBatchEventStreams,
+} from "./batch-event-streams";
 export { configureDoorPrices } from "./doors/pricing";
 export { toAivideoapiTask } from "./routes/native";
 export { reportSharedState } from "./shared-state-metrics";

@@ -137,6 +137,33 @@ describe("GET /v1/tasks", () => {
     expect(await idsOf(`created_after=${seconds(t0 + 10 * minute)}`)).toEqual([]);
   });
 
+  it("filters by the door a task came through, and refuses an unknown door", async () => {
+    const { apiKey } = await stack.createAccount(1_000);
+    const native = await stack.request("POST", "/v1/images/generations", {
+      key: apiKey,
+      body: { model: "nano-banana-2", input: { prompt: "through the native API" } },
+    });
+    expect(native.status).toBe(200);
+    const viaDoor = await fetch(`${stack.apiUrl}/api/v1/images/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "through the nanobanana door", model: "nano-banana" }),
+    });
+    expect(viaDoor.status).toBe(200);
+    const ids = async (query: string) =>
+      ((await list(apiKey, query)).body.data.tasks as { id: string }[]).map((t) => t.id);
+    expect(await ids("door=native")).toEqual([native.body.data.taskId]);
+    const fromDoor = await ids("door=nanobanana");
+    expect(fromDoor).toHaveLength(1);
+    expect(fromDoor).not.toContain(native.body.data.taskId);
+    expect(await ids("door=native,nanobanana")).toHaveLength(2);
+    const bad = await list(apiKey, "door=smtp");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(
+      /'door' must be one or more of native, nanobanana, kie, revid/,
+    );
+  });
+
   it("pages without duplicates or gaps while new tasks are created, ties included", async () => {
     const { apiKey, accountId } = await stack.createAccount(100_000);
     const start = Date.now() - 3_600_000;

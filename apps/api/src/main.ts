@@ -3,6 +3,7 @@
  * Postgres and Redis must already be running.
  */
 import { apiEnv, loadEnvOrExit, providersEnv } from "@ripen/config";
+import { consoleBundle } from "@ripen/console";
 import { countTasksWaitingToStart, createTaskEnder } from "@ripen/core";
 import { createDb, migrateDatabase } from "@ripen/db";
 import {
@@ -32,11 +33,13 @@ import {
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
+  everyQueue,
   whenReady,
 } from "@ripen/queue";
 import { logTraceFields, startTracing } from "@ripen/telemetry";
 import pino from "pino";
 import { createApiApp } from "./app";
+import { createBatchEventStreams } from "./batch-event-streams";
 import { configureDoorPrices } from "./doors/pricing";
 import { reportSharedState } from "./shared-state-metrics";
 import { createTaskEventStreams } from "./task-event-streams";
@@ -85,13 +88,11 @@ await runService("api", logger, async (resources) => {
   });
   const onHintError = (error: unknown, taskId: string) =>
     logger.warn({ err: (error as Error).message, taskId }, "live status: redis");
-  const taskEvents = createTaskEventStreams({
-    db: db.db,
-    subscriber: createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
-      onError: onHintError,
-    }),
-    logger,
+  const subscriber = createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
+    onError: onHintError,
   });
+  const taskEvents = createTaskEventStreams({ db: db.db, subscriber, logger });
+  const batchEvents = createBatchEventStreams({ db: db.db, subscriber, logger });
 
   const notifier = createTaskNotifier(redis, env.QUEUE_PREFIX, { onError: onHintError });
   const declarations = providerDeclarationsOrExit(process.env);
@@ -109,6 +110,8 @@ await runService("api", logger, async (resources) => {
       },
     }),
   );
+  // Built now, so the first visitor of /console does not wait for it.
+  void consoleBundle();
   const app = createApiApp({
     db: db.db,
     enqueue: taskQueue.enqueue,
@@ -117,6 +120,7 @@ await runService("api", logger, async (resources) => {
     enqueueDelivery: deliveryQueue.enqueue,
     schedules: scheduleQueue,
     taskEvents,
+    batchEvents,
     notifier,
     ender,
     logger,
@@ -129,6 +133,16 @@ await runService("api", logger, async (resources) => {
       createQueueLoadReader(redis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
     ),
     adminToken: env.ADMIN_TOKEN,
+    operations: {
+      health,
+      providers: declarations,
+      // Every queue of the prefix, the worker's maintenance queue too.
+      queues: everyQueue({ connection: redis, prefix: env.QUEUE_PREFIX }, [
+        taskQueue.queue,
+        deliveryQueue.queue,
+        scheduleQueue.queue,
+      ]),
+    },
     metricsToken: env.METRICS_TOKEN,
     rateLimit: { redis, prefix: env.QUEUE_PREFIX, defaultPerMinute: env.RATE_LIMIT_PER_MINUTE },
     trustedProxies: env.TRUSTED_PROXIES,
@@ -147,7 +161,7 @@ await runService("api", logger, async (resources) => {
   // server would wait for them.
   resources.add("api server", async () => {
     const closed = server.close();
-    await taskEvents.close();
+    await Promise.all([taskEvents.close(), batchEvents.close()]);
     await closed;
   });
   logger.info({ port: env.API_PORT }, "api listening");

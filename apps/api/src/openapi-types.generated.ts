@@ -341,6 +341,8 @@ export interface paths {
                     /** @description Unix seconds or RFC 3339, exclusive */
                     created_before?: string;
                     batch_id?: string;
+                    /** @description One or more (comma-separated) of native, nanobanana, kie, revid */
+                    door?: string;
                     /** @description 1–100, default 20 */
                     limit?: string;
                     /** @description `next_cursor` of the previous page */
@@ -1370,6 +1372,89 @@ export interface paths {
                 };
                 /** @description not found (task, model, batch, schedule, delivery) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{batchId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's progress as server-sent events */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    batchId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description `event: batch` at once and whenever its counts or state change; data is the batch's (as `GET /v1/batches/{batchId}`). The stream ends after the event showing the batch ended. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description invalid_api_key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description not found (task, model, batch, schedule, delivery) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description service_unavailable or upstream_error; Retry-After says when to retry */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6847,6 +6932,137 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each provider's circuit, pause, limits, tasks in flight and last 15 minutes
+         * @description Attempts started in the last 15 minutes: how many, the share that failed, start-to-end latency (p50, p95) and each provider's share of all attempts.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every declared provider */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminProviderHealth"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs per state of each queue, the oldest waiting job's age, and the board's URL */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every queue */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminQueueDepths"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the queue board's session cookie (HttpOnly, SameSite=Strict, Path=/admin, 12 h) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The board's URL and when the session ends */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminSession"];
+                    };
+                };
+            };
+        };
+        /** Clear the queue board's session cookie */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out of the board */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminSessionEnded"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7526,6 +7742,64 @@ export interface components {
                         [key: string]: unknown;
                     };
                 }[];
+            };
+        };
+        AdminProviderHealth: {
+            code: number;
+            msg: string;
+            data: {
+                id: string;
+                models: string[];
+                /** @enum {string} */
+                circuit: "closed" | "half_open" | "open";
+                paused_until: string | null;
+                limits: {
+                    requests_per_minute: number | null;
+                    max_concurrent: number | null;
+                };
+                in_flight: number;
+                window_minutes: number;
+                attempts: number;
+                failed: number;
+                error_rate: number;
+                latency_ms: {
+                    p50: number | null;
+                    p95: number | null;
+                };
+                traffic_share: number;
+            }[];
+        };
+        AdminQueueDepths: {
+            code: number;
+            msg: string;
+            data: {
+                board_url: string;
+                queues: {
+                    name: string;
+                    waiting: number;
+                    prioritized: number;
+                    active: number;
+                    delayed: number;
+                    failed: number;
+                    completed: number;
+                    oldest_waiting_age_ms: number | null;
+                }[];
+            };
+        };
+        AdminSession: {
+            code: number;
+            msg: string;
+            data: {
+                board_url: string;
+                expires_at: number;
+            };
+        };
+        AdminSessionEnded: {
+            code: number;
+            msg: string;
+            data: {
+                /** @constant */
+                signed_out: true;
             };
         };
     };

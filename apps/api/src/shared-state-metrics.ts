@@ -1,17 +1,13 @@
 import { creditsHeldTotal } from "@ripen/core";
 import type { Executor } from "@ripen/db";
-import {
-  addRefresh,
-  circuitSource,
-  creditsHeldSource,
-  type QueueLike,
-  queueSource,
-} from "@ripen/metrics";
+import { addRefresh, circuitSource, creditsHeldSource, queueSource } from "@ripen/metrics";
 import {
   defaultHealthPolicy,
   type ProviderDeclaration,
   type ProviderHealth,
 } from "@ripen/providers";
+import { readQueueDepths } from "@ripen/queue";
+import type { Queue } from "bullmq";
 
 /**
  * The figures every process could read alike (queue depths, circuits, credits held), reported by
@@ -20,13 +16,13 @@ import {
  */
 export function reportSharedState(options: {
   db: Executor;
-  queues: readonly QueueLike[];
+  queues: readonly Queue[];
   health: Pick<ProviderHealth, "states">;
   providers: readonly ProviderDeclaration[];
   failureThreshold?: number;
 }): () => void {
   const removals = [
-    addRefresh(queueSource(options.queues)),
+    addRefresh(queueSource(() => readQueueDepths(options.queues))),
     addRefresh(
       circuitSource(
         options.providers.map((provider) => provider.id),

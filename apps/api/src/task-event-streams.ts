@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, inArray, max } from "drizzle-orm";
 import type { Response } from "express";
 import type { Logger } from "pino";
 import { toAivideoapiTask } from "./routes/native";
+import { isWritable, startEventStream, writeHeartbeat } from "./sse";
 
 export interface TaskEventStreamsOptions {
   db: Executor;
@@ -156,14 +157,10 @@ export function createTaskEventStreams(options: TaskEventStreamsOptions): TaskEv
     }
   }
 
-  const writable = (res: Response) =>
-    !res.writableEnded && !res.destroyed && res.socket !== null && !res.socket.destroyed;
-
   function beat(): void {
     for (const stream of [...streams]) {
-      if (!writable(stream.res)) detach(stream);
-      // A client that stopped reading gets no more: heartbeats must not pile up in its buffer.
-      else if (!stream.res.writableNeedDrain) stream.res.write(": heartbeat\n\n");
+      if (!isWritable(stream.res)) detach(stream);
+      else writeHeartbeat(stream.res);
     }
   }
 
@@ -171,7 +168,7 @@ export function createTaskEventStreams(options: TaskEventStreamsOptions): TaskEv
   function send(stream: Stream, rows: TaskEvent[], task: Task): void {
     for (const row of rows) {
       if (row.id <= stream.lastId) continue;
-      if (!writable(stream.res)) {
+      if (!isWritable(stream.res)) {
         detach(stream);
         return;
       }
@@ -298,16 +295,7 @@ export function createTaskEventStreams(options: TaskEventStreamsOptions): TaskEv
         }
       }
 
-      res.status(200).set({
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        // nginx buffers responses unless told not to.
-        "x-accel-buffering": "no",
-      });
-      // The connection ends with the stream, so shutting down never waits on an idle socket.
-      res.shouldKeepAlive = false;
-      res.flushHeaders();
-      res.socket?.setNoDelay(true);
+      startEventStream(res);
 
       const watch = watchOf(task);
       const stream: Stream = { res, watch, lastId: after };
@@ -315,7 +303,7 @@ export function createTaskEventStreams(options: TaskEventStreamsOptions): TaskEv
       watch.streams.add(stream);
       res.on("close", () => detach(stream));
       // The client may have gone while the task was read.
-      if (!writable(res)) {
+      if (!isWritable(res)) {
         detach(stream);
         return;
       }

@@ -9,15 +9,20 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // One trace per task, exported over OTLP/HTTP to a receiver of the test's own: the create, the
-// worker's submit, the provider's callback, the ending and the client delivery, in one trace
-// whose id every process derives from the task id; and the task's log lines carry it.
+// queue hop, the worker's submit and its upstream call, the provider's callback, the ending and
+// the client delivery, in one trace whose id every process derives from the task id; and the
+// task's log lines carry it.
 
 interface ExportedSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
   name: string;
+  attributes?: { key: string; value: { stringValue?: string } }[];
 }
+
+const attribute = (span: ExportedSpan | undefined, key: string) =>
+  span?.attributes?.find((a) => a.key === key)?.value.stringValue;
 
 let collector: Server;
 const spans: ExportedSpan[] = [];
@@ -26,6 +31,7 @@ let clientUrl: string;
 let delivered = 0;
 let tracing: Tracing | undefined;
 let stack: TestStack;
+let stackClosed = false;
 const logLines: Record<string, unknown>[] = [];
 
 const listenOnLoopback = async (server: Server) => {
@@ -72,7 +78,7 @@ beforeAll(async () => {
   stack = await startTestStack({ logger: pino({ level: "info", mixin: logTraceFields }, lines) });
 });
 afterAll(async () => {
-  await stack?.close();
+  if (!stackClosed) await stack?.close();
   await tracing?.shutdown();
   collector?.close();
   clientEndpoint?.close();
@@ -93,7 +99,10 @@ describe("tracing, with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     const deadline = Date.now() + 15_000;
     while (delivered < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(delivered).toBe(1);
-    // Exports what the batch processor still holds.
+    // Closing the stack waits for the jobs still running (the delivery's ends after the client
+    // answered), so their spans have ended; then the shutdown exports what is left.
+    await stack.close();
+    stackClosed = true;
     await tracing!.shutdown();
     tracing = undefined;
 
@@ -124,6 +133,23 @@ describe("tracing, with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     // No other task's spans in this trace, and no span of this task elsewhere.
     expect(spans.filter((s) => s.traceId !== traceId && s.name.startsWith("task."))).toEqual([]);
 
+    // The queue hop (BullMQ's hook): the job added by the create is processed under it, and the
+    // submit runs inside that processing.
+    const parentOf = (span: ExportedSpan | undefined) =>
+      span?.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+    const submit = inTrace.find((span) => span.name === "task.submit");
+    const processing = parentOf(submit);
+    expect(processing?.name).toBe("process tasks");
+    expect(parentOf(processing)?.name).toBe("add tasks.task.run");
+    expect(parentOf(parentOf(processing))).toBe(root);
+    // The upstream call is a span of the submit, naming the provider it went to.
+    const upstream = inTrace.find((span) => span.name === "upstream.submit");
+    expect(parentOf(upstream)).toBe(submit);
+    expect(attribute(upstream, "ripen.provider")).toBeTruthy();
+    expect(attribute(upstream, "ripen.upstream_model")).toBeTruthy();
+    // BullMQ's housekeeping (fetching jobs, renewing locks) is not exported.
+    expect(spans.filter((span) => span.name.startsWith("getNextJob"))).toEqual([]);
+
     // The task's lifecycle lines carry its trace id.
     const lifecycle = logLines.filter(
       (line) => line.taskId === taskId && typeof line.event === "string",
@@ -133,5 +159,11 @@ describe("tracing, with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
       expect(line, event).toBeDefined();
       expect(line?.traceId, event).toBe(traceId);
     }
+    // A trace id on a log line always leads to an exported trace.
+    const exported = new Set(spans.map((span) => span.traceId));
+    const orphans = logLines.filter(
+      (l) => typeof l.traceId === "string" && !exported.has(l.traceId),
+    );
+    expect(orphans).toEqual([]);
   });
 });

@@ -74,7 +74,8 @@ async function savedKeys(keyFile: string, store: string): Promise<string[]> {
   return [...new Set(keys.filter((key): key is string => Boolean(key)))];
 }
 
-async function readKey(file: string): Promise<string | null> {
+/** The secret saved in `file`, trimmed; null when there is none. */
+export async function readKey(file: string): Promise<string | null> {
   try {
     return (await readFile(file, "utf8")).trim() || null;
   } catch (error) {
@@ -84,7 +85,7 @@ async function readKey(file: string): Promise<string | null> {
 }
 
 /** Written aside and renamed, so a crash never leaves a half-written key. */
-async function writeKey(file: string, key: string): Promise<void> {
+export async function writeKey(file: string, key: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.tmp-${process.pid}`;
   await writeFile(temporary, `${key}\n`, { mode: 0o600 });

@@ -7,11 +7,13 @@ import path from "node:path";
 import {
   configureDoorPrices,
   createApiApp,
+  createBatchEventStreams,
   createTaskEventStreams,
   reportSharedState,
 } from "@ripen/api";
 import { createCallbacksApp } from "@ripen/callbacks";
 import { isSet, stackEnv } from "@ripen/config";
+import { consoleBundle } from "@ripen/console";
 import { countTasksWaitingToStart, createTaskEnder } from "@ripen/core";
 import { createDb, ensureDatabase, migrateDatabase } from "@ripen/db";
 import {
@@ -46,12 +48,14 @@ import {
   createTaskEventSubscriber,
   createTaskNotifier,
   createTaskQueue,
+  everyQueue,
   whenReady,
 } from "@ripen/queue";
 import { sandboxOptionsFromEnv, startSandbox } from "@ripen/sandbox";
 import { logTraceFields, startTracing } from "@ripen/telemetry";
 import { startWorker } from "@ripen/worker";
 import pino from "pino";
+import { ensureAdminToken } from "./admin-token";
 import { DEMO_CREDITS, ensureDemoAccount } from "./demo-account";
 
 const { env, declarations } = loadEnvWithProvidersOrExit(stackEnv);
@@ -66,6 +70,7 @@ const logger = pino(
 );
 const root = repoRoot();
 const keyFile = path.join(root, ".data", "demo-api-key");
+const adminTokenFile = path.join(root, ".data", "admin-token");
 // Local use only: every service listens on loopback, not on the network.
 const HOST = "127.0.0.1";
 
@@ -224,13 +229,17 @@ async function run(): Promise<void> {
   resources.add("worker", worker.close);
 
   if (!(await whenReady(apiRedis))) logger.warn("redis not ready; creates are left to the sweep");
-  const taskEvents = createTaskEventStreams({
-    db: db.db,
-    subscriber: createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
-      onError: onHintError,
-    }),
-    logger,
+  const subscriber = createTaskEventSubscriber(subscriberRedis, env.QUEUE_PREFIX, {
+    onError: onHintError,
   });
+  const taskEvents = createTaskEventStreams({ db: db.db, subscriber, logger });
+  const batchEvents = createBatchEventStreams({ db: db.db, subscriber, logger });
+  // Built now, so the first visitor of /console does not wait for it.
+  void consoleBundle();
+  // Without ADMIN_TOKEN, one made and kept in .data, so the console's operator can sign in.
+  const admin = env.ADMIN_TOKEN
+    ? { token: env.ADMIN_TOKEN, created: false, fromEnv: true }
+    : { ...(await ensureAdminToken(adminTokenFile)), fromEnv: false };
   const api = await listen(
     createApiApp({
       db: db.db,
@@ -240,6 +249,7 @@ async function run(): Promise<void> {
       enqueueDelivery: deliveryQueue.enqueue,
       schedules: scheduleQueue,
       taskEvents,
+      batchEvents,
       notifier,
       ender,
       logger,
@@ -251,7 +261,17 @@ async function run(): Promise<void> {
         apiHealth,
         createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
       ),
-      adminToken: env.ADMIN_TOKEN,
+      adminToken: admin.token,
+      operations: {
+        health: apiHealth,
+        providers: declarations,
+        // Every queue of the prefix, the worker's maintenance queue too.
+        queues: everyQueue({ connection: apiRedis, prefix: env.QUEUE_PREFIX }, [
+          taskQueue.queue,
+          deliveryQueue.queue,
+          scheduleQueue.queue,
+        ]),
+      },
       metricsToken: env.METRICS_TOKEN,
       rateLimit: {
         redis: apiRedis,
@@ -273,7 +293,7 @@ async function run(): Promise<void> {
   // Open streams end first, or closing the server would wait for them.
   resources.add("api server", async () => {
     const closed = api.close();
-    await taskEvents.close();
+    await Promise.all([taskEvents.close(), batchEvents.close()]);
     await closed;
   });
 
@@ -313,6 +333,11 @@ async function run(): Promise<void> {
         : `The demo account exists; its API key is in ${relativeKeyFile}.`,
     );
   }
+  lines.push(
+    admin.fromEnv
+      ? "Admin token: ADMIN_TOKEN's (operator sign-in at /console)"
+      : `Admin token: ${admin.token}   (${admin.created ? "created, " : ""}kept in ${path.relative(process.cwd(), adminTokenFile) || adminTokenFile}; operator sign-in at /console)`,
+  );
   lines.push(
     "",
     "Try it:",

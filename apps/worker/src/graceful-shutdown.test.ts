@@ -58,9 +58,12 @@ async function start(
   return service;
 }
 
-async function startWorker(name: string, onLine?: (line: string) => void): Promise<Service> {
+async function startWorker(
+  name: string,
+  onLine?: (line: string) => void,
+): Promise<Service & { healthPort: number }> {
   const healthPort = await freePort();
-  return start(
+  const service = await start(
     name,
     "apps/worker/src/main.ts",
     {
@@ -73,6 +76,14 @@ async function startWorker(name: string, onLine?: (line: string) => void): Promi
     healthPort,
     onLine,
   );
+  return Object.assign(service, { healthPort });
+}
+
+/** The sample lines of a service's `/metrics` (Prometheus text format), comments left out. */
+async function metricLines(port: number): Promise<string[]> {
+  const res = await fetch(`${url(port)}/metrics`);
+  expect(res.status).toBe(200);
+  return (await res.text()).split("\n").filter((line) => line !== "" && !line.startsWith("#"));
 }
 
 /** Sends SIGTERM and resolves with the exit code once the process has gone. */
@@ -118,7 +129,7 @@ describe("SIGTERM", () => {
     expect(submittedBeforeStop.length).toBeGreaterThanOrEqual(5);
 
     // A fresh worker finishes what the first left, without paying for any task again.
-    await startWorker("worker 2");
+    const second = await startWorker("worker 2");
     for (const id of ids) {
       const status = await stack.waitForTask(id, [...terminalTaskStatuses], 60_000);
       expect(status, id).toBe("succeeded");
@@ -126,6 +137,14 @@ describe("SIGTERM", () => {
     expect(stack.sandbox.stats.created).toBe(TASKS);
     expect(await endingsNotOnce(stack.db.db, ids)).toEqual([]);
     expect(await ledgerViolations(stack.db.db)).toEqual([]);
+
+    // The production worker serves its figures on its health port.
+    const figures = await metricLines(second.healthPort);
+    expect(figures).toContainEqual(expect.stringMatching(/^ripen_redis_up 1$/));
+    expect(figures).toContainEqual(
+      expect.stringMatching(/^ripen_db_pool_connections\{pool="worker",state="total"\} \d/),
+    );
+    expect(figures).toContainEqual(expect.stringMatching(/^ripen_nodejs_eventloop_lag_seconds /));
   }, 120_000);
 
   it("the API and the callbacks service exit 0", async () => {
@@ -137,6 +156,15 @@ describe("SIGTERM", () => {
       "apps/callbacks/src/main.ts",
       { CALLBACKS_PORT: String(callbacksPort) },
       callbacksPort,
+    );
+    // Each production entry point serves its own `/metrics`: the API with what it reads for
+    // everyone (queues, circuits, credits held), the callbacks service with its pool.
+    const apiFigures = await metricLines(apiPort);
+    expect(apiFigures).toContainEqual(expect.stringMatching(/^ripen_queue_jobs\{queue="tasks",/));
+    expect(apiFigures).toContainEqual(expect.stringMatching(/^ripen_provider_circuit_state\{/));
+    expect(apiFigures).toContainEqual(expect.stringMatching(/^ripen_credits_held \d/));
+    expect(await metricLines(callbacksPort)).toContainEqual(
+      expect.stringMatching(/^ripen_db_pool_connections\{pool="callbacks",state="total"\} \d/),
     );
     expect(await terminate(api)).toBe(0);
     expect(await terminate(callbacks)).toBe(0);

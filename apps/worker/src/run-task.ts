@@ -41,16 +41,17 @@ export function createRunTask(runDeps: RunTaskDeps) {
       return;
     }
 
-    const polls = task.status === "running" && latest?.state === "accepted";
-    // The step's span in the task's trace: its upstream call and its log lines are in it.
+    const polled =
+      task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
+        ? latest
+        : undefined;
+    // The step's span in the task's trace: its upstream call (whose span names the provider a
+    // submit chose) and its log lines are in it.
     const step = await inTaskSpan(
-      polls ? "task.poll" : "task.submit",
+      polled ? "task.poll" : "task.submit",
       task.id,
-      { "ripen.model": task.model, "ripen.provider": polls ? latest?.provider : undefined },
-      () =>
-        task.status === "running" && latest?.state === "accepted" && latest.providerTaskId
-          ? pollStep(deps, task, latest)
-          : submitStep(deps, task, latest),
+      { "ripen.model": task.model, "ripen.provider": polled?.provider },
+      () => (polled ? pollStep(deps, task, polled) : submitStep(deps, task, latest)),
     );
     if (step.done) return;
 

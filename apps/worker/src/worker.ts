@@ -34,6 +34,7 @@ import {
   type RedisConnection,
   startQueuePaceMeter,
 } from "@ripen/queue";
+import { queueTelemetry } from "@ripen/telemetry";
 import { type Job, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { createBatchGate } from "./batch-gate";
@@ -272,6 +273,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         // fails a job stalled twice, which left its task to the slower sweep when workers were
         // killed again and again.
         maxStalledCount: MAX_STALLED_COUNT,
+        telemetry: queueTelemetry(),
       },
     );
     if (queueName === queueNames.tasks) taskWorker = worker;

@@ -200,6 +200,7 @@ export {
   subscriptionMonthKey,
 } from "./plans";
 export * from "./provider";
+export { type ProviderActivity, providerActivity } from "./provider-activity";
 export { type ProviderCallbackRecord, recordProviderCallbacks } from "./provider-callbacks";
 export {
   createSchedule,

@@ -1,4 +1,4 @@
-import { type Executor, type Task, type TaskStatus, tasks } from "@ripen/db";
+import { type DoorName, type Executor, type Task, type TaskStatus, tasks } from "@ripen/db";
 import { and, desc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 
 /**
@@ -18,6 +18,8 @@ export interface ListTasksArgs {
   models?: readonly string[];
   /** Only the items of this batch. */
   batchId?: string;
+  /** Any of these doors (the API the task was created through); all when unset. */
+  doors?: readonly DoorName[];
   /** Created at or after. */
   createdFrom?: Date;
   /** Created strictly before. */
@@ -44,6 +46,7 @@ export async function listTasks(db: Executor, args: ListTasksArgs): Promise<Task
   if (args.statuses?.length) conditions.push(inArray(tasks.status, [...args.statuses]));
   if (args.models?.length) conditions.push(inArray(tasks.model, [...args.models]));
   if (args.batchId) conditions.push(eq(tasks.batchId, args.batchId));
+  if (args.doors?.length) conditions.push(inArray(tasks.door, [...args.doors]));
   if (args.createdFrom) conditions.push(gte(tasks.createdAt, args.createdFrom));
   if (args.createdBefore) conditions.push(lt(tasks.createdAt, args.createdBefore));
   if (args.after) {

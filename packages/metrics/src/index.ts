@@ -12,7 +12,7 @@ export {
   creditsHeldSource,
   observeJobWait,
   poolSource,
-  type QueueLike,
+  type QueueDepthLike,
   queueSource,
   redisSource,
 } from "./sources";

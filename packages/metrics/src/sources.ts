@@ -13,40 +13,22 @@ import { cached, type Refresh } from "./serve";
 // Each source is typed by the shape it reads (a BullMQ Queue, a pg Pool, an ioredis client...),
 // so this package depends on none of them.
 
-const QUEUE_STATES = ["waiting", "prioritized", "active", "delayed", "failed"] as const;
-
-export interface QueueLike {
+/** What `readQueueDepths` (`@ripen/queue`) reads of each queue. */
+export interface QueueDepthLike {
   name: string;
-  getJobCounts(...types: string[]): Promise<Record<string, number>>;
-  getJobs(
-    types: Array<"wait" | "prioritized">,
-    start?: number,
-    end?: number,
-    asc?: boolean,
-  ): Promise<Array<{ timestamp: number; delay?: number } | undefined>>;
+  counts: Record<string, number>;
+  oldestWaitingMs: number | null;
 }
 
-/** Depth per state and the oldest waiting job's age, per queue (one read per queue, cached). */
-export function queueSource(queues: readonly QueueLike[], now = () => Date.now()): Refresh {
+/** Depth per state and the oldest waiting job's age, per queue (read at scrape, cached 1 s). */
+export function queueSource(read: () => Promise<readonly QueueDepthLike[]>): Refresh {
   return cached(async () => {
-    await Promise.all(
-      queues.map(async (queue) => {
-        const [counts, oldest] = await Promise.all([
-          queue.getJobCounts(...QUEUE_STATES),
-          queue.getJobs(["wait", "prioritized"], 0, 0, true),
-        ]);
-        for (const state of QUEUE_STATES) {
-          queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-        }
-        // The first of each list: the oldest of them is the queue's oldest.
-        const dueTimes = oldest.flatMap((job) => (job ? [job.timestamp + (job.delay ?? 0)] : []));
-        const dueAt = dueTimes.length > 0 ? Math.min(...dueTimes) : undefined;
-        queueOldestWaiting.set(
-          { queue: queue.name },
-          dueAt === undefined ? 0 : Math.max(0, now() - dueAt) / 1000,
-        );
-      }),
-    );
+    for (const queue of await read()) {
+      for (const [state, count] of Object.entries(queue.counts)) {
+        queueJobs.set({ queue: queue.name, state }, count);
+      }
+      queueOldestWaiting.set({ queue: queue.name }, (queue.oldestWaitingMs ?? 0) / 1000);
+    }
   });
 }
 

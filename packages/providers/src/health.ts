@@ -170,6 +170,22 @@ export interface ProviderState {
   failures: number;
 }
 
+/** A circuit as an operator reads it. */
+export type CircuitState = "closed" | "open" | "half_open";
+
+/**
+ * Open while its time runs; half-open once that is over but no success has reset the failures
+ * that opened it (a trial call may go); else closed.
+ */
+export function circuitOf(
+  state: Pick<ProviderState, "openForMs" | "failures"> | undefined,
+  policy: Pick<HealthPolicy, "failureThreshold"> = defaultHealthPolicy,
+): CircuitState {
+  if (!state) return "closed";
+  if (state.openForMs > 0) return "open";
+  return state.failures >= policy.failureThreshold ? "half_open" : "closed";
+}
+
 /** A task asking a provider to start it: it waits its turn, by deadline, in the provider's backlog. */
 export interface StartingTask {
   taskId: string;

@@ -50,6 +50,8 @@ export {
   START_BY_SHARE,
 } from "./capacity";
 export {
+  type CircuitState,
+  circuitOf,
   createProviderHealth,
   defaultHealthPolicy,
   type HealthPolicy,

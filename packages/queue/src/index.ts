@@ -1,4 +1,5 @@
 import { connectRedis, type RedisConnection, type RedisConnectionOptions } from "@ripen/infra";
+import { queueTelemetry } from "@ripen/telemetry";
 import { type JobsOptions, Queue } from "bullmq";
 import { z } from "zod";
 
@@ -173,10 +174,24 @@ export interface QueueContext {
 }
 
 export function createQueue(ctx: QueueContext, name: QueueName): Queue {
-  const queue = new Queue(name, { connection: ctx.connection, prefix: ctx.prefix });
+  const queue = new Queue(name, {
+    connection: ctx.connection,
+    prefix: ctx.prefix,
+    telemetry: queueTelemetry(),
+  });
   // The connection's owner logs its errors; an unheard 'error' event would crash the process.
   queue.on("error", () => {});
   return queue;
+}
+
+/**
+ * Every queue of the prefix, in `queueNames` order, for reading (the operator's views and queue
+ * board): the process's own where it has one, else one made here on the same connection.
+ */
+export function everyQueue(ctx: QueueContext, own: readonly Queue[]): Queue[] {
+  return Object.values(queueNames).map(
+    (name) => own.find((queue) => queue.name === name) ?? createQueue(ctx, name),
+  );
 }
 
 /** Jobs per `addBulk` call when a batch is enqueued. */
@@ -388,3 +403,9 @@ export function createScheduleQueue(
     close: () => queue.close(),
   };
 }
+export {
+  QUEUE_DEPTH_STATES,
+  type QueueDepth,
+  type QueueDepthState,
+  readQueueDepths,
+} from "./queue-depths";

@@ -4,7 +4,8 @@ import type { RedisConnection } from "@ripen/infra";
  * Live status rides on Redis pub/sub, one channel per task. A message is only a hint ("this
  * task has new `task_events` rows"): streams read the rows themselves from Postgres, so a lost
  * or duplicated message is harmless. Per task rather than one channel for all, so an API process
- * hears only the tasks its clients watch. The prefix is the queue's (a Cluster hash tag).
+ * hears only the tasks its clients watch. A batch's id is hinted the same way when one of its
+ * items ends (its live progress). The prefix is the queue's (a Cluster hash tag).
  */
 export const taskEventsChannel = (prefix: string, taskId: string): string =>
   `${prefix}:task-events:${taskId}`;

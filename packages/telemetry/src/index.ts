@@ -1,8 +1,10 @@
 export { startTracing, type Tracing } from "./start";
 export {
+  inCallSpan,
   inTaskRootSpan,
   inTaskSpan,
   logTraceFields,
+  queueTelemetry,
   taskEvent,
   taskTraceIds,
   tracingEnabled,

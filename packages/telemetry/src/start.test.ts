@@ -1,11 +1,20 @@
 import { trace } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
-import { inTaskSpan, logTraceFields, startTracing, taskTraceIds, tracingEnabled } from "./index";
+import {
+  inTaskSpan,
+  logTraceFields,
+  queueTelemetry,
+  startTracing,
+  taskTraceIds,
+  tracingEnabled,
+} from "./index";
 
 describe("tracing without OTEL_EXPORTER_OTLP_ENDPOINT", () => {
   it("starts no SDK: the work runs untraced and log lines carry nothing", async () => {
     expect(await startTracing("api", {})).toBeUndefined();
     expect(tracingEnabled()).toBe(false);
+    // Queues and workers get no telemetry hook: BullMQ adds nothing to a job.
+    expect(queueTelemetry()).toBeUndefined();
     const seen = await inTaskSpan("task.submit", "task_x", {}, async () => ({
       span: trace.getActiveSpan(),
       fields: logTraceFields(),

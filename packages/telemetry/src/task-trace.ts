@@ -1,18 +1,23 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   context,
+  type Attributes as OtelAttributes,
   ROOT_CONTEXT,
   type Span,
+  SpanKind,
   SpanStatusCode,
   TraceFlags,
   trace,
 } from "@opentelemetry/api";
+import type { BullMQOtel } from "bullmq-otel";
 
 /**
- * One trace per task, with nothing carried: a task's trace id and its root span's id are derived
- * from the task id, so the API (which starts the root, `task.create`), the worker, the callbacks
- * service and the client delivery each join the same trace by knowing the task id alone, across
- * processes, Redis restarts and jobs re-added by the sweep. No column, no job field, no header.
+ * One trace per task, with nothing that must be carried: a task's trace id and its root span's id
+ * are derived from the task id, so the API (which starts the root, `task.create`), the worker, the
+ * callbacks service and the client delivery each join the same trace by knowing the task id alone,
+ * across processes, Redis restarts and jobs re-added by the sweep. No column, no header; a job
+ * carries a context (BullMQ's hook, `queueTelemetry`) only to show its queue hop, and a job
+ * without one still lands in its task's trace.
  */
 export function taskTraceIds(taskId: string): { traceId: string; rootSpanId: string } {
   const digest = createHash("sha256").update(`ripen-task-trace:${taskId}`).digest("hex");
@@ -36,12 +41,29 @@ export const taskIdGenerator = {
   },
 };
 
+let queueHook: BullMQOtel | undefined;
+
 /** Called once the SDK is registered: until then every helper here runs its work untraced. */
-export function markTracingEnabled(): void {
+export function markTracingEnabled(hook: BullMQOtel): void {
   enabled = true;
+  queueHook = hook;
 }
 
 export const tracingEnabled = (): boolean => enabled;
+
+/**
+ * BullMQ's telemetry hook, for a Queue's or Worker's `telemetry` option: undefined (BullMQ traces
+ * nothing, adds nothing to a job) unless tracing started. A job added inside a task's span
+ * carries its context, so the worker's processing of it joins the task's trace.
+ */
+export const queueTelemetry = (): BullMQOtel | undefined => queueHook;
+
+/** The attribute every span of a task's trace starts with. */
+const TASK_ID = "ripen.task_id";
+
+/** The sampler's rule for a span with no parent: a trace is kept only when it is a task's. */
+export const taskTracesOnly = (attributes: OtelAttributes): boolean =>
+  attributes[TASK_ID] !== undefined;
 
 type Attributes = Record<string, string | number | boolean | undefined>;
 
@@ -77,7 +99,7 @@ export function inTaskRootSpan<T>(
   try {
     span = tracer().startSpan(name, {
       root: true,
-      attributes: clean({ "ripen.task_id": taskId, ...attributes }),
+      attributes: clean({ [TASK_ID]: taskId, ...attributes }),
     });
   } finally {
     nextRoot = undefined;
@@ -103,7 +125,7 @@ function startTaskSpan(name: string, taskId: string, attributes: Attributes): Sp
         });
   return tracer().startSpan(
     name,
-    { attributes: clean({ "ripen.task_id": taskId, ...attributes }) },
+    { attributes: clean({ [TASK_ID]: taskId, ...attributes }) },
     parent,
   );
 }
@@ -141,11 +163,28 @@ export function taskEvent(
   }
 }
 
+/**
+ * A call out of Ripen (an upstream provider's API) inside whatever span is active: nothing when
+ * none is (or tracing is off), so only a task's steps record them.
+ */
+export function inCallSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!enabled || !trace.getActiveSpan()?.isRecording()) return work();
+  return runInSpan(
+    tracer().startSpan(name, { kind: SpanKind.CLIENT, attributes: clean(attributes) }),
+    work,
+  );
+}
+
 /** For pino's `mixin`: the active span's trace and span ids, on every line written inside one. */
 export function logTraceFields(): Record<string, string> {
   if (!enabled) return {};
   const span = trace.getActiveSpan();
-  if (!span) return {};
+  // BullMQ's housekeeping spans are not kept (see taskTracesOnly): their ids lead nowhere.
+  if (!span?.isRecording()) return {};
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId };
 }

@@ -13,6 +13,7 @@ export { type EndingCount, endingsNotOnce } from "./once-each";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
 export { type PrivateRedisCluster, startPrivateRedisCluster } from "./private-redis-cluster";
 export { completedCallbackBody, createRunningTask, openTestAttempt } from "./running-task";
+export { openEventStream, type SseEvent, SseReader } from "./sse-reader";
 export {
   startTestStack,
   TEST_CALLBACK_SECRET,

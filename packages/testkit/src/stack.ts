@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import {
   type ApiAppOptions,
+  type BatchEventStreams,
   createApiApp,
+  createBatchEventStreams,
   createTaskEventStreams,
   reportSharedState,
   type TaskEventStreams,
@@ -36,6 +38,7 @@ import {
   createTaskNotifier,
   createTaskQueue,
   type DeliveryQueue,
+  everyQueue,
   type RedisConnection,
   type ScheduleQueue,
   type TaskNotifier,
@@ -81,7 +84,7 @@ export interface TestStackOptions {
     WorkerOptions,
     "lockDurationMs" | "stalledIntervalMs" | "concurrency" | "batchConcurrency" | "deliveries"
   >;
-  /** Live status's timers (production defaults: heartbeat 15 s, re-read 5 s). */
+  /** Live status's timers, tasks' and batches' (production defaults: heartbeat 15 s, re-read 5 s). */
   taskEvents?: { heartbeatMs?: number; recheckMs?: number };
   /**
    * Which user URLs the API accepts at create. Loopback is allowed by default: the tests' client
@@ -117,6 +120,8 @@ export interface TestStack {
   subscriberName: string;
   /** The API's live-status streams (`GET /v1/tasks/{id}/events`). */
   taskEvents: TaskEventStreams;
+  /** The API's live batch progress streams (`GET /v1/batches/{id}/events`). */
+  batchEvents: BatchEventStreams;
   /** Publishes live-status hints as the callbacks receiver and the API do. */
   notifier: TaskNotifier;
   /** Ends tasks as the API and the callbacks receiver do (effects on the API's connection). */
@@ -200,10 +205,18 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const subscriberName = `api-task-events:${prefix}`;
   const subscriberRedis = createRedis(redisUrl, { connectionName: subscriberName });
   subscriberRedis.on("error", () => {});
+  const subscriber = createTaskEventSubscriber(subscriberRedis, prefix);
   const taskEvents = createTaskEventStreams({
     db: servicesDb.db,
-    subscriber: createTaskEventSubscriber(subscriberRedis, prefix),
+    subscriber,
     logger,
+    ...options.taskEvents,
+  });
+  const batchEvents = createBatchEventStreams({
+    db: servicesDb.db,
+    subscriber,
+    logger,
+    clock,
     ...options.taskEvents,
   });
 
@@ -232,6 +245,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       logger,
       clock,
       taskEvents,
+      batchEvents,
       notifier,
       ender,
       userUrls: options.userUrls ?? { allowLoopback: true },
@@ -242,6 +256,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         createQueueLoadReader(producerRedis, prefix, () => countTasksWaitingToStart(servicesDb.db)),
       ),
       adminToken: options.adminToken,
+      operations: {
+        health: apiHealth,
+        providers: declarations,
+        queues: everyQueue({ connection: producerRedis, prefix }, [
+          taskQueue.queue,
+          deliveryQueue.queue,
+          scheduleQueue.queue,
+        ]),
+      },
       rateLimit: {
         redis: producerRedis,
         prefix,
@@ -300,6 +323,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     subscriberRedis,
     subscriberName,
     taskEvents,
+    batchEvents,
     notifier,
     ender,
     prefix,
@@ -342,7 +366,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await scheduleQueue.close();
       await deleteKeys(redis, `${prefix}:*`).catch(() => {});
       // Streams a test left open end first, or closing the API would wait for them.
-      await taskEvents.close();
+      await Promise.all([taskEvents.close(), batchEvents.close()]);
       await Promise.all([api.close(), callbacks.close(), sandboxServer.close()]);
       await Promise.all([redis.quit(), producerRedis.quit(), subscriberRedis.quit()]).catch(
         () => {},

@@ -2,12 +2,14 @@ import type { Principal, TaskEnder } from "@ripen/core";
 import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
+import type { BatchEventStreams } from "../batch-event-streams";
 import type { DoorDeps, DoorRouterOptions } from "../doors/deps";
 import type { TaskEventStreams } from "../task-event-streams";
 import { createKieDoor } from "./kie";
 import { createNanobananaDoor } from "./nanobanana";
 import { createRevidDoor } from "./revid";
 import { registerV1Batches } from "./v1_batches";
+import { registerV1BatchesEvents } from "./v1_batches_events";
 import { registerV1Cost } from "./v1_cost";
 import { registerV1CreditsLedger } from "./v1_credits_ledger";
 import { registerV1Keys } from "./v1_keys";
@@ -26,6 +28,8 @@ import { registerV1WebhookSecret } from "./v1_webhook_secret";
 export interface ExtensionDeps extends DoorDeps {
   /** Live status (`GET /v1/tasks/{id}/events`); without it the endpoint is not served. */
   taskEvents?: TaskEventStreams;
+  /** Live batch progress (`GET /v1/batches/{id}/events`); without it the endpoint is not served. */
+  batchEvents?: BatchEventStreams;
   /** Tells live-status streams (in any API process) that a task changed; call after commit. */
   notifier?: TaskNotifier;
   /** How a task ends (a cancel, a batch's cancel) and what follows its commit. */
@@ -64,6 +68,7 @@ export function registerExtensions(
   registerV1TasksDeliveries(router, principalOf, deps);
   registerV1WebhookSecret(router, principalOf, deps);
   registerV1Batches(router, principalOf, deps);
+  registerV1BatchesEvents(router, principalOf, deps);
   registerV1Models(router, principalOf, deps);
   registerV1Cost(router, principalOf, deps);
   registerV1CreditsLedger(router, principalOf, deps);

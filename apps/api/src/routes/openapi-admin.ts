@@ -9,6 +9,12 @@ import {
 import { adjustmentRequest, creditMovementResponse, grantRequest } from "./admin/credits";
 import { ledgerCheckResponse } from "./admin/ledger";
 import {
+  providerHealthResponse,
+  queueDepthsResponse,
+  sessionEndedResponse,
+  sessionResponse,
+} from "./admin/operations";
+import {
   createPlanRequest,
   planListResponse,
   planResponse,
@@ -188,6 +194,31 @@ export const adminPaths: ZodOpenApiPathsObject = {
       description:
         "What `ripen ledger check` prints. Drift is an answer, not an error: the response is 200 with each drift's rule and rows.",
       responses: { "200": json(ledgerCheckResponse, "The check") },
+    }),
+  },
+  "/admin/v1/providers": {
+    get: admin({
+      summary: "Each provider's circuit, pause, limits, tasks in flight and last 15 minutes",
+      description:
+        "Attempts started in the last 15 minutes: how many, the share that failed, start-to-end latency (p50, p95) and each provider's share of all attempts.",
+      responses: { "200": json(providerHealthResponse, "Every declared provider") },
+    }),
+  },
+  "/admin/v1/queues": {
+    get: admin({
+      summary: "Jobs per state of each queue, the oldest waiting job's age, and the board's URL",
+      responses: { "200": json(queueDepthsResponse, "Every queue") },
+    }),
+  },
+  "/admin/v1/session": {
+    post: admin({
+      summary:
+        "Set the queue board's session cookie (HttpOnly, SameSite=Strict, Path=/admin, 12 h)",
+      responses: { "200": json(sessionResponse, "The board's URL and when the session ends") },
+    }),
+    delete: admin({
+      summary: "Clear the queue board's session cookie",
+      responses: { "200": json(sessionEndedResponse, "Signed out of the board") },
     }),
   },
 };

@@ -224,6 +224,20 @@ const nativePaths: ZodOpenApiPathsObject = {
       },
     }),
   },
+  "/v1/batches/{batchId}/events": {
+    get: native({
+      summary: "A batch's progress as server-sent events",
+      requestParams: batchIdPath,
+      responses: {
+        "200": {
+          description:
+            "`event: batch` at once and whenever its counts or state change; data is the batch's (as `GET /v1/batches/{batchId}`). The stream ends after the event showing the batch ended.",
+          content: { "text/event-stream": { schema: z.string() } },
+        },
+        ...nativeErrors("401", "404", "503"),
+      },
+    }),
+  },
   "/v1/batches/{batchId}/cancel": {
     post: native({
       summary: "Cancel a batch's items that have not ended",

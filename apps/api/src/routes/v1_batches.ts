@@ -92,7 +92,7 @@ export function batchBodyOf(body: unknown): BatchBody {
 export const BATCH_LIST_LIMIT_DEFAULT = 20;
 export const BATCH_LIST_LIMIT_MAX = 100;
 
-function batchIdOf(req: Request): string {
+export function batchIdOf(req: Request): string {
   const batchId = req.params.batchId as string;
   // Anything newId could not have made cannot exist: answered without a query.
   if (!isIdOf("batch", batchId)) throw new BatchNotFound(batchId);

@@ -25,8 +25,9 @@ const knownParams = new Set(["kind", "from", "to", "limit", "cursor", "format"])
 export function refuseUnknownParams(query: Record<string, unknown>, known: Set<string>): void {
   const unknown = Object.keys(query).find((name) => !known.has(name));
   if (unknown !== undefined) {
+    const use = known.size > 0 ? `use ${[...known].join(", ")}` : "this endpoint takes none";
     throw new InvalidRequest(
-      `${shown(unknown)} is not a recognized parameter (use ${[...known].join(", ")}).`,
+      `${shown(unknown)} is not a recognized parameter (${use}).`,
       unknown.slice(0, 64),
     );
   }

@@ -5,7 +5,7 @@ import {
   type Principal,
   type TaskListPosition,
 } from "@ripen/core";
-import type { Executor, TaskStatus } from "@ripen/db";
+import { type DoorName, doorNames, type Executor, type TaskStatus } from "@ripen/db";
 import { taskResponse } from "@ripen/dialect-aivideoapi";
 import { modelIds } from "@ripen/models";
 import type { Request, Router } from "express";
@@ -45,6 +45,7 @@ const knownParams = new Set([
   "limit",
   "cursor",
   "batch_id",
+  "door",
 ]);
 
 /** A client's value in a message: quoted, and cut short if long. */
@@ -159,9 +160,19 @@ export function registerV1TasksList(
     if (batchId !== undefined && !isIdOf("batch", batchId)) {
       throw new InvalidRequest(`'batch_id' ${shown(batchId)} is not a batch id.`, "batch_id");
     }
+    const doors = listParam(query, "door")?.map((door) => {
+      if (!(doorNames as readonly string[]).includes(door)) {
+        throw new InvalidRequest(
+          `'door' must be one or more of ${doorNames.join(", ")} (got ${shown(door)}).`,
+          "door",
+        );
+      }
+      return door as DoorName;
+    });
     const cursor = singleParam(query, "cursor");
     const args = {
       batchId,
+      doors,
       accountId: principal.accountId,
       statuses,
       models,
@@ -197,6 +208,10 @@ export const taskListQuery = z.object({
     .optional()
     .meta({ description: "Unix seconds or RFC 3339, exclusive" }),
   batch_id: z.string().optional(),
+  door: z
+    .string()
+    .optional()
+    .meta({ description: `One or more (comma-separated) of ${doorNames.join(", ")}` }),
   limit: z
     .string()
     .optional()

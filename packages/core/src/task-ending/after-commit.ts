@@ -10,8 +10,11 @@ import type { Settlement } from "./end-task";
  */
 export interface EndingEffects {
   logger: LifecycleLogger;
-  /** Tells live-status streams the tasks have new events (a hint; never rejects). */
-  notify?(taskIds: readonly string[]): Promise<void>;
+  /**
+   * Tells live-status streams the tasks have new events, and live batch streams that the
+   * batches' counts moved: ids of both kinds, one hint each (never rejects).
+   */
+  notify?(ids: readonly string[]): Promise<void>;
   /** Frees the tasks' in-flight slots at their providers (those that count them). */
   releaseSlots?(holders: readonly { providerId: string; taskId: string }[]): Promise<void>;
   /** Takes the ended tasks out of the providers' backlogs (admission's and the rate windows'). */
@@ -40,9 +43,17 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
   const holders = settled.ended.flatMap((task) =>
     task.provider ? [{ providerId: task.provider, taskId: task.id }] : [],
   );
+  // An item's ending changes its batch's counts: the batch's live progress is hinted with it.
+  const hinted = [
+    ...new Set([
+      ...taskIds,
+      ...settled.ended.flatMap((task) => (task.batchId ? [task.batchId] : [])),
+      ...settled.endedBatches.map((batch) => batch.batchId),
+    ]),
+  ];
   const { notify, enqueueDelivery, releaseSlots, leaveBacklogs, forgetJobs } = effects;
   await Promise.all([
-    taskIds.length > 0 && notify?.(taskIds),
+    hinted.length > 0 && notify?.(hinted),
     holders.length > 0 &&
       releaseSlots?.(holders).catch(
         warn("provider slots not released; their leases will", { tasks: taskIds.length }),

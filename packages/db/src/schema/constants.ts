@@ -86,6 +86,13 @@ export const openAttemptStates = [
   "unknown",
 ] as const satisfies readonly AttemptState[];
 
+/** Attempt states that are a failure of the upstream: it refused, forgot or failed the work. */
+export const failedAttemptStates = [
+  "rejected",
+  "lost",
+  "failed",
+] as const satisfies readonly AttemptState[];
+
 /**
  * How an upstream failure is handled: retry the same provider later; fail over to another
  * provider; fail the task and refund; open the provider's circuit (our key or account is the

@@ -17,6 +17,7 @@ import { registerAdminCredits } from "./credits";
 import type { AdminCaller, AdminDeps } from "./deps";
 import { registerAdminKeys } from "./keys";
 import { registerAdminLedger } from "./ledger";
+import { createQueueBoard, registerAdminOperations } from "./operations";
 import { registerAdminPlans } from "./plans";
 import { registerAdminUsage } from "./usage";
 
@@ -35,6 +36,7 @@ function registerAdminRoutes(
   registerAdminKeys(router, callerOf, deps);
   registerAdminUsage(router, callerOf, deps);
   registerAdminLedger(router, callerOf, deps);
+  registerAdminOperations(router, callerOf, deps);
 }
 
 const ADMIN_TOKEN_ACTOR = "admin-token";
@@ -51,22 +53,36 @@ function isAdminToken(presented: string, adminToken: string | undefined): boolea
  * The admin API, mounted at `/admin/v1`: `Authorization: Bearer <ADMIN_TOKEN>` or an API key with
  * the `admin` scope (a client key is a 403, no key a 401). Errors in the native API's envelope.
  */
+/** The operator behind a Bearer credential: the admin token, or an admin-scope key. */
+function adminCaller(deps: AdminDeps) {
+  return async (presented: string, req: Request): Promise<AdminCaller | null> => {
+    if (isAdminToken(presented, deps.adminToken)) return { actor: ADMIN_TOKEN_ACTOR };
+    const principal = await authenticateApiKey(deps.db, presented, deps.clock.now());
+    if (!principal) return null;
+    // An admin key's allowlist binds here as on the doors (its request rate is not counted).
+    if (principal.ipAllowlist) {
+      const address = deps.admission.clientAddress(req);
+      if (!isAddressAllowed(principal.ipAllowlist, address)) throw new IpNotAllowed(address);
+    }
+    if (!principal.scopes.includes("admin")) throw new InsufficientScope("admin");
+    return { actor: principal.keyId };
+  };
+}
+
+/** The queue board at `/admin/queues`, behind the same credential as the admin API. */
+export function createAdminQueueBoard(deps: AdminDeps): Router {
+  const authenticate = adminCaller(deps);
+  return createQueueBoard(deps, deps.operations?.queues ?? [], async (req) => {
+    const presented = bearerToken(req.get("authorization"));
+    return presented ? (await authenticate(presented, req)) !== null : false;
+  });
+}
+
 export function createAdminRouter(deps: AdminDeps): Router {
   const router = express.Router();
   const callerOf = authenticateRequests<AdminCaller>(router, {
     keyOf: (req) => bearerToken(req.get("authorization")),
-    authenticate: async (presented, req) => {
-      if (isAdminToken(presented, deps.adminToken)) return { actor: ADMIN_TOKEN_ACTOR };
-      const principal = await authenticateApiKey(deps.db, presented, deps.clock.now());
-      if (!principal) return null;
-      // An admin key's allowlist binds here as on the doors (its request rate is not counted).
-      if (principal.ipAllowlist) {
-        const address = deps.admission.clientAddress(req);
-        if (!isAddressAllowed(principal.ipAllowlist, address)) throw new IpNotAllowed(address);
-      }
-      if (!principal.scopes.includes("admin")) throw new InsufficientScope("admin");
-      return { actor: principal.keyId };
-    },
+    authenticate: adminCaller(deps),
     missing: () =>
       new WireError(
         "invalid_api_key",

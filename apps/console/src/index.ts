@@ -1,0 +1,7 @@
+export {
+  builtConsoleDir,
+  bundleConsoleSources,
+  type ConsoleBundle,
+  consoleBundle,
+  consoleRouter,
+} from "./serve";
