@@ -23,14 +23,23 @@ const VIDEO_FILE = /\.(mp4|webm|mov|m4v)(\?|#|$)/i;
 export function Media({ task, kind }: { task: TaskView; kind?: Model["kind"] }) {
   const url = task.output?.urls?.[0];
   const more = (task.output?.urls?.length ?? 0) - 1;
+  // A result URL can stop answering (an upstream's files expire): say so in the same box.
+  const [gone, setGone] = useState(false);
   return (
     <div class="media">
-      {url ? (
+      {url && gone ? (
+        <span class="muted">Result no longer available</span>
+      ) : url ? (
         kind === "video" || VIDEO_FILE.test(url) ? (
           // biome-ignore lint/a11y/useMediaCaption: generated videos have no captions to offer
-          <video src={url} controls preload="metadata" />
+          <video src={url} controls preload="metadata" onError={() => setGone(true)} />
         ) : (
-          <img src={url} alt={`Result of ${task.model}`} loading="lazy" />
+          <img
+            src={url}
+            alt={`Result of ${task.model}`}
+            loading="lazy"
+            onError={() => setGone(true)}
+          />
         )
       ) : (
         <span class={`status status-${task.status}`}>{task.status}</span>
