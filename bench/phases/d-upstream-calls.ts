@@ -1,3 +1,4 @@
+import { GENERATION_SAMPLES } from "@ripen/providers";
 import { cannon } from "../lib/cannon";
 import type { Phase } from "../lib/context";
 import { createAccounts } from "../lib/infra";
@@ -21,6 +22,24 @@ export const upstreamCalls: Phase = {
     const rows: string[][] = [];
     const notes: string[] = [];
     let delivered: number | undefined;
+    // The workers wait about a model's generation time before its first poll, learned from the
+    // callbacks of its latest tasks (GENERATION_SAMPLES of them); the phases before ran at 0 s.
+    // A model's generation time does not jump in production: its steady state is what counts.
+    try {
+      await ripen.sandbox.use({ generationMs: GENERATION_MS, callbackLossRate: 0 });
+      const accounts = await createAccounts(ripen.db, ACCOUNTS, "bench-d-warmup");
+      const warmup = GENERATION_SAMPLES + 10;
+      log(`d: warm-up: ${warmup} tasks, so the workers learn the generation time`);
+      const created = await cannon(ripen.createUrl, {
+        keys: accounts.keys,
+        amount: warmup,
+        connections: 10,
+      });
+      await ripen.settle(accounts, created["2xx"], TERMINAL, 60_000);
+      await ripen.queueDrained(40_000);
+    } catch (error) {
+      notes.push(`(warm-up failed — ${(error as Error).message.split("\n")[0]})`);
+    }
     for (const [label, lossRate] of [
       ["callbacks delivered", 0],
       ["callbacks all lost", 1],

@@ -106,6 +106,7 @@ await runService("api", logger, async (resources) => {
         deliveryQueue,
         notifier,
         releaseSlot: health.releaseSlot,
+        recordGenerations: health.generations.record,
         leaveBacklogs: backlogLeaver(health, declarations),
       },
     }),

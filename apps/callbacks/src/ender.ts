@@ -39,6 +39,7 @@ export function createCallbacksEnder(options: {
       deliveryQueue,
       notifier,
       releaseSlot: health.releaseSlot,
+      recordGenerations: health.generations.record,
       countsSlots: providers ? countsSlotsOf(providers) : undefined,
       leaveBacklogs: providers ? backlogLeaver(health, providers.list) : undefined,
     },

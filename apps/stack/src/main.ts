@@ -181,6 +181,7 @@ async function run(): Promise<void> {
         deliveryQueue,
         notifier,
         releaseSlot: apiHealth.releaseSlot,
+        recordGenerations: apiHealth.generations.record,
         leaveBacklogs: backlogLeaver(apiHealth, declarations),
       },
     }),

@@ -36,8 +36,13 @@ describe("the poll cadence of an open attempt", () => {
   };
 
   /** When the first poll at or after `generationMs` (counted from the accept) happens. */
-  function foundAt(generationMs: number, sendsCallbacks: boolean, random: () => number) {
-    let at = firstPollDelay(production, sendsCallbacks);
+  function foundAt(
+    generationMs: number,
+    sendsCallbacks: boolean,
+    random: () => number,
+    shortestKnownMs = 0,
+  ) {
+    let at = firstPollDelay(production, sendsCallbacks, shortestKnownMs);
     while (at < generationMs) at += pollAgainIn(at, production, random);
     return at;
   }
@@ -55,6 +60,29 @@ describe("the poll cadence of an open attempt", () => {
       ),
       { numRuns: 2_000 },
     );
+  });
+
+  it("keeps that bound when it waits for the shortest generation it knows of", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3_600_000 }),
+        fc.integer({ min: 0, max: 3_600_000 }),
+        fc.boolean(),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (shortestKnownMs, longerByMs, sendsCallbacks, jitter) => {
+          const generationMs = shortestKnownMs + longerByMs;
+          const at = foundAt(generationMs, sendsCallbacks, () => jitter, shortestKnownMs);
+          expect(at).toBeLessThanOrEqual(generationMs * 1.1 + 1_000);
+          expect(at).toBeGreaterThanOrEqual(generationMs);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("polls nothing before the shortest known generation: a 2 s one with callbacks is not raced", () => {
+    expect(firstPollDelay(production, true, 2_000)).toBe(3_200);
+    expect(firstPollDelay(production, true, 0)).toBe(1_000);
   });
 
   it("polls a 1.5 s generation twice and a ten-minute one about 50 times, not every second", () => {

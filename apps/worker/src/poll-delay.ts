@@ -1,7 +1,7 @@
 export interface PollPolicy {
   /** Delay before the first poll, and the fixed part of every later one. */
   baseMs: number;
-  /** No poll waits longer than this. */
+  /** No poll waits longer than this, but the first, which waits for the shortest known generation. */
   maxMs: number;
   /**
    * Added to the first poll when the provider sends callbacks (0 when not given): fewer polls
@@ -10,12 +10,22 @@ export interface PollPolicy {
   callbackGraceMs?: number;
 }
 
-/** The wait before an accepted attempt's first poll. */
-export const firstPollDelay = (policy: PollPolicy, sendsCallbacks: boolean): number =>
-  policy.baseMs + (sendsCallbacks ? (policy.callbackGraceMs ?? 0) : 0);
-
 /** Each wait before a poll is at most this share of the time the attempt has run, plus the base. */
 const POLL_GROWTH = 0.1;
+
+/**
+ * The wait before an accepted attempt's first poll: the base, plus the shortest generation the
+ * provider's recent tasks of this model took, grown by a tenth as every later wait is. A poll
+ * before that could only find the task running (or race its callback), and a generation at
+ * least that long is still found within 10% of its time plus the base.
+ */
+export const firstPollDelay = (
+  policy: PollPolicy,
+  sendsCallbacks: boolean,
+  shortestGenerationMs = 0,
+): number =>
+  Math.floor(policy.baseMs + (1 + POLL_GROWTH) * Math.max(0, shortestGenerationMs)) +
+  (sendsCallbacks ? (policy.callbackGraceMs ?? 0) : 0);
 
 /**
  * The wait before the next poll of an attempt accepted `elapsedMs` ago: the base plus a tenth of

@@ -220,10 +220,11 @@ export async function submitStep(
   if ((states.get(provider.id)?.failures ?? 0) > 0) await deps.health.recordSuccess(provider.id);
 
   // The first poll's wake-up is recorded with the move to running, in the same write.
+  const shortestGenerationMs = await deps.health.generations.shortest(provider.id, task.model);
   const delayMs = untilDeadline(
     deps,
     task,
-    firstPollDelay(deps.poll, provider.client.sendsCallbacks),
+    firstPollDelay(deps.poll, provider.client.sendsCallbacks, shortestGenerationMs),
   );
   const now = deps.clock.now();
   const running = await deps.attempts.accept({

@@ -161,6 +161,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         deliveryQueue,
         notifier,
         releaseSlot: health.releaseSlot,
+        recordGenerations: health.generations.record,
         countsSlots: countsSlotsOf(options.providers),
         leaveBacklogs: backlogLeaver(health, options.providers.list),
         forgetsJobs: false,

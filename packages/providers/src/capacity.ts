@@ -141,12 +141,13 @@ export function createAdmissionControl(
   }
 
   // Whether a provider without limits is usable, and Ripen's own queue: read at most every
-  // STATE_TTL_MS per process, so the common create costs no Redis call of its own.
-  let shared: { readAt: number; usable: Set<string>; backlog: QueueBacklog | null } | undefined;
+  // STATE_TTL_MS per process, so the common create costs no Redis call of its own. Creates that
+  // arrive while a read is in flight share it (a burst once sent one Postgres count each).
+  type SharedState = { readAt: number; usable: Set<string>; backlog: QueueBacklog | null };
+  let shared: SharedState | undefined;
+  let reading: Promise<SharedState> | undefined;
   const unlimitedIds = providers.filter((p) => !limited(p)).map((p) => p.id);
-  async function sharedState() {
-    const at = Date.now();
-    if (shared && at - shared.readAt < STATE_TTL_MS) return shared;
+  async function readSharedState(at: number): Promise<SharedState> {
     const [states, backlog] = await Promise.all([
       health.states(unlimitedIds),
       readBacklog ? readBacklog() : null,
@@ -159,6 +160,14 @@ export function createAdmissionControl(
     );
     shared = { readAt: at, usable, backlog };
     return shared;
+  }
+  function sharedState(): Promise<SharedState> {
+    const at = Date.now();
+    if (shared && at - shared.readAt < STATE_TTL_MS) return Promise.resolve(shared);
+    reading ??= readSharedState(at).finally(() => {
+      reading = undefined;
+    });
+    return reading;
   }
 
   return {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FailureKind } from "@ripen/core";
 import type { Cluster, Redis } from "ioredis";
+import { createGenerationTimes, type GenerationTimes } from "./generation-times";
 
 /**
  * What every worker process knows of each provider's health and limits, kept in Redis so that
@@ -250,6 +251,8 @@ export interface ProviderHealth {
   /** The provider asked us to wait (Retry-After): nobody calls it before then. */
   pause(providerId: string, ms: number): Promise<void>;
   states(providerIds: readonly string[]): Promise<Map<string, ProviderState>>;
+  /** How long its recent generations took, per model: when a task's first poll is worth it. */
+  generations: GenerationTimes;
 }
 
 export function createProviderHealth(
@@ -262,6 +265,7 @@ export function createProviderHealth(
     redis.eval(script, keys.length, ...keys, ...args);
 
   return {
+    generations: createGenerationTimes(redis, prefix),
     async acquireRequest(providerId, limit, windowMs = 60_000, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,

@@ -50,6 +50,12 @@ export {
   START_BY_SHARE,
 } from "./capacity";
 export {
+  createGenerationTimes,
+  GENERATION_SAMPLES,
+  type GenerationSample,
+  type GenerationTimes,
+} from "./generation-times";
+export {
   type CircuitState,
   circuitOf,
   createProviderHealth,

@@ -37,6 +37,8 @@ export interface TaskEndingEffectsOptions {
      * worker's endings are decided inside the job, which finishes by itself.
      */
     forgetsJobs?: boolean;
+    /** Keeps generation times: `createProviderHealth(…).generations.record`. */
+    recordGenerations?: EndingEffects["recordGenerations"];
   };
 }
 
@@ -64,6 +66,7 @@ export function createTaskEndingEffects(options: TaskEndingEffectsOptions): Endi
       redis.forgetsJobs === false ? undefined : (taskIds) => redis.taskQueue.forget(taskIds),
     enqueueDelivery: (deliveryId) => redis.deliveryQueue.enqueue(deliveryId),
     wake: (taskId) => redis.taskQueue.wake(taskId),
+    recordGenerations: redis.recordGenerations,
   };
 }
 

@@ -230,6 +230,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         deliveryQueue,
         notifier,
         releaseSlot: apiHealth.releaseSlot,
+        recordGenerations: apiHealth.generations.record,
         leaveBacklogs: backlogLeaver(apiHealth, declarations),
       },
     }),

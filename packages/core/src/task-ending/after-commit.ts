@@ -23,6 +23,13 @@ export interface EndingEffects {
   forgetJobs?(taskIds: readonly string[]): Promise<void>;
   /** Adds a committed client callback's job. */
   enqueueDelivery?: EnqueueDelivery;
+  /**
+   * Keeps how long the generations of tasks a callback found succeeded took (accept to
+   * callback), per provider and model: the worker's first poll of the next tasks waits that long.
+   */
+  recordGenerations?(
+    samples: readonly { providerId: string; model: string; ms: number }[],
+  ): Promise<void>;
   /** Runs a task's job now: its next step is due (a failover decided outside the worker). */
   wake?(taskId: string): Promise<void>;
 }
@@ -51,7 +58,22 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
       ...settled.endedBatches.map((batch) => batch.batchId),
     ]),
   ];
-  const { notify, enqueueDelivery, releaseSlots, leaveBacklogs, forgetJobs } = effects;
+  // Only from callbacks: a poll finds a generation later than it ended, by as much as the wait
+  // before that poll, which the figure itself sets; learning from polls would feed on itself.
+  const timed = settled.source === "callback" ? settled.ended : [];
+  const generations = timed.flatMap((task) =>
+    task.status === "succeeded" && task.provider && task.submittedAt && task.completedAt
+      ? [
+          {
+            providerId: task.provider,
+            model: task.model,
+            ms: task.completedAt.getTime() - task.submittedAt.getTime(),
+          },
+        ]
+      : [],
+  );
+  const { notify, enqueueDelivery, releaseSlots, leaveBacklogs, forgetJobs, recordGenerations } =
+    effects;
   await Promise.all([
     hinted.length > 0 && notify?.(hinted),
     holders.length > 0 &&
@@ -63,6 +85,10 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
         warn("backlog places not removed; their deadlines will", { tasks: taskIds.length }),
       ),
     taskIds.length > 0 && forgetJobs?.(taskIds),
+    generations.length > 0 &&
+      recordGenerations?.(generations).catch(
+        warn("generation times not kept; first polls come sooner", { tasks: generations.length }),
+      ),
     ...(enqueueDelivery
       ? settled.deliveryIds.map((deliveryId) =>
           enqueueDelivery(deliveryId).catch(
