@@ -1,5 +1,6 @@
 import {
   type Clock,
+  createTaskReader,
   isDatabaseUnavailable,
   isIdOf,
   systemClock,
@@ -47,6 +48,7 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     clock: options.clock ?? systemClock,
     logger: options.logger,
     ender: options.ender,
+    reader: createTaskReader(options.db),
   };
 
   app.use(httpMetrics({ service: "callbacks", doorOf: () => "callbacks" }));

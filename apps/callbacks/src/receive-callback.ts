@@ -3,13 +3,13 @@ import {
   callbackOutcomeOf,
   DomainError,
   failAttempt,
-  findTaskWithAttempt,
   isStorableText,
   type LifecycleLogger,
   outcomeOf,
   type ProviderTaskState,
   recordProviderCallbacks,
   type TaskEnder,
+  type TaskReader,
   verifyCallbackToken,
 } from "@ripen/core";
 import type { CallbackOutcome, Database, Executor } from "@ripen/db";
@@ -42,6 +42,8 @@ export interface ReceiveCallbackDeps {
    * task ender. Without Redis its effects are left to the worker's sweep.
    */
   ender: TaskEnder;
+  /** Reads the task and attempt each callback names, a burst of them in one statement. */
+  reader: TaskReader;
 }
 
 /** Every string in a parsed JSON value can be stored by Postgres (keys included). */
@@ -77,7 +79,7 @@ export async function receiveCallback(
   if (attemptNumber === null) {
     return { status: 401, outcome: "forged", message: "Invalid callback token." };
   }
-  const found = await findTaskWithAttempt(deps.db, input.taskId, attemptNumber);
+  const found = await deps.reader.withAttempt(input.taskId, attemptNumber);
   const { task, attempt } = found ?? {};
   if (!task || !attempt || task.provider !== provider || attempt.provider !== provider) {
     return { status: 404, outcome: "unknown", message: "Unknown task." };

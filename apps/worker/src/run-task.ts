@@ -1,7 +1,7 @@
 import {
   createAttemptWriter,
+  createTaskReader,
   expiredOutcome,
-  findTaskAndLatestAttempt,
   isActiveStatus,
   setNextWake,
 } from "@ripen/core";
@@ -23,15 +23,17 @@ export { defaultRetryPolicy, type RetryPolicy, type RunTaskDeps } from "./task-s
  * delayed set, never in a queue-wide rate limit.
  */
 export function createRunTask(runDeps: RunTaskDeps) {
-  // One writer for all of this worker's jobs: their opens and accepts are written in groups.
+  // One writer and one reader for all of this worker's jobs: their reads, opens and accepts are
+  // written in groups.
   const deps: StepDeps = {
     ...runDeps,
     attempts: runDeps.attempts ?? createAttemptWriter(runDeps.db),
   };
+  const reader = createTaskReader(runDeps.db);
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
-    const found = await findTaskAndLatestAttempt(deps.db, job.data.taskId);
+    const found = await reader.withLatestAttempt(job.data.taskId);
     if (!found) return;
-    const { task, latest } = found;
+    const { task, attempt: latest } = found;
     // Ended elsewhere (its callback, a cancel): that ending's after-commit step freed its slot.
     if (!isActiveStatus(task.status)) return;
 

@@ -30,24 +30,39 @@ function toAttempt(row: Record<string, unknown>, prefix = ""): TaskAttempt {
   return attempt as TaskAttempt;
 }
 
+/** A task with its latest attempt (null before the first), or with the attempt a callback named. */
+export interface TaskAndAttempt {
+  task: Task;
+  attempt: TaskAttempt | null;
+}
+
 /**
- * A task and its latest attempt (null before the first), in one query: what a run of the task's
- * job reads first. Null when there is no such task.
+ * Tasks and their latest attempts, in one query: what a run of a task's job reads first. A task
+ * that does not exist is absent from the map.
  */
+export async function findTasksAndLatestAttempts(
+  db: Executor,
+  taskIds: readonly string[],
+): Promise<Map<string, TaskAndAttempt>> {
+  const result = await pgClientOf(db).query({
+    name: "ripen_find_tasks_and_latest_attempts",
+    text: TASKS_AND_LATEST_ATTEMPTS_SQL,
+    values: [taskIds],
+  });
+  return new Map(result.rows.map((row) => [row.id as string, toTaskAndAttempt(row)]));
+}
+
 export async function findTaskAndLatestAttempt(
   db: Executor,
   taskId: string,
-): Promise<{ task: Task; latest: TaskAttempt | null } | null> {
-  const result = await pgClientOf(db).query({
-    name: "ripen_find_task_and_latest_attempt",
-    text: TASK_AND_LATEST_ATTEMPT_SQL,
-    values: [taskId],
-  });
-  const row = result.rows[0];
-  if (!row) return null;
+): Promise<TaskAndAttempt | null> {
+  return (await findTasksAndLatestAttempts(db, [taskId])).get(taskId) ?? null;
+}
+
+function toTaskAndAttempt(row: Record<string, unknown>): TaskAndAttempt {
   return {
     task: toTask(row),
-    latest: row[`${LATEST}id`] === null ? null : toAttempt(row, LATEST),
+    attempt: row[`${LATEST}id`] === null ? null : toAttempt(row, LATEST),
   };
 }
 
@@ -57,12 +72,12 @@ const LATEST = "latest.";
 const TASK_AND_ATTEMPT_COLUMNS = `t.*, ${attemptColumns
   .map(([, c]) => `a.${c.name} as "${LATEST}${c.name}"`)
   .join(", ")}`;
-const TASK_AND_LATEST_ATTEMPT_SQL = `
+const TASKS_AND_LATEST_ATTEMPTS_SQL = `
   select ${TASK_AND_ATTEMPT_COLUMNS}
   from tasks t left join lateral (
     select * from task_attempts where task_id = t.id order by number desc limit 1
   ) a on true
-  where t.id = $1`;
+  where t.id = any($1::text[])`;
 
 /** The task's latest attempt, if it has one. */
 export async function currentAttempt(db: Executor, taskId: string): Promise<TaskAttempt | null> {
@@ -385,26 +400,35 @@ export const wasBusy = (attempt: Pick<TaskAttempt, "state" | "upstreamStatus">) 
   attempt.upstreamStatus !== null &&
   BUSY_STATUSES.includes(attempt.upstreamStatus);
 
-/** A task with one of its attempts, in one read (a provider callback names both). */
+/** Attempts named by callbacks (task id and attempt number), each with its task, in one read. */
+export async function findTasksWithAttempts(
+  db: Executor,
+  wanted: readonly { taskId: string; number: number }[],
+): Promise<Map<string, TaskAndAttempt>> {
+  const result = await pgClientOf(db).query({
+    name: "ripen_find_tasks_with_attempts",
+    text: TASKS_WITH_ATTEMPTS_SQL,
+    values: [wanted.map((w) => w.taskId), wanted.map((w) => w.number)],
+  });
+  return new Map(
+    result.rows.map((row) => [attemptKey(row.id, row.wanted_number), toTaskAndAttempt(row)]),
+  );
+}
+
+/** A task with one of its attempts (null when it has no such attempt), in one read. */
 export async function findTaskWithAttempt(
   db: Executor,
   taskId: string,
   number: number,
-): Promise<{ task: Task; attempt: TaskAttempt | null } | null> {
-  const result = await pgClientOf(db).query({
-    name: "ripen_find_task_with_attempt",
-    text: TASK_WITH_ATTEMPT_SQL,
-    values: [taskId, number],
-  });
-  const row = result.rows[0];
-  if (!row) return null;
-  return {
-    task: toTask(row),
-    attempt: row[`${LATEST}id`] === null ? null : toAttempt(row, LATEST),
-  };
+): Promise<TaskAndAttempt | null> {
+  const found = await findTasksWithAttempts(db, [{ taskId, number }]);
+  return found.get(attemptKey(taskId, number)) ?? null;
 }
 
-const TASK_WITH_ATTEMPT_SQL = `
-  select ${TASK_AND_ATTEMPT_COLUMNS}
-  from tasks t left join task_attempts a on a.task_id = t.id and a.number = $2
-  where t.id = $1`;
+export const attemptKey = (taskId: string, number: number) => `${taskId}#${number}`;
+
+const TASKS_WITH_ATTEMPTS_SQL = `
+  select ${TASK_AND_ATTEMPT_COLUMNS}, w.number as wanted_number
+  from unnest($1::text[], $2::int[]) as w(task_id, number)
+  join tasks t on t.id = w.task_id
+  left join task_attempts a on a.task_id = t.id and a.number = w.number`;

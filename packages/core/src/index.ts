@@ -38,13 +38,12 @@ export {
   currentAttempt,
   endAttempt,
   failAttempt,
-  findTaskAndLatestAttempt,
-  findTaskWithAttempt,
   listAttempts,
   noteNotFound,
   type OpenAttemptArgs,
   openAttempt,
   openAttempts,
+  type TaskAndAttempt,
   wasBusy,
 } from "./attempts";
 export { cancelBatch } from "./batch-cancel";
@@ -249,6 +248,7 @@ export {
   taskTransitions,
   transitionTask,
 } from "./task-machine";
+export { createTaskReader, type TaskReader } from "./task-reader";
 export {
   doorCallbackBody,
   type KieFamilyRecordView,

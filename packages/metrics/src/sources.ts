@@ -82,7 +82,7 @@ interface ProviderStateLike {
  */
 export function circuitSource(
   providerIds: readonly string[],
-  states: (ids: readonly string[]) => Promise<Map<string, ProviderStateLike>>,
+  states: (ids: readonly string[]) => Promise<ReadonlyMap<string, ProviderStateLike>>,
   failureThreshold: number,
 ): Refresh {
   return cached(async () => {

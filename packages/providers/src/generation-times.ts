@@ -45,10 +45,14 @@ export function createGenerationTimes(
     async record(samples) {
       const kept = samples.filter((s) => Number.isFinite(s.ms) && s.ms >= 0);
       if (kept.length === 0) return;
-      const pipeline = redis.pipeline();
+      const byKey = new Map<string, number[]>();
       for (const sample of kept) {
         const k = key(sample.providerId, sample.model);
-        pipeline.lpush(k, Math.round(sample.ms)).ltrim(k, 0, GENERATION_SAMPLES - 1);
+        byKey.set(k, [...(byKey.get(k) ?? []), Math.round(sample.ms)]);
+      }
+      const pipeline = redis.pipeline();
+      for (const [k, ms] of byKey) {
+        pipeline.lpush(k, ...ms).ltrim(k, 0, GENERATION_SAMPLES - 1);
         pipeline.pexpire(k, KEEP_MS);
       }
       await pipeline.exec();

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { FailureKind } from "@ripen/core";
 import type { Cluster, Redis } from "ioredis";
 import { createGenerationTimes, type GenerationTimes } from "./generation-times";
@@ -147,6 +147,16 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', ARGV[1]) end
 return 0`;
 
+const scriptShas = new Map<string, string>();
+function scriptSha(script: string): string {
+  let sha = scriptShas.get(script);
+  if (!sha) {
+    sha = createHash("sha1").update(script).digest("hex");
+    scriptShas.set(script, sha);
+  }
+  return sha;
+}
+
 export interface HealthPolicy {
   /** Failures in a row that open a provider's circuit (5). */
   failureThreshold: number;
@@ -250,7 +260,8 @@ export interface ProviderHealth {
   recordFailure(providerId: string, kind: FailureKind, reason: string): Promise<number>;
   /** The provider asked us to wait (Retry-After): nobody calls it before then. */
   pause(providerId: string, ms: number): Promise<void>;
-  states(providerIds: readonly string[]): Promise<Map<string, ProviderState>>;
+  /** Shared by the callers that ask at once: read-only. */
+  states(providerIds: readonly string[]): Promise<ReadonlyMap<string, ProviderState>>;
   /** How long its recent generations took, per model: when a task's first poll is worth it. */
   generations: GenerationTimes;
 }
@@ -261,8 +272,32 @@ export function createProviderHealth(
   policy: HealthPolicy = defaultHealthPolicy,
 ): ProviderHealth {
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
-  const run = (script: string, keys: string[], args: (string | number)[]) =>
-    redis.eval(script, keys.length, ...keys, ...args);
+  // By its hash: a script's text goes over the wire only when Redis does not have it yet.
+  const run = async (script: string, keys: string[], args: (string | number)[]) => {
+    try {
+      return await redis.evalsha(scriptSha(script), keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      return redis.eval(script, keys.length, ...keys, ...args);
+    }
+  };
+  // Steps routing at once (a worker's concurrent jobs) share one read of the same providers:
+  // a read that starts while another is in flight would only see the same state.
+  const readingStates = new Map<string, Promise<ReadonlyMap<string, ProviderState>>>();
+  async function readStates(providerIds: readonly string[]) {
+    const keys = providerIds.flatMap((id) => [key(id, "circuit"), key(id, "paused")]);
+    const values = keys.length ? ((await run(READ_STATE, keys, [])) as number[]) : [];
+    return new Map(
+      providerIds.map((id, i) => [
+        id,
+        {
+          openForMs: Number(values[3 * i] ?? 0),
+          pausedForMs: Number(values[3 * i + 1] ?? 0),
+          failures: Number(values[3 * i + 2] ?? 0),
+        },
+      ]),
+    );
+  }
 
   return {
     generations: createGenerationTimes(redis, prefix),
@@ -341,19 +376,14 @@ export function createProviderHealth(
     async pause(providerId, ms) {
       await run(PAUSE, [key(providerId, "paused")], [Math.max(1, Math.ceil(ms))]);
     },
-    async states(providerIds) {
-      const keys = providerIds.flatMap((id) => [key(id, "circuit"), key(id, "paused")]);
-      const values = keys.length ? ((await run(READ_STATE, keys, [])) as number[]) : [];
-      return new Map(
-        providerIds.map((id, i) => [
-          id,
-          {
-            openForMs: Number(values[3 * i] ?? 0),
-            pausedForMs: Number(values[3 * i + 1] ?? 0),
-            failures: Number(values[3 * i + 2] ?? 0),
-          },
-        ]),
-      );
+    states(providerIds) {
+      const ids = providerIds.join(",");
+      let reading = readingStates.get(ids);
+      if (!reading) {
+        reading = readStates(providerIds).finally(() => readingStates.delete(ids));
+        readingStates.set(ids, reading);
+      }
+      return reading;
     },
   };
 }
