@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from "ioredis";
+import { runScript } from "./redis-script";
 
 /**
  * How long a provider's recent generations of a model took, from the accept of the attempt to
@@ -33,6 +34,15 @@ const READ_TIMEOUT_MS = 250;
 /** A model nobody ran for a day starts from nothing again. */
 const KEEP_MS = 86_400_000;
 
+/** Each KEYS[i] gets ARGV[2 + i]'s comma-separated samples, keeps ARGV[1] of them, for ARGV[2] ms. */
+const RECORD_SAMPLES = `
+for i, key in ipairs(KEYS) do
+  for ms in string.gmatch(ARGV[2 + i], '%d+') do redis.call('LPUSH', key, ms) end
+  redis.call('LTRIM', key, 0, tonumber(ARGV[1]) - 1)
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return 0`;
+
 export function createGenerationTimes(
   redis: Redis | Cluster,
   prefix: string,
@@ -50,12 +60,12 @@ export function createGenerationTimes(
         const k = key(sample.providerId, sample.model);
         byKey.set(k, [...(byKey.get(k) ?? []), Math.round(sample.ms)]);
       }
-      const pipeline = redis.pipeline();
-      for (const [k, ms] of byKey) {
-        pipeline.lpush(k, ...ms).ltrim(k, 0, GENERATION_SAMPLES - 1);
-        pipeline.pexpire(k, KEEP_MS);
-      }
-      await pipeline.exec();
+      await runScript(
+        redis,
+        RECORD_SAMPLES,
+        [...byKey.keys()],
+        [GENERATION_SAMPLES, KEEP_MS, ...[...byKey.values()].map((ms) => ms.join(","))],
+      );
     },
     shortest(providerId, model) {
       const k = key(providerId, model);

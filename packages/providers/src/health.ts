@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { FailureKind } from "@ripen/core";
 import type { Cluster, Redis } from "ioredis";
 import { createGenerationTimes, type GenerationTimes } from "./generation-times";
+import { runScript } from "./redis-script";
 
 /**
  * What every worker process knows of each provider's health and limits, kept in Redis so that
@@ -138,6 +139,19 @@ for i = 1, #KEYS, 2 do
 end
 return out`;
 
+/** A task joins a backlog (KEYS[1]) with its deadline ARGV[1], keeping an earlier place. */
+const JOIN_BACKLOG = `
+redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return 0`;
+
+/** Every member ARGV[j] leaves every sorted set KEYS[i]. */
+const REMOVE_FROM_EACH = `
+for _, key in ipairs(KEYS) do
+  for _, member in ipairs(ARGV) do redis.call('ZREM', key, member) end
+end
+return 0`;
+
 /** Pauses a provider until now + ARGV[1] ms, never shortening a longer pause. */
 const PAUSE = `
 local t = redis.call('TIME')
@@ -146,16 +160,6 @@ local until_ = now + tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', ARGV[1]) end
 return 0`;
-
-const scriptShas = new Map<string, string>();
-function scriptSha(script: string): string {
-  let sha = scriptShas.get(script);
-  if (!sha) {
-    sha = createHash("sha1").update(script).digest("hex");
-    scriptShas.set(script, sha);
-  }
-  return sha;
-}
 
 export interface HealthPolicy {
   /** Failures in a row that open a provider's circuit (5). */
@@ -272,15 +276,8 @@ export function createProviderHealth(
   policy: HealthPolicy = defaultHealthPolicy,
 ): ProviderHealth {
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
-  // By its hash: a script's text goes over the wire only when Redis does not have it yet.
-  const run = async (script: string, keys: string[], args: (string | number)[]) => {
-    try {
-      return await redis.evalsha(scriptSha(script), keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
-      return redis.eval(script, keys.length, ...keys, ...args);
-    }
-  };
+  const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
+    runScript(redis, script, keys, args);
   // Steps routing at once (a worker's concurrent jobs) share one read of the same providers:
   // a read that starts while another is in flight would only see the same state.
   const readingStates = new Map<string, Promise<ReadonlyMap<string, ProviderState>>>();
@@ -326,17 +323,15 @@ export function createProviderHealth(
       return Number(claimed) === 1;
     },
     async joinBacklog(providerId, task) {
-      await redis
-        .multi()
-        .zadd(key(providerId, "backlog"), "NX", task.deadlineMs, task.taskId)
-        .pexpire(key(providerId, "backlog"), 3_600_000)
-        .exec();
+      await run(JOIN_BACKLOG, [key(providerId, "backlog")], [task.deadlineMs, task.taskId]);
     },
     async leaveBacklogs(providerIds, taskIds) {
       if (providerIds.length === 0 || taskIds.length === 0) return;
-      const pipeline = redis.pipeline();
-      for (const id of providerIds) pipeline.zrem(key(id, "backlog"), ...taskIds);
-      await pipeline.exec();
+      await run(
+        REMOVE_FROM_EACH,
+        providerIds.map((id) => key(id, "backlog")),
+        taskIds,
+      );
     },
     async loads(providers, deadlineMs) {
       if (providers.length === 0) return [];
@@ -356,11 +351,7 @@ export function createProviderHealth(
     },
     async releaseSlot(providerId, taskId) {
       // An ended task waits for nothing either: out of the backlog too.
-      await redis
-        .pipeline()
-        .zrem(key(providerId, "slots"), taskId)
-        .zrem(key(providerId, "backlog"), taskId)
-        .exec();
+      await run(REMOVE_FROM_EACH, [key(providerId, "slots"), key(providerId, "backlog")], [taskId]);
     },
     async recordSuccess(providerId) {
       await redis.del(key(providerId, "circuit"));

@@ -10,6 +10,10 @@ import type { RedisConnection } from "@ripen/infra";
 export const taskEventsChannel = (prefix: string, taskId: string): string =>
   `${prefix}:task-events:${taskId}`;
 
+/** Publishes ARGV[2] on channel ARGV[1], ARGV[4] on ARGV[3], …: many hints in one command. */
+const PUBLISH_EACH =
+  "for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end return 0";
+
 export interface TaskNotifier {
   /**
    * Publishes the task's hint. Call it after the transition's transaction has committed. Never
@@ -53,10 +57,16 @@ export function createTaskNotifier(
       return;
     }
     let timer: NodeJS.Timeout | undefined;
-    // One write for a group's hints (an ending of many tasks).
-    const pipeline = redis.pipeline();
-    for (const taskId of taskIds) pipeline.publish(taskEventsChannel(prefix, taskId), taskId);
-    const published = pipeline.exec();
+    // One command for a group's hints (an ending of many tasks). Not a pipeline: building one
+    // copies every script defined on the connection, BullMQ's dozens included.
+    const published =
+      taskIds.length === 1
+        ? redis.publish(taskEventsChannel(prefix, taskIds[0]!), taskIds[0]!)
+        : redis.eval(
+            PUBLISH_EACH,
+            0,
+            ...taskIds.flatMap((taskId) => [taskEventsChannel(prefix, taskId), taskId]),
+          );
     try {
       await Promise.race([
         published,
