@@ -14,6 +14,8 @@ export interface NaivePipeline {
   createUrl: string;
   accounts: AccountSet;
   statusCounts(accountIds: string[]): Promise<Record<string, number>>;
+  /** ANALYZE of its database, once the warm-up has filled it. */
+  analyze(): Promise<unknown>;
   /** What its processes printed last, to explain a stall. */
   tails(): string;
   stop(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startNaive(
       );
       return Object.fromEntries(rows.map((r) => [r.status, r.n]));
     },
+    analyze: () => pool.query("analyze"),
     tails: () => [api, worker, callbacks].map((s) => `${s.name}:\n    ${s.tail()}`).join("\n"),
     async stop() {
       await Promise.all([api.stop(), worker.stop(), callbacks.stop()]);

@@ -111,11 +111,20 @@ export const endToEnd: Phase = {
     /**
      * A pipeline's first tasks pay for its processes' warm-up (JIT, lazy loading: about twice the
      * CPU per task of a warm run), which would fall on whichever row runs first: a run of
-     * `e2eWarmupTasks` first, not reported.
+     * `e2eWarmupTasks` first, not reported. It ends with ANALYZE, as autovacuum would within a
+     * minute of a database filling up: a statement's generic plan made while its tables were
+     * empty (seq scans) is kept by each connection until the statistics change, so otherwise a
+     * run's figures depend on whether autovacuum happened to analyze before it.
      */
-    const warmUp = async (createUrl: string, accounts: AccountSet, statusCounts: StatusCounts) => {
+    const warmUp = async (
+      createUrl: string,
+      accounts: AccountSet,
+      statusCounts: StatusCounts,
+      analyze: () => Promise<unknown>,
+    ) => {
       const kept = { rows: rows.length, notes: notes.length };
       await measure("warm-up", createUrl, accounts, statusCounts, undefined, plan.e2eWarmupTasks);
+      await analyze();
       rows.length = kept.rows;
       notes.length = kept.notes;
       rates.delete("warm-up");
@@ -125,6 +134,7 @@ export const endToEnd: Phase = {
       ripen.createUrl,
       await createAccounts(ripen.db, ACCOUNTS, "bench-b-warm-up"),
       ripen.statusCounts,
+      () => ripen.db.pool.query("analyze"),
     );
     const many = await createAccounts(ripen.db, ACCOUNTS, "bench-b");
     const one = await createAccounts(ripen.db, 1, "bench-b-one");
@@ -155,6 +165,7 @@ export const endToEnd: Phase = {
           naive.createUrl,
           naiveAccounts(ACCOUNTS + 1, 2 * ACCOUNTS + 1),
           naive.statusCounts,
+          naive.analyze,
         );
         await measure(
           `naive, ${ACCOUNTS} accounts`,

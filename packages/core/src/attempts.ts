@@ -427,8 +427,13 @@ export async function findTaskWithAttempt(
 
 export const attemptKey = (taskId: string, number: number) => `${taskId}#${number}`;
 
+// Driven from the tasks' primary key and an index probe per attempt: the planner cannot size
+// the unnest, and a guess too large hashes the whole tasks table for a handful of callbacks.
 const TASKS_WITH_ATTEMPTS_SQL = `
   select ${TASK_AND_ATTEMPT_COLUMNS}, w.number as wanted_number
-  from unnest($1::text[], $2::int[]) as w(task_id, number)
-  join tasks t on t.id = w.task_id
-  left join task_attempts a on a.task_id = t.id and a.number = w.number`;
+  from tasks t
+  join unnest($1::text[], $2::int[]) as w(task_id, number) on w.task_id = t.id
+  left join lateral (
+    select * from task_attempts where task_id = t.id and number = w.number
+  ) a on true
+  where t.id = any($1::text[])`;
