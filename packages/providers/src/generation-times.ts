@@ -26,9 +26,12 @@ export interface GenerationTimes {
 
 /** Samples kept per provider and model: enough that one slow run does not hide the fast ones. */
 export const GENERATION_SAMPLES = 20;
-/** A process re-reads a provider's figure at most this often; sooner while it knows none. */
-const CACHE_MS = 5_000;
-const CACHE_UNKNOWN_MS = 1_000;
+/**
+ * A process re-reads a provider's figure at most this often: one read a second per model is
+ * nothing, and a figure kept longer outlives a change of generation time by that much (the
+ * bench's phase d, right after generation-0 phases, polled 2.4 times per task on a 5 s figure).
+ */
+const CACHE_MS = 1_000;
 /** A read slower than this counts as nothing known: a submit never waits on Redis for it. */
 const READ_TIMEOUT_MS = 250;
 /** A model nobody ran for a day starts from nothing again. */
@@ -85,11 +88,11 @@ export function createGenerationTimes(
       read.ms = values.then(
         (values) => {
           const shortest = values.length === 0 ? 0 : Math.min(...values.map(Number));
-          read.until = now() + (shortest > 0 ? CACHE_MS : CACHE_UNKNOWN_MS);
+          read.until = now() + CACHE_MS;
           return shortest;
         },
         () => {
-          read.until = now() + CACHE_UNKNOWN_MS;
+          read.until = now() + CACHE_MS;
           return 0;
         },
       );
