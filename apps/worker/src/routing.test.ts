@@ -78,7 +78,11 @@ describe("failover", () => {
   });
 
   it("moves on when the upstream's callback says the generation failed", async () => {
-    const { stack, key } = await start();
+    // The first poll 2 s after the accept: the callback decides (polling at 20 ms, a loaded
+    // machine let a poll find the failure first, and the callback was recorded as a duplicate).
+    const { stack, key } = await start({
+      poll: { baseMs: 20, maxMs: 200, callbackGraceMs: 2_000 },
+    });
     // nano-banana-pro: revid is cheaper (25 of its credits, $0.09) than nanobanana (6, $0.12).
     stack.sandbox.setFaults("revid", { failureRate: 1 });
     const { status, attempts } = await createAndFinish(stack, key, {
