@@ -12,7 +12,8 @@ import { createGroupCommit } from "./group-commit";
 /**
  * The reads every step of a task starts with, in groups (`createGroupCommit`): a worker's
  * concurrent jobs, or a burst of provider callbacks, read their tasks in one statement instead of
- * one round trip each. A read that waits for the group in flight reads after it, never older.
+ * one round trip each. Each statement starts after every read in it was asked, so no read
+ * returns a state older than the moment it was asked for.
  */
 export interface TaskReader {
   /** The task and its latest attempt: what a run of the task's job reads first. */

@@ -14,7 +14,7 @@ export interface GenerationSample {
 }
 
 export interface GenerationTimes {
-  /** Keeps the latest `GENERATION_SAMPLES` of each provider and model (one pipeline). */
+  /** Keeps the latest `GENERATION_SAMPLES` of each provider and model (one script). */
   record(samples: readonly GenerationSample[]): Promise<void>;
   /**
    * The shortest of the recent generations of the model at the provider, 0 while none is known.
