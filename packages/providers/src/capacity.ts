@@ -2,6 +2,7 @@ import { type AnyModelSpec, CapacityExceeded } from "@ripen/core";
 import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
 import type { ProviderDeclaration } from "./registry";
 import { routeIn } from "./routing";
+import { sharedWhileInFlight } from "./shared-read";
 
 /*
  * Admission control: a create is accepted only if some provider that serves its model can start
@@ -145,7 +146,6 @@ export function createAdmissionControl(
   // arrive while a read is in flight share it (a burst once sent one Postgres count each).
   type SharedState = { readAt: number; usable: Set<string>; backlog: QueueBacklog | null };
   let shared: SharedState | undefined;
-  let reading: Promise<SharedState> | undefined;
   const unlimitedIds = providers.filter((p) => !limited(p)).map((p) => p.id);
   async function readSharedState(at: number): Promise<SharedState> {
     const [states, backlog] = await Promise.all([
@@ -161,13 +161,11 @@ export function createAdmissionControl(
     shared = { readAt: at, usable, backlog };
     return shared;
   }
+  const readOnce = sharedWhileInFlight(readSharedState, () => "");
   function sharedState(): Promise<SharedState> {
     const at = Date.now();
     if (shared && at - shared.readAt < STATE_TTL_MS) return Promise.resolve(shared);
-    reading ??= readSharedState(at).finally(() => {
-      reading = undefined;
-    });
-    return reading;
+    return readOnce(at);
   }
 
   return {

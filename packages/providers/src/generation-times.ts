@@ -61,7 +61,9 @@ export function createGenerationTimes(
       const byKey = new Map<string, number[]>();
       for (const sample of kept) {
         const k = key(sample.providerId, sample.model);
-        byKey.set(k, [...(byKey.get(k) ?? []), Math.round(sample.ms)]);
+        const samplesOfKey = byKey.get(k) ?? [];
+        samplesOfKey.push(Math.round(sample.ms));
+        byKey.set(k, samplesOfKey);
       }
       await runScript(
         redis,

@@ -3,6 +3,7 @@ import type { FailureKind } from "@ripen/core";
 import type { Cluster, Redis } from "ioredis";
 import { createGenerationTimes, type GenerationTimes } from "./generation-times";
 import { runScript } from "./redis-script";
+import { sharedWhileInFlight } from "./shared-read";
 
 /**
  * What every worker process knows of each provider's health and limits, kept in Redis so that
@@ -278,10 +279,9 @@ export function createProviderHealth(
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
     runScript(redis, script, keys, args);
-  // Steps routing at once (a worker's concurrent jobs) share one read of the same providers:
-  // a read that starts while another is in flight would only see the same state.
-  const readingStates = new Map<string, Promise<ReadonlyMap<string, ProviderState>>>();
-  async function readStates(providerIds: readonly string[]) {
+  async function readStates(
+    providerIds: readonly string[],
+  ): Promise<ReadonlyMap<string, ProviderState>> {
     const keys = providerIds.flatMap((id) => [key(id, "circuit"), key(id, "paused")]);
     const values = keys.length ? ((await run(READ_STATE, keys, [])) as number[]) : [];
     return new Map(
@@ -367,14 +367,7 @@ export function createProviderHealth(
     async pause(providerId, ms) {
       await run(PAUSE, [key(providerId, "paused")], [Math.max(1, Math.ceil(ms))]);
     },
-    states(providerIds) {
-      const ids = providerIds.join(",");
-      let reading = readingStates.get(ids);
-      if (!reading) {
-        reading = readStates(providerIds).finally(() => readingStates.delete(ids));
-        readingStates.set(ids, reading);
-      }
-      return reading;
-    },
+    // Steps routing at once (a worker's concurrent jobs) share one read of the same providers.
+    states: sharedWhileInFlight(readStates, (providerIds) => providerIds.join(",")),
   };
 }
