@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Issue 16's chaos run: providers healthy and unlimited, but Ripen's own workers slower than the
 // creates (killed, restarting): creates were accepted into a queue that reached them minutes
-// after their deadline. Admission counts that queue too: the steps waiting, at the pace the
-// workers report, once for the task's submit and once more for its status poll.
+// after their deadline. Admission counts that queue too: the steps due before the create and the
+// parked ones that come due before it should start, at the pace the workers report.
 
 let stack: TestStack;
 let apiKey: string;
@@ -33,7 +33,11 @@ describe("admission control counts Ripen's own queue", () => {
   it("refuses a create its queue cannot reach before the deadline, admits a patient one", async () => {
     // 2,000 steps wait; the workers take 20 a second: a new one waits some 100 s.
     const ids = Array.from({ length: 2_000 }, (_, i) => `task_waiting_${i}`);
-    for (const id of ids) await stack.taskQueue.enqueue(id);
+    const createdAt = new Date();
+    const deadlineAt = new Date(createdAt.getTime() + 600_000);
+    for (const id of ids) {
+      await stack.taskQueue.enqueue({ id, createdAt, deadlineAt, batchId: null });
+    }
     await stack.producerRedis.hset(
       `${stack.prefix}:tasks:load`,
       "pretend-worker",
@@ -47,12 +51,10 @@ describe("admission control counts Ripen's own queue", () => {
     expect(hurried.body.error).toMatchObject({ code: "capacity_exceeded" });
     expect(hurried.body.error.message).toMatch(/earliest start is in about 10\d s/);
 
-    // Its submit would be reached in 100 s, within 80% of 150 s, but its status poll would wait
-    // the queue again: refused too.
-    expect((await create(150)).status).toBe(429);
-
-    const patient = await create(600);
-    expect(patient.status).toBe(200);
+    // Reached in 100 s, within 80% of 150 s: admitted. Its status poll keeps its place in line
+    // (earliest due first), ahead of everything created after it, so it does not wait the queue
+    // again.
+    expect((await create(150)).status).toBe(200);
   });
 
   it("when every worker falls silent (killed, starting), the last pace seen stands", async () => {
@@ -77,11 +79,11 @@ describe("admission control counts Ripen's own queue", () => {
   });
 
   it("a Redis restarted empty forgot the queue: the tasks Postgres holds queued still count", async () => {
-    await stack.producerRedis.del(`${stack.prefix}:tasks:wait`);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:prioritized`);
     // 300 patient creates are admitted (the workers' last pace was 20 steps a second).
     for (let i = 0; i < 300; i++) expect((await create(600)).status).toBe(200);
     // Redis loses their jobs; the workers, back, take 2 steps a second.
-    await stack.producerRedis.del(`${stack.prefix}:tasks:wait`);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:prioritized`);
     await stack.producerRedis.hset(
       `${stack.prefix}:tasks:load`,
       "pretend-worker",
@@ -92,5 +94,25 @@ describe("admission control counts Ripen's own queue", () => {
     expect(hurried.status).toBe(429);
     // Some 300 tasks at 2 a second: about 150 s.
     expect(hurried.body.error.message).toMatch(/earliest start is in about 1[45]\d s/);
+  });
+
+  it("counts the parked steps (polls, retries) that come due before a create should start", async () => {
+    await stack.producerRedis.del(`${stack.prefix}:tasks:prioritized`);
+    // 1,000 polls parked for 20 s; about 300 tasks are still queued in Postgres; the workers take
+    // 20 steps a second: a create made now waits some 65 s for its submit.
+    for (let i = 0; i < 1_000; i++) {
+      const id = `task_parked_${i}`;
+      await stack.taskQueue.queue.add("task.run", { taskId: id }, { jobId: id, delay: 20_000 });
+    }
+    await stack.producerRedis.hset(
+      `${stack.prefix}:tasks:load`,
+      "pretend-worker",
+      `20:${Date.now()}:1`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const hurried = await create(60);
+    expect(hurried.status).toBe(429);
+    expect(hurried.body.error.message).toMatch(/earliest start is in about 6\d s/);
+    expect((await create(600)).status).toBe(200);
   });
 });

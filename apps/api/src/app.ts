@@ -1,5 +1,11 @@
 import { consoleRouter } from "@ripen/console";
-import { type Clock, createTaskWriter, systemClock, type TaskEnder } from "@ripen/core";
+import {
+  type Clock,
+  createTaskWriter,
+  systemClock,
+  type TaskEnder,
+  type TaskOrder,
+} from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { createAivideoapiRouter } from "@ripen/dialect-aivideoapi";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
@@ -24,7 +30,7 @@ type ApiScheduleQueue = Pick<ScheduleQueue, "upsert" | "remove">;
 
 export interface ApiAppOptions {
   db: Executor;
-  enqueue(taskId: string): Promise<void>;
+  enqueue(task: TaskOrder): Promise<void>;
   logger: Logger;
   clock?: Clock;
   /** What `/readyz` checks (e.g. Postgres, Redis); `/healthz` answers regardless. */
@@ -32,8 +38,8 @@ export interface ApiAppOptions {
   bodyLimit?: string;
   /** The body limit of `POST /v1/batches` and schedules (64mb: 10,000 creates). */
   batchBodyLimit?: string;
-  /** Adds a batch's items' jobs in bulk at the batch priority; else one `enqueue` each. */
-  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  /** Adds a batch's items' jobs in bulk; else one `enqueue` each. */
+  enqueueBatch?(tasks: readonly TaskOrder[]): Promise<void>;
   /** The schedules' job schedulers (`createScheduleQueue`); without it `/v1/schedules` is not served. */
   schedules?: ApiScheduleQueue;
   /** Serves `GET /v1/tasks/{id}/events` (live status); its owner closes it before the server. */

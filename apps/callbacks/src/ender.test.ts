@@ -9,6 +9,14 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
+/** A single create's place in the queue, due now. */
+const orderOf = (id: string) => ({
+  id,
+  deadlineAt: new Date(),
+  createdAt: new Date(),
+  batchId: null,
+});
+
 describe("the callbacks service's task ender (as its main builds it)", () => {
   it("has a wake: a failover decided on a callback runs the task's job at once", async () => {
     const { accountId } = await stack.createAccount(1_000);
@@ -18,7 +26,7 @@ describe("the callbacks service's task ender (as its main builds it)", () => {
       redis: { connection: stack.producerRedis, prefix: stack.prefix },
     });
     try {
-      await ender.wake(taskId);
+      await ender.wake(orderOf(taskId));
       expect(await stack.taskQueue.queue.getJobState(taskId)).not.toBe("unknown");
     } finally {
       await close();
@@ -29,10 +37,12 @@ describe("the callbacks service's task ender (as its main builds it)", () => {
     const warned: object[] = [];
     const logger = { info() {}, error() {}, warn: (fields: object) => void warned.push(fields) };
     const { ender } = createCallbacksEnder({ logger });
-    await ender.wake("task_none"); // no Redis: nothing to wake, nothing to log
+    await ender.wake(orderOf("task_none")); // no Redis: nothing to wake, nothing to log
     expect(warned).toEqual([]);
     const { createTaskEnder } = await import("@ripen/core");
-    await createTaskEnder({ logger, wake: () => Promise.reject(new Error("boom")) }).wake("t");
+    await createTaskEnder({ logger, wake: () => Promise.reject(new Error("boom")) }).wake(
+      orderOf("t"),
+    );
     expect(warned).toMatchObject([{ taskId: "t", err: "boom" }]);
   });
 });

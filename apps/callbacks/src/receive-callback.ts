@@ -9,6 +9,7 @@ import {
   type ProviderTaskState,
   recordProviderCallbacks,
   type TaskEnder,
+  type TaskOrder,
   type TaskReader,
   verifyCallbackToken,
 } from "@ripen/core";
@@ -158,7 +159,7 @@ export async function receiveCallback(
 async function attemptFailedUpstream(
   deps: ReceiveCallbackDeps,
   args: {
-    task: { id: string };
+    task: TaskOrder;
     attemptNumber: number;
     parsed: { providerTaskId: string } & Extract<ProviderTaskState, { state: "failed" }>;
     record: (tx: Executor, outcome: CallbackOutcome) => Promise<unknown>;
@@ -189,7 +190,7 @@ async function attemptFailedUpstream(
       },
       "upstream failed the attempt; another provider will be tried",
     );
-    await deps.ender.wake(task.id);
+    await deps.ender.wake(task);
   }
   const messages = {
     applied: "Attempt failed; the task goes on with another provider.",

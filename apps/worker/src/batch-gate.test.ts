@@ -1,4 +1,3 @@
-import { BATCH_POLL_PRIORITY, batchPriority } from "@ripen/queue";
 import { describe, expect, it } from "vitest";
 import { createBatchGate } from "./batch-gate";
 
@@ -22,15 +21,14 @@ function heldStep() {
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const BATCH = batchPriority(10_000);
+const BATCH = true;
+const INTERACTIVE = false;
 
 describe("the batch gate", () => {
   it("runs at most batchSlots batch steps, the next one as soon as one ends, in order", async () => {
     const gate = createBatchGate({ slots: 10, batchSlots: 2 });
     const steps = [heldStep(), heldStep(), heldStep(), heldStep()];
-    const runs = steps.map((step, i) =>
-      gate.run(i === 3 ? BATCH_POLL_PRIORITY : BATCH, () => step.run()),
-    );
+    const runs = steps.map((step) => gate.run(BATCH, () => step.run()));
     await settle();
     expect(steps.map((s) => s.started)).toEqual([true, true, false, false]);
     expect({ running: gate.running, waiting: gate.waiting }).toEqual({ running: 2, waiting: 2 });
@@ -52,7 +50,7 @@ describe("the batch gate", () => {
     const batch = [heldStep(), heldStep(), heldStep()];
     const batchRuns = batch.map((step) => gate.run(BATCH, () => step.run()));
     const interactive = [heldStep(), heldStep(), heldStep(), heldStep()];
-    const interactiveRuns = interactive.map((step) => gate.run(0, () => step.run()));
+    const interactiveRuns = interactive.map((step) => gate.run(INTERACTIVE, () => step.run()));
     await settle();
     // Every interactive step runs at once, with the batch at its two.
     expect(interactive.every((s) => s.started)).toBe(true);

@@ -1,11 +1,9 @@
-import { isBatchPriority } from "@ripen/queue";
-
 /**
  * How many batch items' `task.run` steps one worker process runs at once, and so how many jobs
  * it takes from BullMQ.
  *
- * An interactive create already goes ahead of every batch item in BullMQ (priority 0 is taken
- * before any prioritized job), but that only decides which job a free slot takes next. A large
+ * The queue's order (earliest due first, `step-order.ts` of `@ripen/queue`) only decides which job
+ * a free slot takes next. A large
  * batch filled every slot, so an interactive task ran among `slots` batch steps sharing the
  * process's event loop and Postgres pool, and found every slot taken until enough of them ended.
  *
@@ -17,8 +15,8 @@ import { isBatchPriority } from "@ripen/queue";
  * waits here, in arrival order, until a batch step ends.
  */
 export interface BatchGate {
-  /** Runs `step` now, or, for a batch job with `batchSlots` batch steps running, once one ends. */
-  run<T>(priority: number | undefined, step: () => Promise<T>): Promise<T>;
+  /** Runs `step` now, or, for a batch item's with `batchSlots` batch steps running, once one ends. */
+  run<T>(batchItem: boolean, step: () => Promise<T>): Promise<T>;
   /** The jobs the worker should hold now: its BullMQ concurrency. */
   readonly wanted: number;
   /** Batch steps running now. */
@@ -63,8 +61,8 @@ export function createBatchGate(options: BatchGateOptions): BatchGate {
     else running--;
   };
   return {
-    async run(priority, step) {
-      if (!isBatchPriority(priority)) {
+    async run(batchItem, step) {
+      if (!batchItem) {
         interactive++;
         resize();
         try {

@@ -1,4 +1,4 @@
-import { createTask as createTaskRow } from "@ripen/core";
+import { createTask as createTaskRow, type TaskOrder } from "@ripen/core";
 import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import {
@@ -178,9 +178,9 @@ describe("the sweep", () => {
     const broken = ids[1]!;
     const taskQueue = {
       ...stack.taskQueue,
-      enqueue: async (id: string) => {
-        if (id === broken) throw new Error("Redis said no");
-        await stack!.taskQueue.enqueue(id);
+      enqueue: async (task: TaskOrder) => {
+        if (task.id === broken) throw new Error("Redis said no");
+        await stack!.taskQueue.enqueue(task);
       },
     };
     const deps = {
@@ -202,7 +202,8 @@ describe("the sweep", () => {
       live: 2,
       failed: 0,
     });
-    expect(await stack.taskQueue.queue.getJobState(broken)).toBe("waiting");
+    // Queued at its place in line (earliest due first).
+    expect(await stack.taskQueue.queue.getJobState(broken)).toBe("prioritized");
     stack.clock.advance(-2_000);
   });
 });

@@ -5,7 +5,7 @@ import {
   isActiveStatus,
   setNextWake,
 } from "@ripen/core";
-import { BATCH_POLL_PRIORITY, type JobPayload } from "@ripen/queue";
+import { type JobPayload, polledBatchItemPriority, stepPriority } from "@ripen/queue";
 import { inTaskSpan } from "@ripen/telemetry";
 import { DelayedError, type Job } from "bullmq";
 import { pollStep } from "./poll-step";
@@ -67,11 +67,12 @@ export function createRunTask(runDeps: RunTaskDeps) {
       );
     }
     // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
-    // kept through the delayed set); an interactive job (priority 0) is left as it is.
-    if (job.priority > BATCH_POLL_PRIORITY) {
-      await job.changePriority({ priority: BATCH_POLL_PRIORITY });
+    // kept through the delayed set): changed once, when it first waits as a running task.
+    const wakeAt = Date.now() + delay;
+    if (task.batchId && !step.waitingFor && job.priority === stepPriority(task)) {
+      await job.changePriority({ priority: polledBatchItemPriority(wakeAt) });
     }
-    await job.moveToDelayed(Date.now() + delay, token);
+    await job.moveToDelayed(wakeAt, token);
     throw new DelayedError();
   };
 }

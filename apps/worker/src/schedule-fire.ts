@@ -13,7 +13,6 @@ import type { Executor, Schedule } from "@ripen/db";
 import { countTasksCreated } from "@ripen/metrics";
 import { type AdmissionControl, admitBatch } from "@ripen/providers";
 import {
-  batchPriority,
   type JobPayload,
   latestFireAtOrBefore,
   type ScheduleQueue,
@@ -94,9 +93,7 @@ async function runFor(
         "schedule run created its batch",
       );
       try {
-        await deps.taskQueue.enqueueBulk(started.taskIds, {
-          priority: batchPriority(started.taskIds.length),
-        });
+        await deps.taskQueue.enqueueBulk(started.items);
       } catch (error) {
         // Committed with next_wake_at = now: the sweep enqueues what this could not.
         deps.logger.warn(

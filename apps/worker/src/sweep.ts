@@ -109,7 +109,8 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     const claimed = await claimOverdueWakes(deps.db, { before, recheckAt, limit: pageSize });
     await eachIsolated(
       claimed,
-      async (taskId) => {
+      async (task) => {
+        const taskId = task.id;
         const state = await deps.taskQueue.queue.getJobState(taskId);
         if (liveStates.has(state)) {
           result.live++;
@@ -117,11 +118,11 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
         }
         // A finished job keeps its id and would make the add below a no-op.
         if (state === "completed" || state === "failed") await deps.taskQueue.queue.remove(taskId);
-        await deps.taskQueue.enqueue(taskId);
+        await deps.taskQueue.enqueue(task);
         result.requeued++;
         deps.logger.info({ event: "task.requeued", taskId, jobState: state }, "task requeued");
       },
-      failed,
+      (task, error) => failed(task.id, error),
     );
     seen += claimed.length;
     if (claimed.length < pageSize) break;

@@ -226,7 +226,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const handlers: Handlers = {
     "task.run": (job, token) => {
       pace.stepStarted();
-      return batchGate.run(job.priority, () => runTask(job, token));
+      return batchGate.run(job.data.batch === true, () => runTask(job, token));
     },
     "delivery.send": createDeliver({
       db: options.db,
@@ -341,23 +341,30 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const onReady = () => void watchdog();
   options.connection.on("ready", onReady);
 
+  // Closed once, however often asked (a test stack also closes the workers it started).
+  let closing: Promise<void> | undefined;
+  async function closeAll(): Promise<void> {
+    clearInterval(watchdogTimer);
+    options.connection.off("ready", onReady);
+    await Promise.all(workers.map((w) => w.close()));
+    await pace.stop();
+    await Promise.all([
+      taskQueue.close(),
+      maintenanceQueue.close(),
+      deliveryQueue.close(),
+      scheduleQueue.close(),
+    ]);
+    await ownFetch?.close();
+  }
+
   return {
     health,
     sweepNow: () => sweep(sweepDeps),
     ensureSweepSchedule,
     rebuildSchedules: () => rebuildSchedules(scheduleDeps),
-    async close() {
-      clearInterval(watchdogTimer);
-      options.connection.off("ready", onReady);
-      await Promise.all(workers.map((w) => w.close()));
-      await pace.stop();
-      await Promise.all([
-        taskQueue.close(),
-        maintenanceQueue.close(),
-        deliveryQueue.close(),
-        scheduleQueue.close(),
-      ]);
-      await ownFetch?.close();
+    close() {
+      closing ??= closeAll();
+      return closing;
     },
   };
 }

@@ -6,6 +6,7 @@ import { newId } from "./ids";
 import { getCredits, HOLD_ROWS_SQL, holdBatchTotal } from "./ledger";
 import type { AnyModelSpec } from "./models";
 import { type IdempotencyClaim, type PreparedTask, prepareTask } from "./task-create";
+import type { TaskOrder } from "./tasks";
 
 /** The most items one batch may hold. */
 export const BATCH_MAX_ITEMS = 10_000;
@@ -75,6 +76,8 @@ export class BatchInvalid extends DomainError {
 export interface CreatedBatch {
   batch: Batch;
   taskIds: string[];
+  /** The accepted items as the queue orders them (`taskIds` order): what the caller enqueues. */
+  items: TaskOrder[];
   rejected: BatchItemError[];
   /** The accepted items' total price: what was held. */
   price: number;
@@ -245,7 +248,7 @@ export function prepareBatch(
  * exactly like a single task. By default one bad item rejects the batch (BatchInvalid listing
  * every bad item by index); `partial` accepts the valid ones and returns the others in
  * `rejected`. Item ids are monotonic: ordered by id, items are in submission order. The caller
- * enqueues `taskIds` after commit (in bulk, at the batch priority); `next_wake_at` = now lets the
+ * enqueues `items` after commit (in bulk, each due by its deadline); `next_wake_at` = now lets the
  * sweep cover a failure in between.
  */
 export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<CreatedBatch> {
@@ -316,6 +319,12 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
   return {
     batch,
     taskIds: prepared.map((t) => t.id),
+    items: prepared.map((t) => ({
+      id: t.id,
+      deadlineAt: t.deadlineAt,
+      createdAt: now,
+      batchId: batch.id,
+    })),
     rejected,
     price: total,
     models: prepared.map((t) => t.model),

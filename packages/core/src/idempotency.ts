@@ -108,6 +108,8 @@ export async function findKeyedTask(
       price: tasks.price,
       status: tasks.status,
       deadlineAt: tasks.deadlineAt,
+      createdAt: tasks.createdAt,
+      batchId: tasks.batchId,
     })
     .from(tasks)
     .where(eq(tasks.id, existing.taskId));

@@ -271,6 +271,7 @@ export {
   getTaskForAccount,
   listOverdueTasks,
   setNextWake,
+  type TaskOrder,
   type TasksWaitingToStart,
 } from "./tasks";
 export {

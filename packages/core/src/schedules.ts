@@ -17,6 +17,7 @@ import {
 } from "./batch-create";
 import { DomainError, InvalidRequest } from "./errors";
 import { newId } from "./ids";
+import type { TaskOrder } from "./tasks";
 
 /*
  * Schedules: a cron in a time zone and the template of the batch each firing creates. Postgres
@@ -336,6 +337,8 @@ export type StartedRun =
       outcome: "created";
       run: ScheduleRun;
       taskIds: string[];
+      /** The items as the queue orders them, in `taskIds` order. */
+      items: TaskOrder[];
       /** Each item's model, in `taskIds` order. */
       models: string[];
       rejected: number;
@@ -351,7 +354,7 @@ export type StartedRun =
  * items' deadlines) is recorded `failed` with the error's code and
  * message, and its `schedule.run_failed` callback written to the outbox: never silently skipped.
  * Anything else (Postgres unreachable) throws with nothing written, so the job's retry starts it
- * again. The caller enqueues `taskIds` and the delivery after commit.
+ * again. The caller enqueues `items` and the delivery after commit.
  */
 export async function startScheduleRun(
   db: Executor,
@@ -413,6 +416,7 @@ export async function startScheduleRun(
         outcome: "created",
         run: run!,
         taskIds: created.taskIds,
+        items: created.items,
         models: created.models,
         rejected: created.rejected.length,
       } as const;

@@ -64,7 +64,15 @@ function deadlineOf(spec: AnyModelSpec, timeoutSeconds: number | undefined, now:
 /** What a create returns: enough to enqueue, log and answer, and cheap to read back. */
 export type CreatedTask = Pick<
   Task,
-  "id" | "accountId" | "model" | "provider" | "price" | "status" | "deadlineAt"
+  | "id"
+  | "accountId"
+  | "model"
+  | "provider"
+  | "price"
+  | "status"
+  | "deadlineAt"
+  | "createdAt"
+  | "batchId"
 > & {
   /**
    * The account's available credits right after the statement that wrote this task (its hold
@@ -276,7 +284,7 @@ const CREATE_WRITES_SQL = `
     select id, account_id, api_key_id, model, input, price, callback_url, deadline_at,
       created_at, created_at, created_at, door, door_request
     from input
-    returning id, account_id, model, provider, price, status, deadline_at
+    returning id, account_id, model, provider, price, status, deadline_at, created_at, batch_id
   ), event as (
     insert into task_events (task_id, from_status, to_status, source, created_at)
     select id, null, 'queued', 'api', created_at from input

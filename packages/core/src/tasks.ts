@@ -15,6 +15,9 @@ import { activeStatusList, toTask } from "./task-machine";
  * creates in `task-create.ts`, and every ending in `task-ending/`.
  */
 
+/** What places a task's steps in the queue (`stepPriority` of `@ripen/queue`). */
+export type TaskOrder = Pick<Task, "id" | "deadlineAt" | "createdAt" | "batchId">;
+
 export async function findTask(db: Executor, taskId: string): Promise<Task | null> {
   const result = await pgClientOf(db).query({
     // Named: every step of every task reads its task first.
@@ -95,7 +98,7 @@ const SET_WAITING_SQL = `
 export async function claimOverdueWakes(
   db: Executor,
   args: { before: Date; recheckAt: Date; limit: number },
-): Promise<string[]> {
+): Promise<TaskOrder[]> {
   const result = await db.execute(sql`
     update ${tasks} set next_wake_at = ${args.recheckAt}
     where id in (
@@ -105,8 +108,11 @@ export async function claimOverdueWakes(
       limit ${args.limit}
       for update skip locked
     )
-    returning id`);
-  return result.rows.map((row) => row.id as string);
+    returning id, deadline_at, created_at, batch_id`);
+  return result.rows.map((row) => {
+    const { id, deadlineAt, createdAt, batchId } = toTask(row);
+    return { id, deadlineAt, createdAt, batchId };
+  });
 }
 
 /** Active tasks whose deadline has passed. */

@@ -15,13 +15,6 @@ import { sharedWhileInFlight } from "./shared-read";
 const MIN_REQUESTS_PER_TASK = 2;
 
 /**
- * The steps of a task that each wait their turn in Ripen's queue, at the fewest: its submit and
- * one status poll (a lost callback's). The 20,000-task chaos run admitted creates whose submit
- * was projected in time and whose poll then waited the queue again, past the deadline.
- */
-const STEPS_PER_TASK = 2;
-
-/**
  * The share of the time to the deadline by which a task must be projected to start: the rest is
  * left for its generation, which admission cannot know in advance.
  */
@@ -108,9 +101,24 @@ export interface AdmissionControl {
 
 /** Ripen's own backlog (`readQueueLoad` of `@ripen/queue`): task steps waiting, workers' pace. */
 export interface QueueBacklog {
+  /** Steps due now ahead of a new single create (the queue takes the earliest due first). */
   waiting: number;
+  /** Steps due now behind it (batch items due later). */
   prioritized: number;
+  /** Parked steps coming due within each horizon, shortest first. */
+  delayed: readonly { withinMs: number; steps: number }[];
   stepsPerSecond: number | null;
+}
+
+/**
+ * Parked steps (polls, retries) that come due within `ms` and join the queue ahead of a create
+ * made now: the count at the first horizon not shorter than `ms`, so more, never fewer. Counting
+ * only the steps due now admitted 20,000-task chaos runs' creates whose submit then waited
+ * behind the polls of the tasks admitted before them.
+ */
+export function delayedDueWithin(backlog: Pick<QueueBacklog, "delayed">, ms: number): number {
+  const horizon = backlog.delayed.find((d) => d.withinMs >= ms) ?? backlog.delayed.at(-1);
+  return horizon?.steps ?? 0;
 }
 
 /** Ms a step now joining the queue waits for a worker, with `ahead` steps before it. */
@@ -174,26 +182,25 @@ export function createAdmissionControl(
       // No provider serves this input: routing says so when the task runs, as before.
       if (candidates.length === 0) return { admitted: true, startInMs: 0 };
       const { usable, backlog } = await sharedState();
-      // An interactive create waits behind the interactive steps queued before it, and so does
-      // each later step of it (a status poll joins the same queue when it is due).
-      const inQueueMs = backlog ? queueWaitMs(backlog.waiting, backlog.stepsPerSecond) : 0;
-      const laterStepsMs = (STEPS_PER_TASK - 1) * inQueueMs;
       const startBy = START_BY_SHARE * (deadline.getTime() - now.getTime());
+      // A create waits behind the steps due before it, and behind the parked ones that come due
+      // by the time it should start (its own poll, later, waits only behind older work).
+      const inQueueMs = backlog
+        ? queueWaitMs(backlog.waiting + delayedDueWithin(backlog, startBy), backlog.stepsPerSecond)
+        : 0;
       const refuse = (startInMs: number) => ({
         admitted: false as const,
-        retryAfterMs: Math.ceil(startInMs + laterStepsMs - startBy),
+        retryAfterMs: Math.ceil(startInMs - startBy),
         startInMs,
         providers: candidates.map((p) => p.id),
       });
       if (candidates.some((p) => !limited(p) && usable.has(p.id))) {
-        return inQueueMs + laterStepsMs <= startBy
-          ? { admitted: true, startInMs: inQueueMs }
-          : refuse(inQueueMs);
+        return inQueueMs <= startBy ? { admitted: true, startInMs: inQueueMs } : refuse(inQueueMs);
       }
       const projected = await starts(candidates, deadline.getTime(), 0);
       const best = projected.reduce((a, b) => (b.startInMs < a.startInMs ? b : a));
       const startInMs = inQueueMs + best.startInMs;
-      if (startInMs + laterStepsMs > startBy) return refuse(startInMs);
+      if (startInMs > startBy) return refuse(startInMs);
       return {
         admitted: true,
         startInMs,
@@ -208,12 +215,14 @@ export function createAdmissionControl(
       });
     },
     async projectStarts(spec, input, items, now) {
-      // The batch's items wait behind everything already waiting, whatever its due time: in the
-      // queue behind every step, interactive or batch, and at the providers.
+      // The batch's items wait behind everything already waiting, whatever its due time (a
+      // projection on the safe side): in the queue behind every step, those parked to come due
+      // meanwhile, and at the providers.
       const { backlog } = await sharedState();
-      const inQueueMs = backlog
-        ? queueWaitMs(backlog.waiting + backlog.prioritized + items - 1, backlog.stepsPerSecond)
+      const ahead = backlog
+        ? backlog.waiting + backlog.prioritized + delayedDueWithin(backlog, Infinity)
         : 0;
+      const inQueueMs = backlog ? queueWaitMs(ahead + items - 1, backlog.stepsPerSecond) : 0;
       const projected = await starts(serving(spec, input), now.getTime() + 86_400_000, items - 1);
       const providerIds = projected.map((p) => p.provider.id);
       if (projected.length === 0) return { lastStartInMs: inQueueMs, providers: providerIds };

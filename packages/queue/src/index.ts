@@ -1,3 +1,4 @@
+import type { TaskOrder } from "@ripen/core";
 import { connectRedis, type RedisConnection, type RedisConnectionOptions } from "@ripen/infra";
 import { queueTelemetry } from "@ripen/telemetry";
 import { type JobsOptions, Queue } from "bullmq";
@@ -27,6 +28,7 @@ export {
 } from "./task-events";
 
 import { type QueueName, queueNames } from "./queue-names";
+import { stepPriority } from "./step-order";
 
 export {
   createQueueLoadReader,
@@ -35,6 +37,13 @@ export {
   startQueuePaceMeter,
 } from "./queue-load";
 export { type QueueName, queueNames } from "./queue-names";
+export {
+  dueAt,
+  INTERACTIVE_HORIZON_MS,
+  polledBatchItemPriority,
+  priorityDueAt,
+  stepPriority,
+} from "./step-order";
 
 interface JobDefinition {
   queue: QueueName;
@@ -54,7 +63,8 @@ export const jobCatalog = {
    */
   "task.run": {
     queue: queueNames.tasks,
-    schema: z.object({ taskId: z.string() }),
+    // `batch`: a batch item's step, which the worker keeps to its batch slots.
+    schema: z.object({ taskId: z.string(), batch: z.literal(true).optional() }),
     options: {
       attempts: 5,
       backoff: { type: "exponential", delay: 5_000, jitter: 0.5 },
@@ -197,46 +207,32 @@ export function everyQueue(ctx: QueueContext, own: readonly Queue[]): Queue[] {
 /** Jobs per `addBulk` call when a batch is enqueued. */
 export const BULK_ENQUEUE_CHUNK = 1_000;
 
-/**
- * The BullMQ priority of a batch's items. Single creates have none (0), and BullMQ takes every
- * job of its wait list (no priority) before any prioritized one, so an interactive create never
- * waits behind a batch, whatever its size or account (and the worker keeps batch items to a share
- * of its slots: `isBatchPriority`, apps/worker's batch gate). Among batches, smaller ones go first
- * (2 + log2 of the size: a 10-item batch at 5 overtakes a 10,000-item one at 15). A batch item's
- * polls, once it is submitted, run at `BATCH_POLL_PRIORITY`, ahead of items not yet submitted,
- * so a started item is never left unpolled behind the rest of its batch.
- */
-export function batchPriority(size: number): number {
-  return 2 + Math.ceil(Math.log2(Math.max(1, size)));
-}
-
-/** The priority of a submitted batch item's polls (see `batchPriority`). */
-export const BATCH_POLL_PRIORITY = 1;
-
-/**
- * Whether a `task.run` job at this priority is a batch item's (its batch's priority, or its
- * polls'): single creates run at none. The worker keeps batch steps to a share of its slots.
- */
-export function isBatchPriority(priority: number | undefined): boolean {
-  return (priority ?? 0) >= BATCH_POLL_PRIORITY;
+/** A `task.run` job's payload and options for this task: its place in line (`step-order.ts`). */
+function taskJob(task: TaskOrder) {
+  const data: JobPayload<"task.run"> = jobCatalog["task.run"].schema.parse({
+    taskId: task.id,
+    ...(task.batchId ? { batch: true } : {}),
+  });
+  return {
+    name: "task.run" as const,
+    data,
+    opts: { ...jobCatalog["task.run"].options, jobId: task.id, priority: stepPriority(task) },
+  };
 }
 
 export interface TaskQueue {
   queue: Queue;
   /** Adds the task's job; rejects within `enqueueTimeoutMs` whatever Redis does. */
-  enqueue(taskId: string): Promise<void>;
+  enqueue(task: TaskOrder): Promise<void>;
   /** Runs the task's job now: a delayed one is promoted, a missing one added. */
-  wake(taskId: string): Promise<void>;
+  wake(task: TaskOrder): Promise<void>;
   /**
    * Removes the jobs of tasks that have ended, so a parked poll does not run only to find its
    * task settled. A job that is running (locked) stays, and finds the task ended; never rejects.
    */
   forget(taskIds: readonly string[]): Promise<void>;
-  /**
-   * Adds the jobs of a batch's items with `addBulk`, `BULK_ENQUEUE_CHUNK` at a time, at the
-   * batch's priority (`batchPriority`): behind every single create. jobId = task id, as `enqueue`.
-   */
-  enqueueBulk(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  /** Adds the jobs of a batch's items with `addBulk`, `BULK_ENQUEUE_CHUNK` at a time. */
+  enqueueBulk(tasks: readonly TaskOrder[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -246,45 +242,25 @@ export function createTaskQueue(
   options: { enqueueTimeoutMs?: number } = {},
 ): TaskQueue {
   const queue = createQueue(ctx, queueNames.tasks);
-  const definition = jobCatalog["task.run"];
   const timeoutMs = options.enqueueTimeoutMs ?? 500;
-  async function enqueue(taskId: string): Promise<void> {
-    const payload: JobPayload<"task.run"> = definition.schema.parse({ taskId });
+  async function enqueue(task: TaskOrder): Promise<void> {
+    const job = taskJob(task);
     // Same id as the task: adding twice while a job is live is a no-op, so an add that
     // completes after the timeout does no harm.
-    const added = queue.add("task.run", payload, { ...definition.options, jobId: taskId });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`enqueue did not finish in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([added, timedOut]);
-    } finally {
-      clearTimeout(timer);
-      added.catch(() => {});
-    }
+    await withinTimeout(queue.add(job.name, job.data, job.opts), timeoutMs, "enqueue");
   }
   return {
     queue,
     enqueue,
-    async enqueueBulk(taskIds, { priority }) {
-      for (let i = 0; i < taskIds.length; i += BULK_ENQUEUE_CHUNK) {
-        await queue.addBulk(
-          taskIds.slice(i, i + BULK_ENQUEUE_CHUNK).map((taskId) => ({
-            name: "task.run" as const,
-            data: definition.schema.parse({ taskId }),
-            opts: { ...definition.options, jobId: taskId, priority },
-          })),
-        );
+    async enqueueBulk(tasks) {
+      for (let i = 0; i < tasks.length; i += BULK_ENQUEUE_CHUNK) {
+        await queue.addBulk(tasks.slice(i, i + BULK_ENQUEUE_CHUNK).map(taskJob));
       }
     },
-    async wake(taskId) {
-      const job = await queue.getJob(taskId);
+    async wake(task) {
+      const job = await queue.getJob(task.id);
       // `enqueue`, not `this.enqueue`: processes pass `wake` around detached from the queue.
-      if (!job) return enqueue(taskId);
+      if (!job) return enqueue(task);
       if (await job.isDelayed()) await job.promote().catch(() => {});
     },
     async forget(taskIds) {

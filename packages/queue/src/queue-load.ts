@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { TasksWaitingToStart } from "@ripen/core";
 import type { RedisConnection } from "@ripen/infra";
 import { queueNames } from "./queue-names";
+import { INTERACTIVE_HORIZON_MS, priorityDueAt } from "./step-order";
 
 /*
  * Ripen's own backlog, for admission control: how many task steps wait in the queue, and how
@@ -67,10 +68,18 @@ export function startQueuePaceMeter(
 }
 
 export interface QueueLoad {
-  /** Steps of interactive tasks waiting for a worker (new creates first among them). */
+  /**
+   * Steps due now that a new single create would wait behind: those queued to be due by the
+   * interactive horizon (`INTERACTIVE_HORIZON_MS`), whatever their kind, and any unprioritized.
+   */
   waiting: number;
-  /** Steps of batch items waiting, behind every interactive one. */
+  /** Steps due now but due later than that horizon (batch items with a later deadline). */
   prioritized: number;
+  /**
+   * Steps parked in the delayed set (polls, retries) that come due within each of a few
+   * horizons, shortest first: they join the queue ahead of a create made now.
+   */
+  delayed: { withinMs: number; steps: number }[];
   /**
    * Steps the live workers start per second together, counted only from workers that had steps
    * waiting (their capacity, not the demand); null when none has said so.
@@ -78,17 +87,33 @@ export interface QueueLoad {
   stepsPerSecond: number | null;
 }
 
-/** Reads the queue's load: one round trip (`LLEN`, `ZCARD`, `HGETALL`). */
+/** The horizons at which the delayed steps coming due are counted. */
+const DELAYED_HORIZONS_MS = [10_000, 30_000, 60_000, 120_000, 300_000, 900_000];
+
+/** BullMQ's scores: a prioritized job's is priority × 2^32 (+ a counter), a delayed one's ms × 2^12. */
+const PRIORITY_SCORE = 2 ** 32;
+const DELAYED_SCORE = 2 ** 12;
+
+/** Reads the queue's load: one round trip. */
 export async function readQueueLoad(
   connection: RedisConnection,
   prefix: string,
   now: number = Date.now(),
 ): Promise<QueueLoad> {
   const base = `${prefix}:${queueNames.tasks}`;
-  const [waiting, prioritized, paces] = await Promise.all([
+  const horizon = priorityDueAt(now + INTERACTIVE_HORIZON_MS);
+  // Past the priorities' wrap (every 24 days), every prioritized step counts as ahead.
+  const wrapped = horizon < priorityDueAt(now);
+  const [unprioritized, prioritized, dueByHorizon, paces, ...delayedWithin] = await Promise.all([
     connection.llen(`${base}:wait`),
     connection.zcard(`${base}:prioritized`),
+    wrapped
+      ? connection.zcard(`${base}:prioritized`)
+      : connection.zcount(`${base}:prioritized`, 0, (horizon + 1) * PRIORITY_SCORE - 1),
     connection.hgetall(loadKey(prefix)),
+    ...DELAYED_HORIZONS_MS.map((ms) =>
+      connection.zcount(`${base}:delayed`, 0, (now + ms + 1) * DELAYED_SCORE - 1),
+    ),
   ]);
   let stepsPerSecond: number | null = null;
   const gone: string[] = [];
@@ -102,7 +127,12 @@ export async function readQueueLoad(
     if (saturated === 1) stepsPerSecond = (stepsPerSecond ?? 0) + pace;
   }
   if (gone.length > 0) connection.hdel(loadKey(prefix), ...gone).catch(() => {});
-  return { waiting, prioritized, stepsPerSecond };
+  return {
+    waiting: unprioritized + dueByHorizon,
+    prioritized: prioritized - dueByHorizon,
+    delayed: DELAYED_HORIZONS_MS.map((withinMs, i) => ({ withinMs, steps: delayedWithin[i] ?? 0 })),
+    stepsPerSecond,
+  };
 }
 
 /**
@@ -125,6 +155,7 @@ export function createQueueLoadReader(
     ]);
     if (load.stepsPerSecond) lastPace = load.stepsPerSecond;
     return {
+      ...load,
       waiting: Math.max(load.waiting, counted?.interactive ?? 0),
       prioritized: Math.max(load.prioritized, counted?.batch ?? 0),
       // No live worker with steps waiting (killed, starting, or idle): the last capacity seen.

@@ -1,4 +1,4 @@
-import type { EndingEffects, LifecycleLogger } from "@ripen/core";
+import type { EndingEffects, LifecycleLogger, TaskOrder } from "@ripen/core";
 import type { TaskNotifier } from "./task-events";
 
 export interface TaskEndingEffectsOptions {
@@ -13,7 +13,7 @@ export interface TaskEndingEffectsOptions {
      * parked jobs.
      */
     taskQueue: {
-      wake(taskId: string): Promise<void>;
+      wake(task: TaskOrder): Promise<void>;
       forget(taskIds: readonly string[]): Promise<void>;
     };
     /** `createDeliveryQueue(…)`: adds a client callback's job. */
@@ -65,7 +65,7 @@ export function createTaskEndingEffects(options: TaskEndingEffectsOptions): Endi
     forgetJobs:
       redis.forgetsJobs === false ? undefined : (taskIds) => redis.taskQueue.forget(taskIds),
     enqueueDelivery: (deliveryId) => redis.deliveryQueue.enqueue(deliveryId),
-    wake: (taskId) => redis.taskQueue.wake(taskId),
+    wake: (task) => redis.taskQueue.wake(task),
     recordGenerations: redis.recordGenerations,
   };
 }

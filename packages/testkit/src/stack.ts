@@ -239,8 +239,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const api = await listen(
     createApiApp({
       db: servicesDb.db,
-      enqueue: (id) => taskQueue.enqueue(id),
-      enqueueBatch: (ids, opts) => taskQueue.enqueueBulk(ids, opts),
+      enqueue: (task) => taskQueue.enqueue(task),
+      enqueueBatch: (tasks) => taskQueue.enqueueBulk(tasks),
       enqueueDelivery: (id) => deliveryQueue.enqueue(id),
       schedules: scheduleQueue,
       logger,

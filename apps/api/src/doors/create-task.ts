@@ -132,7 +132,7 @@ export async function createTaskThroughDoor(
         "task created",
       );
       try {
-        await deps.enqueue(task.id);
+        await deps.enqueue(task);
       } catch (error) {
         deps.logger.warn({ err: error, taskId: task.id }, "enqueue failed; left to the sweep");
       }

@@ -1,4 +1,4 @@
-import type { Clock, TaskWriter } from "@ripen/core";
+import type { Clock, TaskOrder, TaskWriter } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import type { UrlPolicy } from "@ripen/net";
 import type { AdmissionControl } from "@ripen/providers";
@@ -12,7 +12,7 @@ export interface DoorDeps {
   /** Writes creates, batching those that arrive together (see createTaskWriter). */
   tasks: TaskWriter;
   /** Adds the task's job after commit. A failure here is recovered by the sweep. */
-  enqueue(taskId: string): Promise<void>;
+  enqueue(task: TaskOrder): Promise<void>;
   clock: Clock;
   logger: Logger;
   /** Which user URLs a create may name (the SSRF guard's submit-time check). */

@@ -1,4 +1,4 @@
-import type { Principal, TaskEnder } from "@ripen/core";
+import type { Principal, TaskEnder, TaskOrder } from "@ripen/core";
 import type { ProviderDeclaration } from "@ripen/providers";
 import type { ScheduleQueue, TaskNotifier } from "@ripen/queue";
 import type { Request, Router } from "express";
@@ -39,8 +39,8 @@ export interface ExtensionDeps extends DoorDeps {
    * worker's sweep adds the job once the delivery is overdue.
    */
   enqueueDelivery?(deliveryId: string): Promise<void>;
-  /** Adds a batch's items' jobs in bulk at the batch's priority (after commit). */
-  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  /** Adds a batch's items' jobs in bulk (after commit). */
+  enqueueBatch?(tasks: readonly TaskOrder[]): Promise<void>;
   /**
    * The schedules' BullMQ job schedulers (created, changed, removed with each schedule); without
    * it the schedule endpoints are not served.

@@ -18,6 +18,7 @@ import {
   parseIdempotencyKey,
   prepareBatch,
   type TaskEnder,
+  type TaskOrder,
 } from "@ripen/core";
 import type { Batch, Executor, Task } from "@ripen/db";
 import { createTaskRequest } from "@ripen/dialect-aivideoapi";
@@ -25,7 +26,6 @@ import { countTasksCreated } from "@ripen/metrics";
 import { getModel } from "@ripen/models";
 import type { UrlPolicy } from "@ripen/net";
 import { type AdmissionControl, admitBatch } from "@ripen/providers";
-import { batchPriority } from "@ripen/queue";
 import type { Request, Response, Router } from "express";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -38,8 +38,8 @@ export interface BatchRouteDeps {
   db: Executor;
   logger: Logger;
   clock: Clock;
-  enqueue(taskId: string): Promise<void>;
-  enqueueBatch?(taskIds: readonly string[], options: { priority: number }): Promise<void>;
+  enqueue(task: TaskOrder): Promise<void>;
+  enqueueBatch?(tasks: readonly TaskOrder[]): Promise<void>;
   /** Ends the canceled items and does what follows each chunk's commit. */
   ender: TaskEnder;
   userUrls?: UrlPolicy;
@@ -322,9 +322,8 @@ export function registerV1Batches(
     );
     // After commit. A failure is recovered by the sweep (each item's next_wake_at).
     try {
-      const priority = batchPriority(taskIds.length);
-      if (deps.enqueueBatch) await deps.enqueueBatch(taskIds, { priority });
-      else for (const taskId of taskIds) await deps.enqueue(taskId);
+      if (deps.enqueueBatch) await deps.enqueueBatch(created.items);
+      else for (const item of created.items) await deps.enqueue(item);
     } catch (error) {
       deps.logger.warn(
         { err: (error as Error)?.message ?? error, batchId: batch.id },

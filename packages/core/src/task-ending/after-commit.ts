@@ -1,5 +1,6 @@
 import type { EnqueueDelivery } from "../deliveries";
 import { type LifecycleLogger, logTaskEnded } from "../lifecycle-log";
+import type { TaskOrder } from "../tasks";
 import type { Settlement } from "./end-task";
 
 /**
@@ -31,7 +32,7 @@ export interface EndingEffects {
     samples: readonly { providerId: string; model: string; ms: number }[],
   ): Promise<void>;
   /** Runs a task's job now: its next step is due (a failover decided outside the worker). */
-  wake?(taskId: string): Promise<void>;
+  wake?(task: TaskOrder): Promise<void>;
 }
 
 /**

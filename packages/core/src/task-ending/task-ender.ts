@@ -1,5 +1,6 @@
 import { type Executor, isTransaction } from "@ripen/db";
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from "../group-commit";
+import type { TaskOrder } from "../tasks";
 import { afterCommit, type EndingEffects } from "./after-commit";
 import {
   type EndGroupArgs,
@@ -31,7 +32,7 @@ export interface TaskEnder {
    * Runs a task's job now, when something other than its job decided its next step is due.
    * Never throws: a failed wake is logged, and the task's recorded wake-up lets the sweep run it.
    */
-  wake(taskId: string): Promise<void>;
+  wake(task: TaskOrder): Promise<void>;
   /** Groups of more than one ending settled together, and groups that fell back to one by one. */
   readonly stats: { batches: number; fallbacks: number };
 }
@@ -86,13 +87,13 @@ export function createTaskEnder(
         all.reduce((total, group) => total + group.stats[key], 0);
       return { batches: sum("batches"), fallbacks: sum("fallbacks") };
     },
-    async wake(taskId) {
+    async wake(task) {
       if (!effects.wake) return;
       try {
-        await effects.wake(taskId);
+        await effects.wake(task);
       } catch (error) {
         effects.logger.warn(
-          { taskId, err: (error as Error)?.message ?? error },
+          { taskId: task.id, err: (error as Error)?.message ?? error },
           "task wake failed; the sweep runs it at its recorded wake-up",
         );
       }
