@@ -131,7 +131,9 @@ await runService("api", logger, async (resources) => {
     capacity: createAdmissionControl(
       declarations,
       health,
-      createQueueLoadReader(redis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
+      createQueueLoadReader(redis, env.QUEUE_PREFIX, (horizonMs) =>
+        countTasksWaitingToStart(db.db, horizonMs),
+      ),
     ),
     adminToken: env.ADMIN_TOKEN,
     operations: {

@@ -260,7 +260,9 @@ async function run(): Promise<void> {
       capacity: createAdmissionControl(
         declarations,
         apiHealth,
-        createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, () => countTasksWaitingToStart(db.db)),
+        createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, (horizonMs) =>
+        countTasksWaitingToStart(db.db, horizonMs),
+      ),
       ),
       adminToken: admin.token,
       operations: {

@@ -56,6 +56,7 @@ export function createRunTask(runDeps: RunTaskDeps) {
       () => (polled ? pollStep(deps, task, polled) : submitStep(deps, task, latest)),
     );
     if (step.done) return;
+    if (step.started) deps.onTaskStarted?.();
 
     const delay = untilDeadline(deps, task, step.delayMs);
     if (!step.wakeRecorded) {

@@ -245,7 +245,7 @@ export async function submitStep(
     },
     "task submitted",
   );
-  if (running) return { done: false, delayMs, wakeRecorded: true };
+  if (running) return { done: false, delayMs, wakeRecorded: true, started: true };
   // Not running: a callback settled it first, or it was canceled meanwhile. This job ends here,
   // so it frees the slot now (no later run of it will find the task ended and free it).
   await deps.health.releaseSlot(provider.id, task.id).catch(() => {});

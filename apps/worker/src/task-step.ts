@@ -44,6 +44,8 @@ export interface RunTaskDeps {
    * one for its jobs when none is given.
    */
   attempts?: AttemptWriter;
+  /** Told each time a task is handed to a provider (the pace admission control divides by). */
+  onTaskStarted?(): void;
 }
 
 /** The dependencies as the steps see them, the attempt writer settled. */
@@ -59,6 +61,8 @@ export type Step =
       done: false;
       delayMs: number;
       wakeRecorded?: boolean;
+      /** This step handed the task to a provider. */
+      started?: true;
       /** Why the task waits to be submitted, recorded with its wake-up (none while it runs). */
       waitingFor?: Omit<WaitingFor, "until">;
     };

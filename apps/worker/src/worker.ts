@@ -191,8 +191,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     capacity: createAdmissionControl(
       options.providers.list,
       health,
-      createQueueLoadReader(options.connection, options.prefix, () =>
-        countTasksWaitingToStart(options.db),
+      createQueueLoadReader(options.connection, options.prefix, (horizonMs) =>
+        countTasksWaitingToStart(options.db, horizonMs),
       ),
     ),
   };
@@ -206,6 +206,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       if (taskWorker) taskWorker.concurrency = wanted;
     },
   });
+  // Admission control divides the tasks waiting by the pace the workers start them at.
+  const pace = startQueuePaceMeter(options.connection, options.prefix);
   const runTask = createRunTask({
     db: options.db,
     providers: options.providers,
@@ -219,13 +221,10 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     random: options.random,
     notifier,
     ender,
+    onTaskStarted: pace.taskStarted,
   });
-
-  // Admission control divides the queue's backlog by the pace the workers publish.
-  const pace = startQueuePaceMeter(options.connection, options.prefix);
   const handlers: Handlers = {
     "task.run": (job, token) => {
-      pace.stepStarted();
       return batchGate.run(job.data.batch === true, () => runTask(job, token));
     },
     "delivery.send": createDeliver({

@@ -129,23 +129,33 @@ export async function listOverdueTasks(
   return rows.map((r) => r.id);
 }
 
-/** Tasks not yet handed to a provider and not parked at one, single creates and batch items. */
+/** Tasks not yet handed to a provider, by whether a new single create waits behind them. */
 export interface TasksWaitingToStart {
+  /** Single creates, and batch items due within the horizon. */
   interactive: number;
+  /** Batch items due later. */
   batch: number;
 }
 
 /**
- * Counts the tasks that wait for a worker to start them: queued, with no provider limit holding
- * them (`waiting_for` null). Postgres's answer, so it includes tasks whose jobs a Redis restarted
- * empty forgot until the sweep enqueues them again. For admission control's view of the queue.
+ * Counts the tasks that wait to be started: queued, parked at a provider or not (a circuit that
+ * closes sends its parked tasks back to the queue at their old places). Postgres's answer, so it
+ * includes tasks whose jobs a Redis restarted empty forgot until the sweep enqueues them again.
+ * For admission control's view of the queue, whose order is earliest due first: a batch item
+ * counts as interactive when its deadline is within `horizonMs`.
  */
-export async function countTasksWaitingToStart(db: Executor): Promise<TasksWaitingToStart> {
+export async function countTasksWaitingToStart(
+  db: Executor,
+  horizonMs: number,
+): Promise<TasksWaitingToStart> {
   const { rows } = await pgClientOf(db).query<TasksWaitingToStart>({
     name: "ripen_count_tasks_waiting_to_start",
-    text: `select count(*) filter (where batch_id is null)::int as interactive,
-        count(*) filter (where batch_id is not null)::int as batch
-      from tasks where status = 'queued' and waiting_for is null`,
+    text: `select count(*) filter (where not later)::int as interactive,
+        count(*) filter (where later)::int as batch
+      from (select batch_id is not null and deadline_at >= now() + $1 * interval '1 millisecond'
+          as later
+        from tasks where status = 'queued') as waiting`,
+    values: [horizonMs],
   });
   return rows[0] ?? { interactive: 0, batch: 0 };
 }

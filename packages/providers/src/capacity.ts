@@ -99,33 +99,20 @@ export interface AdmissionControl {
   ): Promise<{ lastStartInMs: number; providers: string[] }>;
 }
 
-/** Ripen's own backlog (`readQueueLoad` of `@ripen/queue`): task steps waiting, workers' pace. */
+/** Ripen's own backlog (`createQueueLoadReader` of `@ripen/queue`): tasks waiting, pace. */
 export interface QueueBacklog {
-  /** Steps due now ahead of a new single create (the queue takes the earliest due first). */
+  /** Tasks waiting to be started ahead of a new single create (earliest due first). */
   waiting: number;
-  /** Steps due now behind it (batch items due later). */
-  prioritized: number;
-  /** Parked steps coming due within each horizon, shortest first. */
-  delayed: readonly { withinMs: number; steps: number }[];
-  stepsPerSecond: number | null;
+  /** Tasks waiting to be started behind it (batch items due later). */
+  later: number;
+  tasksPerSecond: number | null;
 }
 
-/**
- * Parked steps (polls, retries) that come due within `ms` and join the queue ahead of a create
- * made now: the count at the first horizon not shorter than `ms`, so more, never fewer. Counting
- * only the steps due now admitted 20,000-task chaos runs' creates whose submit then waited
- * behind the polls of the tasks admitted before them.
- */
-export function delayedDueWithin(backlog: Pick<QueueBacklog, "delayed">, ms: number): number {
-  const horizon = backlog.delayed.find((d) => d.withinMs >= ms) ?? backlog.delayed.at(-1);
-  return horizon?.steps ?? 0;
-}
-
-/** Ms a step now joining the queue waits for a worker, with `ahead` steps before it. */
-export function queueWaitMs(ahead: number, stepsPerSecond: number | null): number {
+/** Ms until a task now joining the queue is started, with `ahead` tasks before it. */
+export function queueWaitMs(ahead: number, tasksPerSecond: number | null): number {
   // No worker has said its pace (none started yet): no figure to refuse on.
-  if (!stepsPerSecond) return 0;
-  return Math.ceil(((ahead + 1) * 1000) / stepsPerSecond);
+  if (!tasksPerSecond) return 0;
+  return Math.ceil(((ahead + 1) * 1000) / tasksPerSecond);
 }
 
 export function createAdmissionControl(
@@ -183,11 +170,9 @@ export function createAdmissionControl(
       if (candidates.length === 0) return { admitted: true, startInMs: 0 };
       const { usable, backlog } = await sharedState();
       const startBy = START_BY_SHARE * (deadline.getTime() - now.getTime());
-      // A create waits behind the steps due before it, and behind the parked ones that come due
-      // by the time it should start (its own poll, later, waits only behind older work).
-      const inQueueMs = backlog
-        ? queueWaitMs(backlog.waiting + delayedDueWithin(backlog, startBy), backlog.stepsPerSecond)
-        : 0;
+      // A create waits for the tasks due before it to be started, at the pace tasks start (their
+      // polls and retries are in that pace); its own later steps keep its place in line.
+      const inQueueMs = backlog ? queueWaitMs(backlog.waiting, backlog.tasksPerSecond) : 0;
       const refuse = (startInMs: number) => ({
         admitted: false as const,
         retryAfterMs: Math.ceil(startInMs - startBy),
@@ -215,14 +200,12 @@ export function createAdmissionControl(
       });
     },
     async projectStarts(spec, input, items, now) {
-      // The batch's items wait behind everything already waiting, whatever its due time (a
-      // projection on the safe side): in the queue behind every step, those parked to come due
-      // meanwhile, and at the providers.
+      // The batch's items wait behind every task already waiting, whatever its due time (a
+      // projection on the safe side), and at the providers.
       const { backlog } = await sharedState();
-      const ahead = backlog
-        ? backlog.waiting + backlog.prioritized + delayedDueWithin(backlog, Infinity)
+      const inQueueMs = backlog
+        ? queueWaitMs(backlog.waiting + backlog.later + items - 1, backlog.tasksPerSecond)
         : 0;
-      const inQueueMs = backlog ? queueWaitMs(ahead + items - 1, backlog.stepsPerSecond) : 0;
       const projected = await starts(serving(spec, input), now.getTime() + 86_400_000, items - 1);
       const providerIds = projected.map((p) => p.provider.id);
       if (projected.length === 0) return { lastStartInMs: inQueueMs, providers: providerIds };

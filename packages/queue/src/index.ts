@@ -33,7 +33,7 @@ import { stepPriority } from "./step-order";
 export {
   createQueueLoadReader,
   type QueueLoad,
-  readQueueLoad,
+  readQueuePace,
   startQueuePaceMeter,
 } from "./queue-load";
 export { type QueueName, queueNames } from "./queue-names";

@@ -254,7 +254,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       capacity: createAdmissionControl(
         declarations,
         apiHealth,
-        createQueueLoadReader(producerRedis, prefix, () => countTasksWaitingToStart(servicesDb.db)),
+        createQueueLoadReader(producerRedis, prefix, (horizonMs) =>
+          countTasksWaitingToStart(servicesDb.db, horizonMs),
+        ),
       ),
       adminToken: options.adminToken,
       operations: {
