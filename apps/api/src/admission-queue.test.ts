@@ -104,6 +104,23 @@ describe("admission control counts Ripen's own queue", () => {
     await stack.producerRedis.del(`${stack.prefix}:tasks:load`);
   });
 
+  it("the pace is what the workers started over the last busy seconds, when lower than the live ones say", async () => {
+    // Two workers up say 10 tasks a second each; killed in turn, together they started 4 a
+    // second over the last half minute.
+    const second = Math.floor(Date.now() / 1000);
+    for (let i = 2; i < 32; i++) {
+      await stack.producerRedis.set(`${stack.prefix}:tasks:started:${second - i}`, "4", "EX", 60);
+    }
+    for (const worker of ["up-1", "up-2"]) {
+      await stack.producerRedis.hset(`${stack.prefix}:tasks:load`, worker, `10:${Date.now()}:1`);
+    }
+    expect((await reader()()).tasksPerSecond).toBe(4);
+    await stack.producerRedis.del(
+      `${stack.prefix}:tasks:load`,
+      ...Array.from({ length: 30 }, (_, i) => `${stack.prefix}:tasks:started:${second - 2 - i}`),
+    );
+  });
+
   it("a Redis restarted empty forgot the queue: the tasks Postgres holds queued still count", async () => {
     await stack.producerRedis.del(`${stack.prefix}:tasks:prioritized`);
     await pace(2);
@@ -111,5 +128,34 @@ describe("admission control counts Ripen's own queue", () => {
     expect(hurried.status).toBe(429);
     // Some 200 tasks at 2 a second: about 100 s.
     expect(hurried.body.error.message).toMatch(/earliest start is in about 10\d s/);
+  });
+
+  it("refuses single creates that would push admitted batch items past their deadlines", async () => {
+    // Some 200 tasks wait; the workers start 10 a second.
+    await pace(10);
+    // 450 items due in 90 s: they would start in some 65 s, within 80% of it (72 s): admitted.
+    const batch = await stack.request("POST", "/v1/batches", {
+      key: apiKey,
+      body: {
+        requests: Array.from({ length: 450 }, (_, i) => ({
+          model: "nano-banana-2",
+          input: { prompt: `due in 90 s, ${i}` },
+          timeout_seconds: 90,
+        })),
+      },
+    });
+    expect(batch.status).toBe(200);
+    // Each single create, however patient, goes ahead of them (due within a minute): once a few
+    // more would make them start too late, the next is refused.
+    let admitted = 0;
+    let refused: Awaited<ReturnType<typeof create>> | undefined;
+    while (!refused && admitted < 200) {
+      const res = await create(600);
+      if (res.status === 429) refused = res;
+      else admitted++;
+    }
+    expect(refused?.body.error).toMatchObject({ code: "capacity_exceeded" });
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted).toBeLessThan(100);
   });
 });

@@ -135,27 +135,53 @@ export interface TasksWaitingToStart {
   interactive: number;
   /** Batch items due later. */
   batch: number;
+  /**
+   * Those batch items by deadline (to the second), earliest first, the first
+   * `LATER_DEADLINES_LISTED` deadlines: what a single create made now would push back.
+   */
+  batchByDeadline: { deadlineAt: Date; tasks: number }[];
 }
+
+/** How many of the later batch items' deadlines `countTasksWaitingToStart` lists. */
+const LATER_DEADLINES_LISTED = 100;
 
 /**
  * Counts the tasks that wait to be started: queued, parked at a provider or not (a circuit that
  * closes sends its parked tasks back to the queue at their old places). Postgres's answer, so it
  * includes tasks whose jobs a Redis restarted empty forgot until the sweep enqueues them again.
  * For admission control's view of the queue, whose order is earliest due first: a batch item
- * counts as interactive when its deadline is within `horizonMs`.
+ * counts as interactive when its deadline is within `horizonMs`. One statement.
  */
 export async function countTasksWaitingToStart(
   db: Executor,
   horizonMs: number,
 ): Promise<TasksWaitingToStart> {
-  const { rows } = await pgClientOf(db).query<TasksWaitingToStart>({
+  const { rows } = await pgClientOf(db).query<{
+    interactive: number;
+    batch: number;
+    by_deadline: { at: string; tasks: number }[];
+  }>({
     name: "ripen_count_tasks_waiting_to_start",
-    text: `select count(*) filter (where not later)::int as interactive,
-        count(*) filter (where later)::int as batch
-      from (select batch_id is not null and deadline_at >= now() + $1 * interval '1 millisecond'
-          as later
-        from tasks where status = 'queued') as waiting`,
-    values: [horizonMs],
+    text: `with waiting as (
+        select batch_id is not null and deadline_at >= now() + $1 * interval '1 millisecond'
+          as later, deadline_at
+        from tasks where status = 'queued')
+      select
+        (select count(*) from waiting where not later)::int as interactive,
+        (select count(*) from waiting where later)::int as batch,
+        coalesce((select json_agg(json_build_object('at', at, 'tasks', tasks) order by at)
+          from (select date_trunc('second', deadline_at) as at, count(*)::int as tasks
+            from waiting where later group by 1 order by 1 limit $2) as deadlines), '[]')
+          as by_deadline`,
+    values: [horizonMs, LATER_DEADLINES_LISTED],
   });
-  return rows[0] ?? { interactive: 0, batch: 0 };
+  const row = rows[0];
+  return {
+    interactive: row?.interactive ?? 0,
+    batch: row?.batch ?? 0,
+    batchByDeadline: (row?.by_deadline ?? []).map((d) => ({
+      deadlineAt: new Date(d.at),
+      tasks: d.tasks,
+    })),
+  };
 }

@@ -105,7 +105,29 @@ export interface QueueBacklog {
   waiting: number;
   /** Tasks waiting to be started behind it (batch items due later). */
   later: number;
+  /** Those by deadline, earliest first. */
+  laterByDeadline: readonly { deadlineAt: Date; tasks: number }[];
   tasksPerSecond: number | null;
+}
+
+/**
+ * How much time to spare the batch items queued behind a new single create would have, the least
+ * over their deadlines: the time each has left to start by, less when it would start with the
+ * create ahead of it. Below zero, the create would make admitted items miss their deadline: the
+ * queue takes the earliest due first, and a single create is due within a minute, so each one
+ * admitted goes ahead of every batch item due later (a chaos run admitted creates until its
+ * 180-second batch items, all admitted, expired unstarted).
+ */
+export function sparedToLaterMs(backlog: QueueBacklog, nowMs: number): number {
+  if (!backlog.tasksPerSecond) return Infinity;
+  let ahead = backlog.waiting + 1;
+  let spared = Infinity;
+  for (const { deadlineAt, tasks } of backlog.laterByDeadline) {
+    ahead += tasks;
+    const startBy = START_BY_SHARE * (deadlineAt.getTime() - nowMs);
+    spared = Math.min(spared, startBy - (ahead * 1000) / backlog.tasksPerSecond);
+  }
+  return spared;
 }
 
 /** Ms until a task now joining the queue is started, with `ahead` tasks before it. */
@@ -173,19 +195,23 @@ export function createAdmissionControl(
       // A create waits for the tasks due before it to be started, at the pace tasks start (their
       // polls and retries are in that pace); its own later steps keep its place in line.
       const inQueueMs = backlog ? queueWaitMs(backlog.waiting, backlog.tasksPerSecond) : 0;
+      // Nor may it push the batch items queued behind it past their deadlines.
+      const spared = backlog ? sparedToLaterMs(backlog, now.getTime()) : Infinity;
       const refuse = (startInMs: number) => ({
         admitted: false as const,
-        retryAfterMs: Math.ceil(startInMs - startBy),
+        retryAfterMs: Math.ceil(Math.max(startInMs - startBy, -spared)),
         startInMs,
         providers: candidates.map((p) => p.id),
       });
       if (candidates.some((p) => !limited(p) && usable.has(p.id))) {
-        return inQueueMs <= startBy ? { admitted: true, startInMs: inQueueMs } : refuse(inQueueMs);
+        return inQueueMs <= startBy && spared >= 0
+          ? { admitted: true, startInMs: inQueueMs }
+          : refuse(inQueueMs);
       }
       const projected = await starts(candidates, deadline.getTime(), 0);
       const best = projected.reduce((a, b) => (b.startInMs < a.startInMs ? b : a));
       const startInMs = inQueueMs + best.startInMs;
-      if (startInMs > startBy) return refuse(startInMs);
+      if (startInMs > startBy || spared < 0) return refuse(startInMs);
       return {
         admitted: true,
         startInMs,

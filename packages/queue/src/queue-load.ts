@@ -24,6 +24,15 @@ const STALE_AFTER_MS = 4_000;
 const loadKey = (prefix: string) => `${prefix}:${queueNames.tasks}:load`;
 
 /**
+ * Tasks started in one second by all workers together. Summed over `STARTED_WINDOW_S`, longer
+ * than a chaos run's kill cycle (each of three workers killed every 15 s, down 7–10 s): the live
+ * workers' paces summed at one instant said what they do while up, not what they do on average.
+ */
+const startedKey = (prefix: string, second: number) =>
+  `${prefix}:${queueNames.tasks}:started:${second}`;
+const STARTED_WINDOW_S = 30;
+
+/**
  * Counts the tasks this worker hands to a provider and publishes its pace; `stop` removes it. The
  * pace is counted over the last seconds in which steps were waiting when the second began: then
  * it is what the worker can do, not merely what was asked of it (a burst after a quiet minute is
@@ -45,15 +54,23 @@ export function startQueuePaceMeter(
     const busy = seconds.filter((second) => second.saturated);
     const started = busy.reduce((sum, second) => sum + second.started, 0);
     const perSecond = busy.length > 0 ? (started * 1000) / (busy.length * PUBLISH_EVERY_MS) : 0;
-    connection
+    // The second that ended counts toward the shared window only if steps were waiting at its
+    // start (capacity, not demand); a second in which no worker was busy is left out.
+    const ended = seconds.at(-1)!;
+    const second = startedKey(prefix, Math.floor(now() / 1000) - 1);
+    const write = connection
       .multi()
-      .hset(loadKey(prefix), id, `${perSecond}:${now()}:${busy.length > 0 ? 1 : 0}`)
-      .pexpire(loadKey(prefix), 60_000)
       .llen(`${prefix}:${queueNames.tasks}:wait`)
       .zcard(`${prefix}:${queueNames.tasks}:prioritized`)
+      .hset(loadKey(prefix), id, `${perSecond}:${now()}:${busy.length > 0 ? 1 : 0}`)
+      .pexpire(loadKey(prefix), 60_000);
+    if (ended.saturated) {
+      write.incrby(second, ended.started).pexpire(second, 2 * STARTED_WINDOW_S * 1000);
+    }
+    write
       .exec()
       .then((results) => {
-        const [waiting, prioritized] = [results?.[2]?.[1], results?.[3]?.[1]];
+        const [waiting, prioritized] = [results?.[0]?.[1], results?.[1]?.[1]];
         stepsWaiting = Number(waiting) > 0 || Number(prioritized) > 0;
       })
       .catch(() => {});
@@ -78,6 +95,8 @@ export interface QueueLoad {
   waiting: number;
   /** Tasks waiting to be started that are due later (batch items). */
   later: number;
+  /** Those by deadline, earliest first (`countTasksWaitingToStart`'s `batchByDeadline`). */
+  laterByDeadline: { deadlineAt: Date; tasks: number }[];
   /**
    * Tasks the live workers start per second together, counted only from workers that had steps
    * waiting (their capacity, not the demand); null when none has said so.
@@ -85,13 +104,38 @@ export interface QueueLoad {
   tasksPerSecond: number | null;
 }
 
-/** The live workers' pace together (`startQueuePaceMeter`): one round trip. */
+/**
+ * The workers' pace (`startQueuePaceMeter`): the live ones' together, or, when lower, what all of
+ * them started a second over the busy seconds among the last `STARTED_WINDOW_S` (kills and
+ * restarts included). One round trip.
+ */
 export async function readQueuePace(
   connection: RedisConnection,
   prefix: string,
   now: number = Date.now(),
 ): Promise<number | null> {
-  const paces = await connection.hgetall(loadKey(prefix));
+  const lastComplete = Math.floor(now / 1000) - 2;
+  const window = Array.from({ length: STARTED_WINDOW_S }, (_, i) =>
+    startedKey(prefix, lastComplete - i),
+  );
+  const [paces, started] = await Promise.all([
+    connection.hgetall(loadKey(prefix)),
+    connection.mget(...window),
+  ]);
+  const live = livePace(connection, prefix, paces, now);
+  const busySeconds = started.filter((count) => count !== null);
+  // No busy second counted (a fresh or emptied Redis): the live workers' say stands.
+  if (live === null || busySeconds.length === 0) return live;
+  const average = busySeconds.reduce((sum, count) => sum + Number(count), 0) / busySeconds.length;
+  return Math.min(live, average);
+}
+
+function livePace(
+  connection: RedisConnection,
+  prefix: string,
+  paces: Record<string, string>,
+  now: number,
+): number | null {
   let tasksPerSecond: number | null = null;
   const gone: string[] = [];
   for (const [worker, value] of Object.entries(paces)) {
@@ -129,6 +173,7 @@ export function createQueueLoadReader(
     return {
       waiting: counted.interactive,
       later: counted.batch,
+      laterByDeadline: counted.batchByDeadline,
       // No live worker with steps waiting (killed, starting, or idle): the last capacity seen.
       tasksPerSecond: pace ?? lastPace,
     };
