@@ -9,7 +9,7 @@ import {
 import type { Database } from "@ripen/db";
 import { type HealthCheck, healthRouter } from "@ripen/infra";
 import { callbacksReceived, httpMetrics, metricsHandler } from "@ripen/metrics";
-import type { Providers } from "@ripen/providers";
+import type { ProviderHealth, Providers } from "@ripen/providers";
 import { inTaskSpan } from "@ripen/telemetry";
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Logger } from "pino";
@@ -24,6 +24,11 @@ export interface CallbacksAppOptions {
    * job when a callback makes its next attempt due: `createCallbacksEnder`.
    */
   ender: TaskEnder;
+  /**
+   * Providers' circuits (`createProviderHealth`, or `createCallbacksEnder`'s): a callback that
+   * reports a success ends its provider's failures in a row. Absent without Redis.
+   */
+  health?: Pick<ProviderHealth, "recordSuccess">;
   logger: Logger;
   clock?: Clock;
   /** What `/readyz` checks (here, Postgres); `/healthz` answers regardless. */
@@ -49,6 +54,7 @@ export function createCallbacksApp(options: CallbacksAppOptions): Express {
     logger: options.logger,
     ender: options.ender,
     reader: createTaskReader(options.db),
+    health: options.health,
   };
 
   app.use(httpMetrics({ service: "callbacks", doorOf: () => "callbacks" }));

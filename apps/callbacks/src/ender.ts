@@ -1,5 +1,10 @@
 import { createTaskEnder, type LifecycleLogger, type TaskEnder } from "@ripen/core";
-import { backlogLeaver, createProviderHealth, type Providers } from "@ripen/providers";
+import {
+  backlogLeaver,
+  createProviderHealth,
+  type ProviderHealth,
+  type Providers,
+} from "@ripen/providers";
 import {
   countsSlotsOf,
   createDeliveryQueue,
@@ -12,15 +17,16 @@ import {
 /**
  * The callbacks service's task ender, from its Redis connection when it has one: the same
  * effects as every other process's, the wake included, so a failover decided on a provider's
- * callback runs the task's next attempt at once rather than at its next poll. Without Redis,
- * endings leave their jobs to the worker's sweep.
+ * callback runs the task's next attempt at once rather than at its next poll. Its provider
+ * health goes to the app too: a callback reporting a success ends its provider's failures in a
+ * row. Without Redis, endings leave their jobs to the worker's sweep.
  */
 export function createCallbacksEnder(options: {
   logger: LifecycleLogger;
   redis?: { connection: RedisConnection; prefix: string };
   /** Only providers that count tasks in flight have a slot to free; all, when not given. */
   providers?: Providers;
-}): { ender: TaskEnder; close(): Promise<void> } {
+}): { ender: TaskEnder; health?: ProviderHealth; close(): Promise<void> } {
   const { logger, redis, providers } = options;
   if (!redis)
     return { ender: createTaskEnder(createTaskEndingEffects({ logger })), close: async () => {} };
@@ -46,6 +52,7 @@ export function createCallbacksEnder(options: {
   });
   return {
     ender: createTaskEnder(effects),
+    health,
     async close() {
       await Promise.all([taskQueue.close(), deliveryQueue.close()]);
     },

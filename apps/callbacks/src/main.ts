@@ -46,7 +46,7 @@ await runService("callbacks", logger, async (resources) => {
   }
   // Without Redis, a client callback's job is added by the worker's sweep once it is due, and a
   // task whose attempt failed upstream moves on at its next poll.
-  const { ender, close } = createCallbacksEnder({
+  const { ender, health, close } = createCallbacksEnder({
     logger,
     redis: redis ? { connection: redis, prefix: env.QUEUE_PREFIX } : undefined,
     providers,
@@ -57,6 +57,7 @@ await runService("callbacks", logger, async (resources) => {
     providers,
     secret: env.CALLBACK_SECRET,
     ender,
+    health,
     logger,
     readiness: { postgres: postgresCheck(db.pool) },
     metricsToken: env.METRICS_TOKEN,

@@ -14,7 +14,7 @@ import {
   verifyCallbackToken,
 } from "@ripen/core";
 import type { CallbackOutcome, Database, Executor } from "@ripen/db";
-import type { Providers } from "@ripen/providers";
+import type { ProviderHealth, Providers } from "@ripen/providers";
 
 export interface CallbackInput {
   provider: string;
@@ -45,6 +45,8 @@ export interface ReceiveCallbackDeps {
   ender: TaskEnder;
   /** Reads the task and attempt each callback names, a burst of them in one statement. */
   reader: TaskReader;
+  /** Ends a provider's failures in a row when it reports a success; absent without Redis. */
+  health?: Pick<ProviderHealth, "recordSuccess">;
 }
 
 /** Every string in a parsed JSON value can be stored by Postgres (keys included). */
@@ -148,6 +150,7 @@ export async function receiveCallback(
     callback: { provider, body: input.rawBody, headers: input.headers },
     now: deps.clock.now(),
   });
+  if (parsed.state === "succeeded") await deps.health?.recordSuccess(provider);
   const recorded = callbackOutcomeOf(ending);
   return { status: 200, outcome: recorded, message: messages[recorded] };
 }

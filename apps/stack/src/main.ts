@@ -193,6 +193,7 @@ async function run(): Promise<void> {
       secret: env.CALLBACK_SECRET,
       logger,
       ender,
+      health: apiHealth,
       readiness: { postgres: postgresCheck(db.pool) },
       // One process: every service's figures are on the API's `/metrics`.
       serveMetrics: false,
@@ -261,8 +262,8 @@ async function run(): Promise<void> {
         declarations,
         apiHealth,
         createQueueLoadReader(apiRedis, env.QUEUE_PREFIX, (horizonMs) =>
-        countTasksWaitingToStart(db.db, horizonMs),
-      ),
+          countTasksWaitingToStart(db.db, horizonMs),
+        ),
       ),
       adminToken: admin.token,
       operations: {

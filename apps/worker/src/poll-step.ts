@@ -96,6 +96,7 @@ export async function pollStep(deps: StepDeps, task: Task, attempt: TaskAttempt)
   const outcome = outcomeOf(state);
   if (!outcome) return { done: false, delayMs: pollAgain() };
   await endTaskNow(deps, task, outcome, "poll", attempt);
+  if (state.state === "succeeded") await deps.health.recordSuccess(provider.id);
   return done;
 }
 
@@ -120,7 +121,7 @@ async function attemptFailedUpstream(
     now: deps.clock.now(),
   });
   await deps.health.releaseSlot(provider, task.id).catch(() => {});
-  await deps.health.recordFailure(provider, "retry", state.errorMessage);
+  await deps.health.recordFailure(provider, "retry", state.errorMessage, "generation");
   deps.logger.warn(
     {
       event: "attempt.failed",

@@ -216,8 +216,7 @@ export async function submitStep(
   } catch (error) {
     return submitFailed(deps, routed, provider, attempt, error);
   }
-  // Only a provider with failures on record has a count to reset (and a circuit to close).
-  if ((states.get(provider.id)?.failures ?? 0) > 0) await deps.health.recordSuccess(provider.id);
+  await deps.health.recordSuccess(provider.id);
 
   // The first poll's wake-up is recorded with the move to running, in the same write.
   const shortestGenerationMs = await deps.health.generations.shortest(provider.id, task.model);

@@ -110,21 +110,41 @@ return out`;
 
 /**
  * A failure: a circuit-kind failure opens the circuit at once for ARGV[2] ms; others count, and
- * the circuit opens for ARGV[3] ms once ARGV[1] have come in a row. Returns ms the circuit is
- * open for from now (0: closed).
+ * the one that makes ARGV[1] in a row opens it for ARGV[3] ms. Past that, only a new call's
+ * failure (ARGV[6] = 'call': the trial after the open period) opens it again; an earlier call's
+ * generation failing ('generation') only counts. An opening never shortens a longer one. Returns
+ * ms the circuit is open for from now (0: closed) and the failures in a row.
  */
 const RECORD_FAILURE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local threshold = tonumber(ARGV[1])
 local openFor = 0
 if ARGV[4] == 'circuit' then openFor = tonumber(ARGV[2])
-elseif failures >= tonumber(ARGV[1]) then openFor = tonumber(ARGV[3]) end
-if openFor > 0 then
-  redis.call('HSET', KEYS[1], 'openUntil', now + openFor, 'reason', ARGV[5])
+elseif failures == threshold or (failures > threshold and ARGV[6] == 'call') then
+  openFor = tonumber(ARGV[3])
 end
-redis.call('PEXPIRE', KEYS[1], math.max(openFor, tonumber(ARGV[3])) + 3600000)
-return openFor`;
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+if openFor > 0 and now + openFor > openUntil then
+  openUntil = now + openFor
+  redis.call('HSET', KEYS[1], 'openUntil', openUntil, 'reason', ARGV[5])
+end
+redis.call('PEXPIRE', KEYS[1], math.max(openUntil - now, tonumber(ARGV[3])) + 3600000)
+return {math.max(0, openUntil - now), failures}`;
+
+/**
+ * A success ends the failures in a row. It does not cut an open period short: one opened for our
+ * key being refused waits for an operator, and generations accepted before it opened finishing
+ * well say nothing of new calls. Once closed, the circuit's record goes.
+ */
+const RECORD_SUCCESS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+if openUntil > now then redis.call('HSET', KEYS[1], 'failures', 0)
+else redis.call('DEL', KEYS[1]) end
+return 0`;
 
 /** Each provider's state as routing sees it, and its failures in a row. */
 const READ_STATE = `
@@ -186,12 +206,24 @@ export interface ProviderState {
   failures: number;
 }
 
+/**
+ * What failed: a call made now, or a generation accepted before. While a circuit is open or
+ * half-open, generations still failing were accepted before it opened (an accepted submit ends
+ * the streak), so they repeat what opened it and say nothing of whether the provider recovered;
+ * only a new call, the trial, may open it again. Counted as reopenings, the failed generations
+ * of tasks in flight kept a healthy provider's circuit open for minutes.
+ */
+export type FailureOf = "call" | "generation";
+
+/** How long a process trusts the failures in a row it last saw of a provider. */
+export const FAILURES_KNOWN_MS = 1_000;
+
 /** A circuit as an operator reads it. */
 export type CircuitState = "closed" | "open" | "half_open";
 
 /**
  * Open while its time runs; half-open once that is over but no success has reset the failures
- * that opened it (a trial call may go); else closed.
+ * that opened it (a trial call may go, and only a new call's failure opens it again); else closed.
  */
 export function circuitOf(
   state: Pick<ProviderState, "openForMs" | "failures"> | undefined,
@@ -260,9 +292,25 @@ export interface ProviderHealth {
     providers: readonly { id: string; rateWindowMs?: number }[],
     deadlineMs: number,
   ): Promise<ProviderLoad[]>;
+  /**
+   * The provider did its work (accepted a submit, or a poll or a callback found a generation
+   * succeeded): its failures in a row end. Calls Redis only when this process last saw it with
+   * failures (in a read of its state, or one it recorded), and reads that again at most every
+   * `FAILURES_KNOWN_MS`: while a provider is healthy its successes cost nothing. Never rejects:
+   * soft state, a reset that did not reach Redis is done by the next success.
+   */
   recordSuccess(providerId: string): Promise<void>;
-  /** Returns how long the circuit is now open (0: still closed). */
-  recordFailure(providerId: string, kind: FailureKind, reason: string): Promise<number>;
+  /**
+   * Counts a failure of the provider's own making; returns how long its circuit is now open (0:
+   * closed). `of`: a call made now (default), or an earlier call's generation that failed, which
+   * counts toward opening a closed circuit but never opens it again (see `RECORD_FAILURE`).
+   */
+  recordFailure(
+    providerId: string,
+    kind: FailureKind,
+    reason: string,
+    of?: FailureOf,
+  ): Promise<number>;
   /** The provider asked us to wait (Retry-After): nobody calls it before then. */
   pause(providerId: string, ms: number): Promise<void>;
   /** Shared by the callers that ask at once: read-only. */
@@ -279,12 +327,20 @@ export function createProviderHealth(
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
     runScript(redis, script, keys, args);
+  // The failures in a row this process last saw of each provider, and when (its own clock):
+  // whether a success has a streak to end.
+  const seen = new Map<string, { failures: number; atMs: number }>();
+  const see = (providerId: string, failures: number, atMs = performance.now()) => {
+    const last = seen.get(providerId);
+    if (!last || last.atMs <= atMs) seen.set(providerId, { failures, atMs });
+  };
   async function readStates(
     providerIds: readonly string[],
   ): Promise<ReadonlyMap<string, ProviderState>> {
+    const atMs = performance.now();
     const keys = providerIds.flatMap((id) => [key(id, "circuit"), key(id, "paused")]);
     const values = keys.length ? ((await run(READ_STATE, keys, [])) as number[]) : [];
-    return new Map(
+    const states = new Map(
       providerIds.map((id, i) => [
         id,
         {
@@ -294,7 +350,11 @@ export function createProviderHealth(
         },
       ]),
     );
+    for (const [id, state] of states) see(id, state.failures, atMs);
+    return states;
   }
+  // Steps routing at once (a worker's concurrent jobs) share one read of the same providers.
+  const states = sharedWhileInFlight(readStates, (providerIds) => providerIds.join(","));
 
   return {
     generations: createGenerationTimes(redis, prefix),
@@ -354,20 +414,36 @@ export function createProviderHealth(
       await run(REMOVE_FROM_EACH, [key(providerId, "slots"), key(providerId, "backlog")], [taskId]);
     },
     async recordSuccess(providerId) {
-      await redis.del(key(providerId, "circuit"));
+      try {
+        const last = seen.get(providerId);
+        if (!last || performance.now() - last.atMs > FAILURES_KNOWN_MS) await states([providerId]);
+        if (!seen.get(providerId)?.failures) return;
+        // Seen as reset before the call: the successes that arrive meanwhile do not send theirs.
+        see(providerId, 0);
+        await run(RECORD_SUCCESS, [key(providerId, "circuit")], []);
+      } catch {
+        // Redis away: the streak stays until a later success.
+      }
     },
-    async recordFailure(providerId, kind, reason) {
-      const openFor = await run(
+    async recordFailure(providerId, kind, reason, of = "call") {
+      const [openFor, failures] = (await run(
         RECORD_FAILURE,
         [key(providerId, "circuit")],
-        [policy.failureThreshold, policy.refusedOpenMs, policy.openMs, kind, reason.slice(0, 200)],
-      );
+        [
+          policy.failureThreshold,
+          policy.refusedOpenMs,
+          policy.openMs,
+          kind,
+          reason.slice(0, 200),
+          of,
+        ],
+      )) as [number, number];
+      see(providerId, Number(failures));
       return Number(openFor);
     },
     async pause(providerId, ms) {
       await run(PAUSE, [key(providerId, "paused")], [Math.max(1, Math.ceil(ms))]);
     },
-    // Steps routing at once (a worker's concurrent jobs) share one read of the same providers.
-    states: sharedWhileInFlight(readStates, (providerIds) => providerIds.join(",")),
+    states,
   };
 }

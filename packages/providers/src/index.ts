@@ -60,6 +60,7 @@ export {
   circuitOf,
   createProviderHealth,
   defaultHealthPolicy,
+  type FailureOf,
   type HealthPolicy,
   type ProviderHealth,
   type ProviderLoad,

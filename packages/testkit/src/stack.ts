@@ -284,6 +284,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       logger,
       clock,
       ender,
+      health: apiHealth,
     }),
     { ...onLoopback, name: "Callbacks" },
   );
