@@ -72,6 +72,6 @@ describe("the pace admission control divides by", () => {
     // The providers answer again: tasks start, and the pace says so.
     for (const provider of PROVIDERS) stack.sandbox.setFaults(provider, {});
     await untilPaces((paces) => paces.some(([pace, saturated]) => saturated && pace > 0));
-    for (const id of ids) await stack.waitForTask(id, ["succeeded"], 60_000);
+    expect(await stack.waitForTask(ids[0]!, ["succeeded"], 30_000)).toBe("succeeded");
   }, 120_000);
 });
