@@ -54,9 +54,17 @@ async function createSingles(apiKey: string, n: number) {
   return ids;
 }
 
-/** Task ids in the order they were handed to a provider, once all of them have been. */
+/**
+ * Starts a worker for the queued tasks and gives their ids in the order they were handed to a
+ * provider, once all of them have been; the worker is stopped again for the next test.
+ */
 async function submissionOrder(ids: string[]): Promise<string[]> {
-  for (const id of ids) await stack.waitForTask(id, ["succeeded"], 30_000);
+  const worker = await stack.startWorker();
+  try {
+    for (const id of ids) await stack.waitForTask(id, ["succeeded"], 30_000);
+  } finally {
+    await worker.close();
+  }
   const rows = await stack.db.db
     .select({ id: tasks.id, submittedAt: tasks.submittedAt })
     .from(tasks)
@@ -71,25 +79,15 @@ describe("the order tasks start in", () => {
     const { apiKey } = await stack.createAccount(10_000);
     const batch = await createBatch(apiKey, 3, 30);
     const singles = await createSingles(apiKey, 4);
-    const worker = await stack.startWorker();
-    try {
-      const order = await submissionOrder([...batch, ...singles]);
-      expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
-    } finally {
-      await worker.close();
-    }
+    const order = await submissionOrder([...batch, ...singles]);
+    expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
   });
 
   it("starts single creates before a batch whose deadline is far off, made before them", async () => {
     const { apiKey } = await stack.createAccount(10_000);
     const batch = await createBatch(apiKey, 3);
     const singles = await createSingles(apiKey, 2);
-    const worker = await stack.startWorker();
-    try {
-      const order = await submissionOrder([...batch, ...singles]);
-      expect(order.slice(0, 2).sort()).toEqual([...singles].sort());
-    } finally {
-      await worker.close();
-    }
+    const order = await submissionOrder([...batch, ...singles]);
+    expect(order.slice(0, 2).sort()).toEqual([...singles].sort());
   });
 });
