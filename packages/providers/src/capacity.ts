@@ -26,7 +26,7 @@ export const START_BY_SHARE = 0.8;
  * minute off, have room. Admitted at 0.8, a chaos run's batches left none: every single create
  * after them was refused, since it would have pushed their items past their deadlines.
  */
-export const BATCH_START_BY_SHARE = 0.5;
+const BATCH_START_BY_SHARE = 0.5;
 
 /** How long a process trusts what it read of the unlimited providers' circuits and pauses. */
 const STATE_TTL_MS = 500;
@@ -126,7 +126,7 @@ export interface QueueBacklog {
  * admitted goes ahead of every batch item due later (a chaos run admitted creates until its
  * 180-second batch items, all admitted, expired unstarted).
  */
-export function sparedToLaterMs(backlog: QueueBacklog, nowMs: number): number {
+function sparedToLaterMs(backlog: QueueBacklog, nowMs: number): number {
   if (!backlog.tasksPerSecond) return Infinity;
   let ahead = backlog.waiting + 1;
   let spared = Infinity;

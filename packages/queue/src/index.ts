@@ -33,17 +33,10 @@ import { stepPriority } from "./step-order";
 export {
   createQueueLoadReader,
   type QueueLoad,
-  readQueuePace,
   startQueuePaceMeter,
 } from "./queue-load";
 export { type QueueName, queueNames } from "./queue-names";
-export {
-  dueAt,
-  INTERACTIVE_HORIZON_MS,
-  polledBatchItemPriority,
-  priorityDueAt,
-  stepPriority,
-} from "./step-order";
+export { polledBatchItemPriority, stepPriority } from "./step-order";
 
 interface JobDefinition {
   queue: QueueName;

@@ -109,7 +109,7 @@ export interface QueueLoad {
  * them started a second over the busy seconds among the last `STARTED_WINDOW_S` (kills and
  * restarts included). One round trip.
  */
-export async function readQueuePace(
+async function readQueuePace(
   connection: RedisConnection,
   prefix: string,
   now: number = Date.now(),

@@ -17,7 +17,7 @@ export const INTERACTIVE_HORIZON_MS = 60_000;
 const PRIORITY_SPAN = 2 ** 21 - 1;
 
 /** The instant a task's steps are due by, for the queue's order. */
-export function dueAt(task: TaskOrder): number {
+function dueAt(task: TaskOrder): number {
   const deadline = task.deadlineAt.getTime();
   if (task.batchId) return deadline;
   return Math.min(deadline, task.createdAt.getTime() + INTERACTIVE_HORIZON_MS);
@@ -27,7 +27,7 @@ export function dueAt(task: TaskOrder): number {
  * The BullMQ priority of a step due at `ms`: whole seconds. The span wraps every 24 days; steps
  * queued across that instant are taken out of order until those queued before it have run.
  */
-export function priorityDueAt(ms: number): number {
+function priorityDueAt(ms: number): number {
   return 1 + (Math.floor(ms / 1000) % PRIORITY_SPAN);
 }
 
