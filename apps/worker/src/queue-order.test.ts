@@ -1,6 +1,4 @@
-import { tasks } from "@ripen/db";
 import { startTestStack, type TestStack } from "@ripen/testkit";
-import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
@@ -65,13 +63,14 @@ async function submissionOrder(ids: string[]): Promise<string[]> {
   } finally {
     await worker.close();
   }
-  const rows = await stack.db.db
-    .select({ id: tasks.id, submittedAt: tasks.submittedAt })
-    .from(tasks)
-    .where(inArray(tasks.id, ids));
-  return rows
-    .sort((a, b) => a.submittedAt!.getTime() - b.submittedAt!.getTime())
-    .map((row) => row.id);
+  // The first attempt's start, not the task's submitted_at: a callback can settle a 10 ms
+  // generation before its submit's answer is recorded, and then submitted_at stays empty.
+  const { rows } = await stack.db.pool.query<{ task_id: string }>(
+    `select task_id from task_attempts where task_id = any($1) and number = 1
+      order by started_at, id`,
+    [ids],
+  );
+  return rows.map((row) => row.task_id);
 }
 
 describe("the order tasks start in", () => {
