@@ -43,9 +43,11 @@ async function untilPaces(check: (paces: [number, boolean][]) => boolean, timeou
 
 describe("the pace admission control divides by", () => {
   it("counts tasks handed to a provider, not the steps that re-park them", async () => {
-    // Every provider refuses every call: steps run (each re-parks its task), no task starts.
+    // Every provider refuses every call: steps run (each re-parks its task), no task starts. Each
+    // answer takes 30 ms, so the 200 steps keep the worker busy across its once-a-second reads;
+    // answered at once, they all ran between two reads, in step with the 1 s Retry-After.
     for (const provider of PROVIDERS) {
-      stack.sandbox.setFaults(provider, { rate429: 1, retryAfterSeconds: 1 });
+      stack.sandbox.setFaults(provider, { rate429: 1, retryAfterSeconds: 1, latencyMs: [30, 30] });
     }
     const { apiKey } = await stack.createAccount(100_000);
     const ids: string[] = [];
@@ -70,7 +72,7 @@ describe("the pace admission control divides by", () => {
     expect(after.rows[0]!.n).toBeGreaterThan(rows[0]!.n);
 
     // The providers answer again: tasks start, and the pace says so.
-    for (const provider of PROVIDERS) stack.sandbox.setFaults(provider, {});
+    for (const provider of PROVIDERS) stack.sandbox.setFaults(provider, { latencyMs: [30, 30] });
     await untilPaces((paces) => paces.some(([pace, saturated]) => saturated && pace > 0));
     expect(await stack.waitForTask(ids[0]!, ["succeeded"], 30_000)).toBe("succeeded");
   }, 120_000);

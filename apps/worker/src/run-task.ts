@@ -31,7 +31,8 @@ export function createRunTask(runDeps: RunTaskDeps) {
   };
   const reader = createTaskReader(runDeps.db);
   return async function runTask(job: Job<JobPayload<"task.run">>, token?: string): Promise<void> {
-    const found = await reader.withLatestAttempt(job.data.taskId);
+    // jobId = task id (`taskJob`).
+    const found = await reader.withLatestAttempt(job.id!);
     if (!found) return;
     const { task, attempt: latest } = found;
     // Ended elsewhere (its callback, a cancel): that ending's after-commit step freed its slot.

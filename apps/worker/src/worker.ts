@@ -18,6 +18,7 @@ import {
   type Providers,
 } from "@ripen/providers";
 import {
+  catalogBackoff,
   countsSlotsOf,
   createDeliveryQueue,
   createQueue,
@@ -26,6 +27,7 @@ import {
   createTaskEndingEffects,
   createTaskNotifier,
   createTaskQueue,
+  finishedJobsKept,
   type JobName,
   type JobPayload,
   jobCatalog,
@@ -273,6 +275,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         // fails a job stalled twice, which left its task to the slower sweep when workers were
         // killed again and again.
         maxStalledCount: MAX_STALLED_COUNT,
+        ...finishedJobsKept[queueName],
+        settings: { backoffStrategy: catalogBackoff },
         telemetry: queueTelemetry(),
       },
     );
