@@ -26,13 +26,32 @@ const reader = () =>
     countTasksWaitingToStart(stack.db.db, horizonMs),
   );
 
-/** What a (pretend) worker with steps waiting publishes; read within half a second. */
-async function pace(tasksPerSecond: number) {
+/**
+ * The keys of the tasks started in each of the last 40 seconds: more than the window read, so a
+ * second ending between a write and a read changes nothing.
+ */
+function startedKeys(): string[] {
+  const second = Math.floor(Date.now() / 1000);
+  return Array.from({ length: 40 }, (_, i) => `${stack.prefix}:tasks:started:${second - i}`);
+}
+
+/**
+ * What a (pretend) worker with steps waiting publishes, and what the workers started in each of
+ * the last busy seconds (by default, the same pace, seen over the whole window); read within half
+ * a second.
+ */
+async function pace(tasksPerSecond: number, startedPerSecond: number | null = tasksPerSecond) {
   await stack.producerRedis.hset(
     `${stack.prefix}:tasks:load`,
     "pretend-worker",
     `${tasksPerSecond}:${Date.now()}:1`,
   );
+  await stack.producerRedis.del(...startedKeys());
+  if (startedPerSecond !== null) {
+    for (const key of startedKeys()) {
+      await stack.producerRedis.set(key, String(startedPerSecond), "EX", 60);
+    }
+  }
   await new Promise((resolve) => setTimeout(resolve, 600));
 }
 
@@ -95,30 +114,40 @@ describe("admission control counts Ripen's own queue", () => {
 
   it("a pace measured with no step waiting is demand, not capacity: no figure", async () => {
     const read = reader();
+    await pace(1);
     const publish = (value: string) =>
       stack.producerRedis.hset(`${stack.prefix}:tasks:load`, "pretend-worker", value);
     await publish(`1:${Date.now()}:0`);
     expect((await read()).tasksPerSecond).toBeNull();
     await publish(`1:${Date.now()}:1`);
     expect((await read()).tasksPerSecond).toBe(1);
-    await stack.producerRedis.del(`${stack.prefix}:tasks:load`);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`, ...startedKeys());
   });
 
   it("the pace is what the workers started over the last busy seconds, when lower than the live ones say", async () => {
     // Two workers up say 10 tasks a second each; killed in turn, together they started 4 a
     // second over the last half minute.
-    const second = Math.floor(Date.now() / 1000);
-    for (let i = 2; i < 32; i++) {
-      await stack.producerRedis.set(`${stack.prefix}:tasks:started:${second - i}`, "4", "EX", 60);
-    }
+    for (const key of startedKeys()) await stack.producerRedis.set(key, "4", "EX", 60);
     for (const worker of ["up-1", "up-2"]) {
       await stack.producerRedis.hset(`${stack.prefix}:tasks:load`, worker, `10:${Date.now()}:1`);
     }
     expect((await reader()()).tasksPerSecond).toBe(4);
-    await stack.producerRedis.del(
-      `${stack.prefix}:tasks:load`,
-      ...Array.from({ length: 30 }, (_, i) => `${stack.prefix}:tasks:started:${second - 2 - i}`),
-    );
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`, ...startedKeys());
+  });
+
+  it("a pace not yet seen through the window counts at half, and in full once it has", async () => {
+    // A fresh or emptied Redis: the live workers say 10 a second, no busy second on record.
+    await pace(10, null);
+    expect((await reader()()).tasksPerSecond).toBe(5);
+    // 15 of the window's 30 seconds busy at 10 a second: three quarters.
+    const second = Math.floor(Date.now() / 1000);
+    for (let i = 2; i < 17; i++) {
+      await stack.producerRedis.set(`${stack.prefix}:tasks:started:${second - i}`, "10", "EX", 60);
+    }
+    expect((await reader()()).tasksPerSecond).toBeCloseTo(7.5, 0);
+    await pace(10);
+    expect((await reader()()).tasksPerSecond).toBe(10);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`, ...startedKeys());
   });
 
   it("a Redis restarted empty forgot the queue: the tasks Postgres holds queued still count", async () => {
