@@ -140,6 +140,8 @@ export const finishedJobsKept: Record<
 
 export type JobName = keyof typeof jobCatalog;
 
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]["schema"]>;
+
 /** Every worker's `backoffStrategy`: the retry delay of the job's catalog entry. */
 export const catalogBackoff: BackoffStrategy = (attemptsMade, _type, _error, job) => {
   const definition: JobDefinition | undefined = Object.hasOwn(jobCatalog, job?.name ?? "")
@@ -150,7 +152,6 @@ export const catalogBackoff: BackoffStrategy = (attemptsMade, _type, _error, job
     0.5,
   )(attemptsMade);
 };
-export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]["schema"]>;
 
 /**
  * ioredis settings BullMQ requires for blocking connections (workers): wait out outages. One

@@ -132,7 +132,7 @@ async function readQueuePace(
   const live = livePace(connection, prefix, paces, now);
   if (live === null) return null;
   const busySeconds = started.filter((count) => count !== null);
-  // No busy second counted (a fresh or emptied Redis): the live workers' say stands.
+  // No busy second counted (a fresh or emptied Redis): the live workers' say, unproven.
   const measured =
     busySeconds.length === 0
       ? live
