@@ -229,6 +229,22 @@ describe("Redis that loses everything", () => {
     expect(await stack.worker!.ensureSweepSchedule()).toBe(false);
   });
 
+  it("tasks made just before Redis restarted empty start at once, not after the sweep's grace", async () => {
+    redis = await startPrivateRedis();
+    // The production sweep: every 15 s, a task's job checked 30 s after its wake-up was due.
+    stack = await startTestStack({
+      redisUrl: redis.url,
+      sweep: { everyMs: 15_000, graceMs: 30_000 },
+    });
+    await redis.stop();
+    const ids = await createTasks(stack, 5);
+    await redis.start();
+    // The workers' reconnect finds the sweep's schedule gone: Redis was emptied, so no active
+    // task has a job, and every one is enqueued again then.
+    await Promise.all(ids.map((id) => stack!.waitForTask(id, ["succeeded"], 10_000)));
+    expect(stack.sandbox.stats.submitCalls).toBe(5);
+  });
+
   it("creates made while Redis is down are answered, committed, and run once it is back", async () => {
     redis = await startPrivateRedis();
     stack = await startTestStack({

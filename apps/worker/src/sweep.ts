@@ -49,6 +49,20 @@ export interface DeliverySweepResult {
   failed: number;
 }
 
+/**
+ * Work whose wake-up is before this is checked for its job: `graceMs` ago normally (a job is
+ * added just after its commit); after Redis restarted empty, every active task's and pending
+ * delivery's, whenever it wakes, since none has a job any more. Waiting out the grace there
+ * stopped a 20,000-task chaos run's starts for 45 s after its Redis restart, and expired 200
+ * batch items due soon after.
+ */
+function claimBefore(deps: SweepDeps, now: Date, options: { redisEmptied?: boolean }): Date {
+  if (options.redisEmptied) return new Date(now.getTime() + EVERY_WAKE_MS);
+  return new Date(now.getTime() - deps.graceMs);
+}
+/** Further ahead than any wake-up is set (a delivery's next try is at most 10 h away). */
+const EVERY_WAKE_MS = 7 * 24 * 3600_000;
+
 const liveStates = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children"]);
 const CHUNK = 25;
 
@@ -73,7 +87,10 @@ async function eachIsolated<T>(
  * so every lost task is reached however many are in flight, and sweeps running at once in
  * several workers split the work instead of repeating it.
  */
-export async function sweep(deps: SweepDeps): Promise<SweepResult> {
+export async function sweep(
+  deps: SweepDeps,
+  options: { redisEmptied?: boolean } = {},
+): Promise<SweepResult> {
   const now = deps.clock.now();
   const pageSize = deps.pageSize ?? 500;
   const maxPerSweep = deps.maxPerSweep ?? 20_000;
@@ -103,7 +120,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
     if (overdue.length < pageSize || result.failed > 0) break;
   }
 
-  const before = new Date(now.getTime() - deps.graceMs);
+  const before = claimBefore(deps, now, options);
   const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
   for (let seen = 0; seen < maxPerSweep; ) {
     const claimed = await claimOverdueWakes(deps.db, { before, recheckAt, limit: pageSize });
@@ -140,7 +157,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepResult> {
   }
 
   if (deps.deliveryQueue) {
-    const deliveries = await sweepDeliveries(deps, deps.deliveryQueue, now);
+    const deliveries = await sweepDeliveries(deps, deps.deliveryQueue, now, options);
     if (deliveries.requeued || deliveries.live || deliveries.failed) result.deliveries = deliveries;
   }
 
@@ -161,11 +178,12 @@ async function sweepDeliveries(
   deps: SweepDeps,
   queue: DeliveryQueue,
   now: Date,
+  options: { redisEmptied?: boolean },
 ): Promise<DeliverySweepResult> {
   const pageSize = deps.pageSize ?? 500;
   const maxPerSweep = deps.maxPerSweep ?? 20_000;
   const result: DeliverySweepResult = { requeued: 0, live: 0, failed: 0 };
-  const before = new Date(now.getTime() - deps.graceMs);
+  const before = claimBefore(deps, now, options);
   const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
   for (let seen = 0; seen < maxPerSweep; ) {
     const claimed = await claimOverdueDeliveries(deps.db, { before, recheckAt, limit: pageSize });

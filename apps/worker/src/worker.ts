@@ -324,7 +324,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         options.logger.warn(
           "the sweep's schedule was missing from Redis; recreated it, sweeping now",
         );
-        await sweep(sweepDeps);
+        await sweep(sweepDeps, { redisEmptied: true });
         // Redis was emptied: the schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
       }
