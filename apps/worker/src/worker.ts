@@ -315,17 +315,29 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     await upsertSweepSchedule();
     return true;
   }
+  /**
+   * True for the one process that finds Redis without Ripen's marker: a Redis that restarted
+   * empty (or a first start). The sweep's schedule cannot say so, since every worker that starts
+   * puts it back without sweeping.
+   */
+  async function claimRedisEmptied(): Promise<boolean> {
+    const marked = await options.connection.set(`${options.prefix}:redis-kept`, "1", "NX");
+    return marked === "OK";
+  }
   let checking = false;
   async function watchdog(): Promise<void> {
     if (checking) return;
     checking = true;
     try {
-      if (await ensureSweepSchedule()) {
+      const emptied = await claimRedisEmptied();
+      const scheduleMissing = await ensureSweepSchedule();
+      if (emptied || scheduleMissing) {
         options.logger.warn(
-          "the sweep's schedule was missing from Redis; recreated it, sweeping now",
+          { redisEmptied: emptied, sweepScheduleMissing: scheduleMissing },
+          "Redis lost Ripen's data; sweeping every active task now",
         );
         await sweep(sweepDeps, { redisEmptied: true });
-        // Redis was emptied: the schedules' job schedulers went with the sweep's.
+        // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
       }
     } catch (error) {
@@ -340,6 +352,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   // One timer per process, not per task: checks that Redis still holds the schedule.
   const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
   watchdogTimer.unref();
+  // A worker started after Redis was emptied is the first to see it (it put the schedule back).
+  void watchdog();
   // A reconnect may be to a Redis that restarted empty.
   const onReady = () => void watchdog();
   options.connection.on("ready", onReady);
