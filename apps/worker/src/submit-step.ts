@@ -2,6 +2,7 @@ import {
   callbackUrlFor,
   currentAttempt,
   endAttempt,
+  expiredOutcome,
   listAttempts,
   ProviderError,
   type TaskOutcome,
@@ -180,6 +181,23 @@ export async function submitStep(
   const { choice } = taken;
   const provider = choice.provider;
 
+  // A generation that cannot be seen finished before the deadline is not paid for: the task
+  // would expire all the same. A chaos run paid nanobanana (no callbacks) for 20 batch items
+  // submitted 2 s before their deadlines, each first poll due after it.
+  const shortestGenerationMs = await deps.health.generations.shortest(provider.id, task.model);
+  const seenDoneAfterMs = provider.client.sendsCallbacks
+    ? shortestGenerationMs
+    : firstPollDelay(deps.poll, false, shortestGenerationMs);
+  if (task.deadlineAt.getTime() - deps.clock.now().getTime() < seenDoneAfterMs) {
+    await deps.health.releaseSlot(provider.id, task.id).catch(() => {});
+    deps.logger.info(
+      { event: "task.too_late", ...taskFields(task), provider: provider.id, seenDoneAfterMs },
+      "too late to finish before the deadline: expiring it without submitting",
+    );
+    await endTaskNow(deps, task, expiredOutcome(), "deadline");
+    return done;
+  }
+
   const attempt = await deps.attempts.open({
     task,
     provider: provider.id,
@@ -219,7 +237,6 @@ export async function submitStep(
   await deps.health.recordSuccess(provider.id);
 
   // The first poll's wake-up is recorded with the move to running, in the same write.
-  const shortestGenerationMs = await deps.health.generations.shortest(provider.id, task.model);
   const delayMs = untilDeadline(
     deps,
     task,
