@@ -53,60 +53,6 @@ describe("a rate window's order", () => {
     expect(after?.inFlight).toBe(1);
   });
 
-  it("grants a freed request to a poll before any submit, whatever their deadlines", async () => {
-    const provider = `p-${randomUUID()}`;
-    const now = Date.now();
-    const submit = { taskId: "submit", deadlineMs: now + 10_000, submit: true };
-    const latePoll = { taskId: "late-poll", deadlineMs: now + 600_000, submit: false };
-    const soonPoll = { taskId: "soon-poll", deadlineMs: now + 20_000, submit: false };
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS)).toBe(0);
-    // All three wait; the submit, due first, asked first.
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, latePoll)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, soonPoll)).toBeGreaterThan(0);
-
-    // The polls finish generations already paid for: theirs are the next requests, the one due
-    // first first, and the submit's comes after them.
-    await sleep(WINDOW_MS + 20);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, latePoll)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, soonPoll)).toBe(0);
-    await sleep(WINDOW_MS + 20);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, latePoll)).toBe(0);
-    await sleep(WINDOW_MS + 20);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBe(0);
-  });
-
-  it("a poll not asked again for two windows, or whose task ended, holds no place", async () => {
-    const provider = `p-${randomUUID()}`;
-    const now = Date.now();
-    const submit = { taskId: "submit", deadlineMs: now + 60_000, submit: true };
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS)).toBe(0);
-    const ended = { taskId: "ended", deadlineMs: now + 60_000, submit: false };
-    const movedOn = { taskId: "moved-on", deadlineMs: now + 60_000, submit: false };
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, ended)).toBeGreaterThan(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, movedOn)).toBeGreaterThan(0);
-    await health.releaseSlot(provider, "ended");
-    await sleep(WINDOW_MS + 20);
-    // "moved-on" asked a window ago: it still holds the freed request.
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBeGreaterThan(0);
-    await sleep(WINDOW_MS + 20);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBe(0);
-  });
-
-  it("a poll whose task ended holds no place among the polls", async () => {
-    const provider = `p-${randomUUID()}`;
-    const now = Date.now();
-    const poll = { taskId: "ended", deadlineMs: now + 60_000, submit: false };
-    const submit = { taskId: "submit", deadlineMs: now + 60_000, submit: true };
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS)).toBe(0);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, poll)).toBeGreaterThan(0);
-    await health.releaseSlot(provider, "ended");
-    await sleep(WINDOW_MS + 20);
-    expect(await health.acquireRequest(provider, 1, WINDOW_MS, submit)).toBe(0);
-  });
-
   it("a task that started elsewhere, or ended, no longer stands ahead of anyone", async () => {
     const provider = `p-${randomUUID()}`;
     const now = Date.now();

@@ -18,15 +18,12 @@ export const START_WINDOW_MS = 60_000;
 
 /**
  * Requests in the last ARGV[1] ms below ARGV[2]: record this one (0), else ms until one frees.
- * A request for a task names it and its deadline (ARGV[4], ARGV[5]) and waits in a line ordered
- * by deadline, granted only when fewer requests are ahead of it than are free; otherwise it waits
- * for as many requests to age out as are ahead. Polls (ARGV[7] = 0) have a line of their own
- * (KEYS[5]) that goes before the submits' (the provider's backlog, KEYS[2]): a poll finishes a
- * generation already paid for, and a chaos run whose polls waited among submits at a 55-a-minute
- * provider expired 34 tasks that provider had finished. A poll not asked again for two windows
- * (KEYS[6]: when each last asked) leaves its line. A granted request leaves its line; a granted
- * submit (ARGV[7] = 1) also counts as a start (KEYS[3], over ARGV[6] ms) and holds the task in
- * flight (KEYS[4], until its deadline) until it ends.
+ * A request for a task names it and its deadline (ARGV[4], ARGV[5]): it joins the provider's
+ * backlog, ordered by deadline, and is granted only when fewer tasks are ahead of it than
+ * requests free, so within the window the task nearest its deadline goes first; otherwise it
+ * waits for as many requests to age out as there are tasks ahead. A granted request leaves the
+ * backlog; a granted submit (ARGV[7] = 1) also counts as a start (KEYS[3], over ARGV[6] ms) and
+ * holds the task in flight (KEYS[4], until its deadline) until it ends.
  */
 const ACQUIRE_REQUEST = `
 local t = redis.call('TIME')
@@ -34,33 +31,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
-local submit = ARGV[7] == '1'
-local line = submit and KEYS[2] or KEYS[5]
 local ahead = 0
 if ARGV[4] ~= '' then
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now - 2 * window)) do
-    redis.call('ZREM', KEYS[5], id)
-    redis.call('ZREM', KEYS[6], id)
-  end
-  redis.call('ZREMRANGEBYSCORE', line, '-inf', now)
-  redis.call('ZADD', line, 'NX', ARGV[5], ARGV[4])
-  redis.call('PEXPIRE', line, 3600000)
-  ahead = redis.call('ZRANK', line, ARGV[4])
-  if submit then
-    ahead = ahead + redis.call('ZCARD', KEYS[5])
-  else
-    redis.call('ZADD', KEYS[6], now, ARGV[4])
-    redis.call('PEXPIRE', KEYS[6], 3600000)
-  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4])
+  redis.call('PEXPIRE', KEYS[2], 3600000)
+  ahead = redis.call('ZRANK', KEYS[2], ARGV[4])
 end
 if ahead < free then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
-  if ARGV[4] ~= '' then
-    redis.call('ZREM', line, ARGV[4])
-    redis.call('ZREM', KEYS[6], ARGV[4])
-  end
-  if submit then
+  if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
+  if ARGV[7] == '1' then
     redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
     redis.call('ZADD', KEYS[3], now, ARGV[3])
     redis.call('PEXPIRE', KEYS[3], ARGV[6])
@@ -379,9 +361,7 @@ export function createProviderHealth(
     async acquireRequest(providerId, limit, windowMs = 60_000, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,
-        ["requests", "backlog", "starts", "slots", "polls", "polls-asked"].map((what) =>
-          key(providerId, what),
-        ),
+        ["requests", "backlog", "starts", "slots"].map((what) => key(providerId, what)),
         [
           windowMs,
           limit,
@@ -430,12 +410,8 @@ export function createProviderHealth(
       });
     },
     async releaseSlot(providerId, taskId) {
-      // An ended task waits for nothing either: out of the backlog and the polls' line too.
-      await run(
-        REMOVE_FROM_EACH,
-        ["slots", "backlog", "polls", "polls-asked"].map((what) => key(providerId, what)),
-        [taskId],
-      );
+      // An ended task waits for nothing either: out of the backlog too.
+      await run(REMOVE_FROM_EACH, [key(providerId, "slots"), key(providerId, "backlog")], [taskId]);
     },
     async recordSuccess(providerId) {
       try {
