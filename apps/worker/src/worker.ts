@@ -334,9 +334,9 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       if (emptied || scheduleMissing) {
         options.logger.warn(
           { redisEmptied: emptied, sweepScheduleMissing: scheduleMissing },
-          "Redis lost Ripen's data; sweeping every active task now",
+          "Redis lost Ripen's data; sweeping now",
         );
-        await sweep(sweepDeps, { redisEmptied: true });
+        await sweep(sweepDeps, { redisEmptied: emptied });
         // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
       }
