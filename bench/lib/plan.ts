@@ -34,6 +34,8 @@ export const plan = quick
       /** Phase b: tasks through each pipeline before its figures are taken. */
       e2eWarmupTasks: 300,
       callbackTasks: 50,
+      /** Phase c: callbacks posted first, not counted, as the create phases warm up. */
+      callbackWarmupTasks: 10,
       callsTasks: 100,
       inflight: 1_000,
       /** Phase f: a batch of this many items against this many interactive creates. */
@@ -50,6 +52,7 @@ export const plan = quick
       e2eTasks: 2_000,
       e2eWarmupTasks: 2_000,
       callbackTasks: 200,
+      callbackWarmupTasks: 20,
       callsTasks: 300,
       inflight: 10_000,
       fairnessBatch: 2_000,

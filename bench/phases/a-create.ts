@@ -1,5 +1,6 @@
 import { cannon, reqPerS } from "../lib/cannon";
 import type { Phase } from "../lib/context";
+import { cpuByRole, cpuPerTask } from "../lib/cpu";
 import { createAccounts, firstOf } from "../lib/infra";
 import { ACCOUNTS, CONNECTIONS, log, plan } from "../lib/plan";
 import { int, ms, ratio } from "../lib/report";
@@ -31,6 +32,7 @@ export const createTask: Phase = {
         ],
       ];
       const shares: number[] = [];
+      const notes: string[] = [];
       for (const [label, keys] of [
         [`Ripen, ${ACCOUNTS} accounts`, many.keys],
         ["Ripen, 1 account", firstOf(many).keys],
@@ -38,7 +40,12 @@ export const createTask: Phase = {
         const path = `${api.url}/v1/images/generations`;
         log(`a: ${label}: warm-up ${plan.warmupS} s, then ${plan.createS} s`);
         await cannon(path, { keys, duration: plan.warmupS });
+        const cpuBefore = cpuByRole();
         const result = await cannon(path, { keys, duration: plan.createS });
+        const cpu = cpuPerTask(cpuBefore, cpuByRole(), result.requests.total);
+        notes.push(
+          `${label}, CPU ms per create: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(3)}`).join(", ")}`,
+        );
         const rate = reqPerS(result);
         shares.push(rate / baseRate);
         rows.push([
@@ -55,6 +62,7 @@ export const createTask: Phase = {
         title: `create-task: ${CONNECTIONS} connections, ${plan.createS} s each (after ${plan.warmupS} s warm-up), worker not running`,
         header: ["target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"],
         rows,
+        notes,
         measured: { createsMany: { value: shares[0]! }, createsOne: { value: shares[1]! } },
       };
     } finally {

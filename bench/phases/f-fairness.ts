@@ -70,6 +70,10 @@ export const fairness: Phase = {
         percentile(sortedCopy(rows.map((r) => Number(r[key] ?? 0))), 0.99);
       return `to picked ${ms(p99("picked"))}, picked to accepted ${ms(p99("submitted"))}, accepted to ended ${ms(p99("ended"))}`;
     };
+    // A round not counted first: run cold (f alone), the first round took 2.5× as long as a
+    // warm one, which made any batch look fair.
+    log(`f: ${plan.fairnessInteractive} interactive tasks to warm up, not counted`);
+    await interactiveRound(interactive.keys);
     log(`f: ${plan.fairnessInteractive} interactive tasks alone`);
     const { completion: alone, stages: aloneStages } = await interactiveRound(interactive.keys);
     log(

@@ -275,12 +275,17 @@ export async function resolveHolds(
   args: { taskIds: readonly string[]; kind: "capture" | "release" },
 ): Promise<number> {
   if (args.taskIds.length === 0) return 0;
-  const result = await pgClientOf(db).query(RESOLVE_HOLDS_SQL, [
-    args.taskIds,
-    args.taskIds.map(() => newId("ledger")),
-    args.kind,
-    args.taskIds.map((id) => `hold:${id}`),
-  ]);
+  // Named: every ending runs it, and planning it cost more than running it for one task.
+  const result = await pgClientOf(db).query({
+    name: "ripen_resolve_holds",
+    text: RESOLVE_HOLDS_SQL,
+    values: [
+      args.taskIds,
+      args.taskIds.map(() => newId("ledger")),
+      args.kind,
+      args.taskIds.map((id) => `hold:${id}`),
+    ],
+  });
   return result.rows.reduce((n, row) => n + Number(row.resolved), 0);
 }
 
