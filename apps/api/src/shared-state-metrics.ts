@@ -1,11 +1,7 @@
 import { creditsHeldTotal } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import { addRefresh, circuitSource, creditsHeldSource, queueSource } from "@ripen/metrics";
-import {
-  defaultHealthPolicy,
-  type ProviderDeclaration,
-  type ProviderHealth,
-} from "@ripen/providers";
+import type { ProviderDeclaration, ProviderHealth } from "@ripen/providers";
 import { readQueueDepths } from "@ripen/queue";
 import type { Queue } from "bullmq";
 
@@ -19,7 +15,6 @@ export function reportSharedState(options: {
   queues: readonly Queue[];
   health: Pick<ProviderHealth, "states">;
   providers: readonly ProviderDeclaration[];
-  failureThreshold?: number;
 }): () => void {
   const removals = [
     addRefresh(queueSource(() => readQueueDepths(options.queues))),
@@ -27,7 +22,6 @@ export function reportSharedState(options: {
       circuitSource(
         options.providers.map((provider) => provider.id),
         (ids) => options.health.states(ids),
-        options.failureThreshold ?? defaultHealthPolicy.failureThreshold,
       ),
     ),
     addRefresh(creditsHeldSource(() => creditsHeldTotal(options.db))),

@@ -72,25 +72,23 @@ export function redisSource(redis: { status: string }): Refresh {
 interface ProviderStateLike {
   openForMs: number;
   pausedForMs: number;
-  failures: number;
+  tripped: boolean;
 }
 
 /**
  * Each provider's circuit from the shared health (Redis): open while it has time left open;
- * half-open when that time is over but the failures that opened it have not been reset by a
- * success; else closed.
+ * half-open when that time is over but no success has closed it since failures opened it; else
+ * closed.
  */
 export function circuitSource(
   providerIds: readonly string[],
   states: (ids: readonly string[]) => Promise<ReadonlyMap<string, ProviderStateLike>>,
-  failureThreshold: number,
 ): Refresh {
   return cached(async () => {
     const read = await states(providerIds);
     for (const provider of providerIds) {
       const state = read.get(provider);
-      const circuit =
-        state && state.openForMs > 0 ? 2 : state && state.failures >= failureThreshold ? 1 : 0;
+      const circuit = state && state.openForMs > 0 ? 2 : state?.tripped ? 1 : 0;
       providerCircuit.set({ provider }, circuit);
       providerPaused.set({ provider }, (state?.pausedForMs ?? 0) / 1000);
     }

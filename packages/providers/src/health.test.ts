@@ -11,7 +11,12 @@ import {
 
 // A provider's circuit: what ends a streak of failures, and what may open it again.
 
-const policy: HealthPolicy = { failureThreshold: 2, openMs: 300, refusedOpenMs: 60_000 };
+const policy: HealthPolicy = {
+  failureThreshold: 2,
+  failureWindowMs: 400,
+  openMs: 300,
+  refusedOpenMs: 60_000,
+};
 let redis: Redis;
 let prefix: string;
 let other: ProviderHealth;
@@ -83,7 +88,7 @@ describe("a success", () => {
   });
 });
 
-describe("a circuit opened by failures in a row", () => {
+describe("a circuit opened by failures", () => {
   it("opens again only for a new call's failure, not for an older generation's", async () => {
     const provider = `p-${randomUUID()}`;
     expect(await other.recordFailure(provider, "retry", "503")).toBe(0);
@@ -94,16 +99,37 @@ describe("a circuit opened by failures in a row", () => {
       await other.recordFailure(provider, "retry", "failed", "generation"),
     ).toBeLessThanOrEqual(openFor);
     await sleep(policy.openMs + 50);
-    expect(circuitOf(await stateOf(provider), policy)).toBe("half_open");
+    expect(circuitOf(await stateOf(provider))).toBe("half_open");
     // Half-open: another old generation failing leaves the trial to the next call…
     expect(await other.recordFailure(provider, "retry", "failed", "generation")).toBe(0);
-    expect(circuitOf(await stateOf(provider), policy)).toBe("half_open");
+    expect(circuitOf(await stateOf(provider))).toBe("half_open");
     // …whose failure opens it again.
     expect(await other.recordFailure(provider, "retry", "503")).toBe(policy.openMs);
     await sleep(policy.openMs + 50);
     await other.recordSuccess(provider);
     expect(await stateOf(provider)).toMatchObject({ failures: 0, openForMs: 0 });
-    expect(circuitOf(await stateOf(provider), policy)).toBe("closed");
+    expect(circuitOf(await stateOf(provider))).toBe("closed");
+  });
+
+  it("stays closed while the same burst of calls brings far more successes than failures", async () => {
+    const provider = `p-${randomUUID()}`;
+    const { health } = countedHealth();
+    await health.recordSuccess(provider);
+    // Answers of calls sent together come back together: the successes are counted before the
+    // failures' own round trips return, as after an outage every parked step runs at once.
+    const answers = [
+      health.recordFailure(provider, "retry", "503"),
+      ...Array.from({ length: 10 }, () => health.recordSuccess(provider)),
+      health.recordFailure(provider, "retry", "503"),
+      ...Array.from({ length: 10 }, () => health.recordSuccess(provider)),
+    ];
+    const opened = (await Promise.all(answers)).filter((openFor) => Number(openFor) > 0);
+    expect(opened).toEqual([]);
+    expect(circuitOf(await stateOf(provider))).toBe("closed");
+    // Once the burst's window is over, a provider failing every call opens at the threshold.
+    await sleep(policy.failureWindowMs! + 50);
+    expect(await health.recordFailure(provider, "retry", "503")).toBe(0);
+    expect(await health.recordFailure(provider, "retry", "503")).toBe(policy.openMs);
   });
 
   it("never shortens a longer opening", async () => {

@@ -109,21 +109,33 @@ end
 return out`;
 
 /**
- * A failure: a circuit-kind failure opens the circuit at once for ARGV[2] ms; others count, and
- * the one that makes ARGV[1] in a row opens it for ARGV[3] ms. Past that, only a new call's
- * failure (ARGV[6] = 'call': the trial after the open period) opens it again; an earlier call's
- * generation failing ('generation') only counts. An opening never shortens a longer one. Returns
- * ms the circuit is open for from now (0: closed) and the failures in a row.
+ * A failure: a circuit-kind failure opens the circuit at once for ARGV[2] ms. Others count in a
+ * window of ARGV[8] ms with the successes the reporting process saw since its last report
+ * (ARGV[7]); the failure that makes at least ARGV[1] of them, and at least a share ARGV[9] of
+ * the calls counted, trips the circuit open for ARGV[3] ms. Counted in a row, the answers of a
+ * burst of calls opened a healthy provider's circuit: its few failures arrived before its
+ * successes' resets did. Once tripped, only a new call's failure (ARGV[6] = 'call': the trial
+ * after the open period) opens it again; an earlier call's generation failing ('generation')
+ * only counts. An opening never shortens a longer one. Returns ms the circuit is open for from
+ * now (0: closed) and the failures counted.
  */
 const RECORD_FAILURE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local windowStart = tonumber(redis.call('HGET', KEYS[1], 'windowStart') or '0')
+if now - windowStart >= tonumber(ARGV[8]) then
+  redis.call('HSET', KEYS[1], 'windowStart', now, 'failures', 0, 'successes', 0)
+end
+local successes = redis.call('HINCRBY', KEYS[1], 'successes', ARGV[7])
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-local threshold = tonumber(ARGV[1])
+local tripped = redis.call('HGET', KEYS[1], 'tripped') == '1'
 local openFor = 0
 if ARGV[4] == 'circuit' then openFor = tonumber(ARGV[2])
-elseif failures == threshold or (failures > threshold and ARGV[6] == 'call') then
+elseif tripped then
+  if ARGV[6] == 'call' then openFor = tonumber(ARGV[3]) end
+elseif failures >= tonumber(ARGV[1]) and failures >= tonumber(ARGV[9]) * (failures + successes) then
   openFor = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], 'tripped', 1)
 end
 local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
 if openFor > 0 and now + openFor > openUntil then
@@ -134,19 +146,20 @@ redis.call('PEXPIRE', KEYS[1], math.max(openUntil - now, tonumber(ARGV[3])) + 36
 return {math.max(0, openUntil - now), failures}`;
 
 /**
- * A success ends the failures in a row. It does not cut an open period short: one opened for our
- * key being refused waits for an operator, and generations accepted before it opened finishing
- * well say nothing of new calls. Once closed, the circuit's record goes.
+ * A success ends the failures counted and the trip. It does not cut an open period short: one
+ * opened for our key being refused waits for an operator, and generations accepted before it
+ * opened finishing well say nothing of new calls. Once closed, the circuit's record goes.
  */
 const RECORD_SUCCESS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
-if openUntil > now then redis.call('HSET', KEYS[1], 'failures', 0)
+if openUntil > now then
+  redis.call('HSET', KEYS[1], 'failures', 0, 'successes', 0, 'tripped', 0)
 else redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** Each provider's state as routing sees it, and its failures in a row. */
+/** Each provider's state as routing sees it: open and paused ms, failures counted, tripped. */
 const READ_STATE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -157,6 +170,7 @@ for i = 1, #KEYS, 2 do
   table.insert(out, math.max(0, openUntil - now))
   table.insert(out, math.max(0, pausedUntil - now))
   table.insert(out, tonumber(redis.call('HGET', KEYS[i], 'failures') or '0'))
+  table.insert(out, redis.call('HGET', KEYS[i], 'tripped') == '1' and 1 or 0)
 end
 return out`;
 
@@ -183,16 +197,22 @@ if until_ > current then redis.call('SET', KEYS[1], until_, 'PX', ARGV[1]) end
 return 0`;
 
 export interface HealthPolicy {
-  /** Failures in a row that open a provider's circuit (5). */
+  /** Failures that open a provider's circuit (5), when they are `failureShare` of its calls. */
   failureThreshold: number;
+  /** The share of the calls counted in `failureWindowMs` that must have failed (0.5). */
+  failureShare?: number;
+  /** How long failures and successes count toward opening (3 s). */
+  failureWindowMs?: number;
   /** How long a circuit opened by failures stays open before a trial call (30 s). */
   openMs: number;
   /** How long our key or account being refused keeps it open (5 min): an operator must act. */
   refusedOpenMs: number;
 }
 
-export const defaultHealthPolicy: HealthPolicy = {
+export const defaultHealthPolicy: Required<HealthPolicy> = {
   failureThreshold: 5,
+  failureShare: 0.5,
+  failureWindowMs: 3_000,
   openMs: 30_000,
   refusedOpenMs: 300_000,
 };
@@ -202,8 +222,10 @@ export interface ProviderState {
   openForMs: number;
   /** Ms it asked us to wait (Retry-After); 0 when not paused. */
   pausedForMs: number;
-  /** Failures counted since its last success: 0 means a success has nothing to reset. */
+  /** Failures counted in its window since a success ended them: 0, a success has nothing to end. */
   failures: number;
+  /** Opened by failures and not yet closed by a success: half-open once its open time is over. */
+  tripped: boolean;
 }
 
 /**
@@ -215,23 +237,23 @@ export interface ProviderState {
  */
 export type FailureOf = "call" | "generation";
 
-/** How long a process trusts the failures in a row it last saw of a provider. */
+/** How long a process trusts the failures it last saw counted of a provider. */
 export const FAILURES_KNOWN_MS = 1_000;
 
 /** A circuit as an operator reads it. */
 export type CircuitState = "closed" | "open" | "half_open";
 
 /**
- * Open while its time runs; half-open once that is over but no success has reset the failures
- * that opened it (a trial call may go, and only a new call's failure opens it again); else closed.
+ * Open while its time runs; half-open once that is over but no success has closed it since
+ * failures tripped it (a trial call may go, and only a new call's failure opens it again); else
+ * closed.
  */
 export function circuitOf(
-  state: Pick<ProviderState, "openForMs" | "failures"> | undefined,
-  policy: Pick<HealthPolicy, "failureThreshold"> = defaultHealthPolicy,
+  state: Pick<ProviderState, "openForMs" | "tripped"> | undefined,
 ): CircuitState {
   if (!state) return "closed";
   if (state.openForMs > 0) return "open";
-  return state.failures >= policy.failureThreshold ? "half_open" : "closed";
+  return state.tripped ? "half_open" : "closed";
 }
 
 /** A task asking a provider to start it: it waits its turn, by deadline, in the provider's backlog. */
@@ -246,7 +268,7 @@ export interface TaskRequest extends StartingTask {
 }
 
 /** What admission reads of a provider (see `estimateStart`). */
-export interface ProviderLoad extends Omit<ProviderState, "failures"> {
+export interface ProviderLoad extends Omit<ProviderState, "failures" | "tripped"> {
   /** Requests in its rate window now. */
   requests: number;
   /** Tasks holding one of its in-flight slots. */
@@ -294,10 +316,11 @@ export interface ProviderHealth {
   ): Promise<ProviderLoad[]>;
   /**
    * The provider did its work (accepted a submit, or a poll or a callback found a generation
-   * succeeded): its failures in a row end. Calls Redis only when this process last saw it with
+   * succeeded): the failures counted end. Calls Redis only when this process last saw it with
    * failures (in a read of its state, or one it recorded), and reads that again at most every
    * `FAILURES_KNOWN_MS`: while a provider is healthy its successes cost nothing. Never rejects:
-   * soft state, a reset that did not reach Redis is done by the next success.
+   * soft state, a reset that did not reach Redis is done by the next success. Every success is
+   * also counted here, and the next failure this process records reports them (`RECORD_FAILURE`).
    */
   recordSuccess(providerId: string): Promise<void>;
   /**
@@ -319,6 +342,35 @@ export interface ProviderHealth {
   generations: GenerationTimes;
 }
 
+/** Events counted over about the last `windowMs`, in two half-window buckets. */
+interface RecentCount {
+  add(atMs: number): void;
+  total(atMs: number): number;
+}
+
+function recentCount(windowMs: number): RecentCount {
+  const half = windowMs / 2;
+  let current = 0;
+  let previous = 0;
+  let currentFrom = Number.NEGATIVE_INFINITY;
+  const roll = (atMs: number) => {
+    if (atMs - currentFrom < half) return;
+    previous = atMs - currentFrom < windowMs ? current : 0;
+    current = 0;
+    currentFrom = atMs;
+  };
+  return {
+    add(atMs) {
+      roll(atMs);
+      current++;
+    },
+    total(atMs) {
+      roll(atMs);
+      return current + previous;
+    },
+  };
+}
+
 export function createProviderHealth(
   redis: Redis | Cluster,
   prefix: string,
@@ -327,9 +379,16 @@ export function createProviderHealth(
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
     runScript(redis, script, keys, args);
-  // The failures in a row this process last saw of each provider, and when (its own clock):
-  // whether a success has a streak to end.
+  // The failures this process last saw counted of each provider, and when (its own clock):
+  // whether a success has failures to end; and the successes its next failure reports.
   const seen = new Map<string, { failures: number; atMs: number }>();
+  const windowMs = policy.failureWindowMs ?? defaultHealthPolicy.failureWindowMs;
+  const successesUnreported = new Map<string, RecentCount>();
+  const takeSuccesses = (providerId: string) => {
+    const count = successesUnreported.get(providerId);
+    successesUnreported.delete(providerId);
+    return count?.total(performance.now()) ?? 0;
+  };
   const see = (providerId: string, failures: number, atMs = performance.now()) => {
     const last = seen.get(providerId);
     if (!last || last.atMs <= atMs) seen.set(providerId, { failures, atMs });
@@ -344,9 +403,10 @@ export function createProviderHealth(
       providerIds.map((id, i) => [
         id,
         {
-          openForMs: Number(values[3 * i] ?? 0),
-          pausedForMs: Number(values[3 * i + 1] ?? 0),
-          failures: Number(values[3 * i + 2] ?? 0),
+          openForMs: Number(values[4 * i] ?? 0),
+          pausedForMs: Number(values[4 * i + 1] ?? 0),
+          failures: Number(values[4 * i + 2] ?? 0),
+          tripped: Number(values[4 * i + 3] ?? 0) === 1,
         },
       ]),
     );
@@ -414,18 +474,25 @@ export function createProviderHealth(
       await run(REMOVE_FROM_EACH, [key(providerId, "slots"), key(providerId, "backlog")], [taskId]);
     },
     async recordSuccess(providerId) {
+      // Counted at once, before any round trip: the next failure this process reports says how
+      // many successes came since its last report.
+      const unreported = successesUnreported.get(providerId) ?? recentCount(windowMs);
+      unreported.add(performance.now());
+      successesUnreported.set(providerId, unreported);
       try {
         const last = seen.get(providerId);
         if (!last || performance.now() - last.atMs > FAILURES_KNOWN_MS) await states([providerId]);
         if (!seen.get(providerId)?.failures) return;
         // Seen as reset before the call: the successes that arrive meanwhile do not send theirs.
         see(providerId, 0);
+        takeSuccesses(providerId);
         await run(RECORD_SUCCESS, [key(providerId, "circuit")], []);
       } catch {
         // Redis away: the streak stays until a later success.
       }
     },
     async recordFailure(providerId, kind, reason, of = "call") {
+      const successes = takeSuccesses(providerId);
       const [openFor, failures] = (await run(
         RECORD_FAILURE,
         [key(providerId, "circuit")],
@@ -436,6 +503,9 @@ export function createProviderHealth(
           kind,
           reason.slice(0, 200),
           of,
+          successes,
+          windowMs,
+          policy.failureShare ?? defaultHealthPolicy.failureShare,
         ],
       )) as [number, number];
       see(providerId, Number(failures));
