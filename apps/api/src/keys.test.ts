@@ -90,7 +90,7 @@ describe("/v1/keys", () => {
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe("invalid_api_key");
     // The POST form, and a key revoking itself.
-    const self = await stack.request("POST", "/v1/keys/" + revoked.body.data.id + "/revoke", {
+    const self = await stack.request("POST", `/v1/keys/${revoked.body.data.id}/revoke`, {
       key: apiKey,
     });
     expect(self.status).toBe(200);
