@@ -26,7 +26,8 @@ export interface CallbacksAppOptions {
   ender: TaskEnder;
   /**
    * Providers' circuits (`createProviderHealth`, or `createCallbacksEnder`'s): a callback that
-   * reports a success ends its provider's failures in a row. Absent without Redis.
+   * reports a success counts toward its provider's circuit, and ends the failures it saw counted.
+   * Absent without Redis.
    */
   health?: Pick<ProviderHealth, "recordSuccess">;
   logger: Logger;

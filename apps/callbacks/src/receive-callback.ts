@@ -45,7 +45,7 @@ export interface ReceiveCallbackDeps {
   ender: TaskEnder;
   /** Reads the task and attempt each callback names, a burst of them in one statement. */
   reader: TaskReader;
-  /** Ends a provider's failures in a row when it reports a success; absent without Redis. */
+  /** Counts a provider's reported success toward its circuit; absent without Redis. */
   health?: Pick<ProviderHealth, "recordSuccess">;
 }
 
