@@ -317,8 +317,14 @@ describe("missed firings: catch up once, then resume", () => {
   it("firings of a paused schedule are not owed when it resumes", async () => {
     stack = await startTestStack();
     const { apiKey } = await stack.createAccount(1_000);
-    const id = await hourlySchedule(stack, apiKey, new Date(Date.now() - 5 * hour), null);
+    const id = await createSchedule(stack, apiKey, { cron: "0 * * * *", template: oneImage });
     await stack.request("POST", `/v1/schedules/${id}/pause`, { key: apiKey });
+    // Paused since five hours ago: backdated only once paused, since a rebuild the worker runs
+    // meanwhile would rightly catch up an active schedule that had been down that long.
+    await stack.db.db
+      .update(schedules)
+      .set({ updatedAt: new Date(Date.now() - 5 * hour) })
+      .where(eq(schedules.id, id));
     await stack.request("POST", `/v1/schedules/${id}/resume`, { key: apiKey });
     await stack.scheduleQueue.remove(id);
     expect(await stack.worker!.rebuildSchedules()).toEqual({ schedules: 1, caughtUp: 0 });
