@@ -50,10 +50,13 @@ export function createCallbacksEnder(options: {
       leaveBacklogs: providers ? backlogLeaver(health, providers.list) : undefined,
     },
   });
+  // A provider's callback is answered once its ending commits; the Redis effects follow.
+  const ender = createTaskEnder(effects, { effectsBehind: true });
   return {
-    ender: createTaskEnder(effects),
+    ender,
     health,
     async close() {
+      await ender.drain();
       await Promise.all([taskQueue.close(), deliveryQueue.close()]);
     },
   };

@@ -353,7 +353,8 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
   watchdogTimer.unref();
   // A worker started after Redis was emptied is the first to see it (it put the schedule back).
-  void watchdog();
+  // Awaited: a worker is started once that sweep and rebuild are done, not racing what follows.
+  await watchdog();
   // A reconnect may be to a Redis that restarted empty.
   const onReady = () => void watchdog();
   options.connection.on("ready", onReady);

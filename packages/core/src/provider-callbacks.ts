@@ -13,9 +13,40 @@ export interface ProviderCallbackRecord {
 }
 
 /**
- * Keeps provider callbacks for audit, whatever became of them, in one insert: the receiver's
- * refusals, and the ones an ending applied (written in the ending's transaction).
+ * The insert that keeps provider callbacks, for a statement of its own or a CTE of a larger one
+ * (an ending records its callbacks in the statement that records their attempts' results). The
+ * callbacks are five arrays from parameter `$first` on (`providerCallbackValues`); `outcome` is
+ * an SQL expression of each row `c` (`c.task_id`, `c.ord` its place from 1) and `receivedAt` one
+ * of the time.
  */
+export function insertProviderCallbacksSql(args: {
+  first: number;
+  outcome: string;
+  receivedAt: string;
+}): string {
+  const p = (offset: number) => `$${args.first + offset}`;
+  return `insert into provider_callbacks
+      (provider, task_id, attempt_number, body, headers, outcome, received_at)
+    select c.provider, c.task_id, c.attempt_number, c.body, c.headers, ${args.outcome},
+      ${args.receivedAt}
+    from unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::bytea[],
+      ${p(4)}::jsonb[]) with ordinality as c(provider, task_id, attempt_number, body, headers, ord)`;
+}
+
+/** The five arrays `insertProviderCallbacksSql` reads, in its order. */
+export function providerCallbackValues(
+  callbacks: readonly Omit<ProviderCallbackRecord, "outcome">[],
+): unknown[] {
+  return [
+    callbacks.map((callback) => callback.provider),
+    callbacks.map((callback) => callback.taskId),
+    callbacks.map((callback) => callback.attemptNumber),
+    callbacks.map((callback) => callback.body),
+    callbacks.map((callback) => JSON.stringify(callback.headers)),
+  ];
+}
+
+/** Keeps provider callbacks for audit with what became of them (the receiver's refusals). */
 export async function recordProviderCallbacks(
   db: Executor,
   callbacks: readonly ProviderCallbackRecord[],
@@ -24,17 +55,13 @@ export async function recordProviderCallbacks(
   if (callbacks.length === 0) return;
   await pgClientOf(db).query({
     name: "ripen_record_provider_callbacks",
-    text: `insert into provider_callbacks
-        (provider, task_id, attempt_number, body, headers, outcome, received_at)
-      select provider, task_id, attempt_number, body, headers, outcome, $7
-      from unnest($1::text[], $2::text[], $3::int[], $4::bytea[], $5::jsonb[],
-        $6::callback_outcome[]) as i(provider, task_id, attempt_number, body, headers, outcome)`,
+    text: insertProviderCallbacksSql({
+      first: 1,
+      outcome: "($6::callback_outcome[])[c.ord]",
+      receivedAt: "$7",
+    }),
     values: [
-      callbacks.map((callback) => callback.provider),
-      callbacks.map((callback) => callback.taskId),
-      callbacks.map((callback) => callback.attemptNumber),
-      callbacks.map((callback) => callback.body),
-      callbacks.map((callback) => JSON.stringify(callback.headers)),
+      ...providerCallbackValues(callbacks),
       callbacks.map((callback) => callback.outcome),
       receivedAt,
     ],

@@ -9,7 +9,7 @@ import {
 import { type EndedBatch, endBatchIfDone } from "../batch-end";
 import { writeDeliveries } from "../deliveries";
 import { resolveHolds } from "../ledger";
-import { recordProviderCallbacks } from "../provider-callbacks";
+import { insertProviderCallbacksSql, providerCallbackValues } from "../provider-callbacks";
 import { type TaskChanges, toTask, transitionEach } from "../task-machine";
 import type { TaskOutcome } from "./outcomes";
 
@@ -134,7 +134,7 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
       now,
     });
     const ended = new Map(moved.map(({ task }) => [task.id, task]));
-    const attemptOutcomes = await recordAttemptResults(tx, args.endings, ended, now);
+    const attemptOutcomes = await settleAttempts(tx, args.endings, ended, now);
     const missed = taskIds.filter((id) => !ended.has(id));
     const others = new Map(
       missed.length === 0
@@ -147,32 +147,13 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
             })
           ).rows.map((row) => [row.id as string, toTask(row)]),
     );
-    const answerOf = (ending: EndGroupArgs["endings"][number], deliveryId: string | null) => ({
+    const settled = await settle(tx, [...ended.values()], now, args.batchEndsAs ?? "ended");
+    const each = args.endings.map((ending) => ({
       applied: ended.has(ending.taskId),
       attemptOutcome: attemptOutcomes.get(ending.taskId) ?? null,
       task: ended.get(ending.taskId) ?? others.get(ending.taskId) ?? null,
-      deliveryId,
-    });
-    await recordProviderCallbacks(
-      tx,
-      args.endings.flatMap((ending) =>
-        ending.callback
-          ? [
-              {
-                ...ending.callback,
-                taskId: ending.taskId,
-                attemptNumber: ending.attempt?.number ?? null,
-                outcome: callbackOutcomeOf(answerOf(ending, null)),
-              },
-            ]
-          : [],
-      ),
-      now,
-    );
-    const settled = await settle(tx, [...ended.values()], now, args.batchEndsAs ?? "ended");
-    const each = args.endings.map((ending) =>
-      answerOf(ending, settled.taskDeliveryIds.get(ending.taskId) ?? null),
-    );
+      deliveryId: settled.taskDeliveryIds.get(ending.taskId) ?? null,
+    }));
     return {
       each,
       settlement: {
@@ -203,13 +184,6 @@ async function settle(tx: Executor, ended: Task[], now: Date, batchEndsAs: Ended
   const deliveryIds: string[] = [];
   const endedBatches: EndedBatch[] = [];
   if (ended.length === 0) return { taskDeliveryIds: new Map(), deliveryIds, endedBatches };
-  // Attempts still open when the task ends another way will not decide it any more.
-  await pgClientOf(tx).query({
-    name: "ripen_abandon_open_attempts",
-    text: `update task_attempts set state = 'abandoned', ended_at = $2
-      where task_id = any($1::text[]) and state = any($3::attempt_state[])`,
-    values: [ended.map((task) => task.id), now, openAttemptStates],
-  });
   // The outbox: the client's callback exists if and only if this ending commits.
   const taskDeliveryIds = await writeDeliveries(tx, ended, now);
   deliveryIds.push(...taskDeliveryIds.values());
@@ -231,39 +205,66 @@ async function settle(tx: Executor, ended: Task[], now: Date, batchEndsAs: Ended
 }
 
 /**
- * Writes the attempts' results, in one statement; the first result of an attempt is kept, later
- * copies are duplicates. An attempt whose task this group ended is decided by it (succeeded or
- * failed); otherwise its result is only recorded (`late`). The upstream refunds a failed
- * generation (documents 000, 002), so a failed attempt costs nothing.
+ * The group's attempts, in one statement: each reported result written (the first result of an
+ * attempt is kept, later copies are duplicates), the other attempts still open on the tasks the
+ * group ended abandoned (they will not decide them any more), and the providers' callbacks kept
+ * with what became of them. An attempt whose task this group ended is decided by its result
+ * (succeeded or failed); otherwise the result is only recorded (`late`). The upstream refunds a
+ * failed generation (documents 000, 002), so a failed attempt costs nothing.
  */
-async function recordAttemptResults(
+async function settleAttempts(
   tx: Executor,
   endings: EndGroupArgs["endings"],
   ended: ReadonlyMap<string, Task>,
   now: Date,
 ): Promise<Map<string, "applied" | "duplicate" | "late">> {
   const reported = endings.filter((ending) => ending.attempt);
+  const callbacks = endings.flatMap((ending) =>
+    ending.callback
+      ? [
+          {
+            ...ending.callback,
+            taskId: ending.taskId,
+            attemptNumber: ending.attempt?.number ?? null,
+          },
+        ]
+      : [],
+  );
   const outcomes = new Map<string, "applied" | "duplicate" | "late">();
-  if (reported.length === 0) return outcomes;
+  if (reported.length === 0 && callbacks.length === 0 && ended.size === 0) return outcomes;
+  // A callback's outcome is its task's: applied when this group ended it, late when only its
+  // attempt's result was recorded, a duplicate otherwise (as `callbackOutcomeOf` reads it).
+  const callbackOutcome = `case when c.task_id = any($8::text[]) then 'applied'::callback_outcome
+      when exists (select 1 from reported r where r.task_id = c.task_id) then 'late'::callback_outcome
+      else 'duplicate'::callback_outcome end`;
   const result = await pgClientOf(tx).query<{ task_id: string }>({
-    name: "ripen_record_attempt_results",
+    name: "ripen_settle_attempts",
     text: `
       with input as (
         select * from unnest($1::text[], $2::int[], $3::jsonb[], $4::text[], $5::boolean[],
           $6::boolean[]) as i(task_id, number, result, provider_task_id, succeeded, decided)
+      ), reported as (
+        update task_attempts a set
+          result = i.result,
+          result_at = $7,
+          provider_task_id = coalesce(a.provider_task_id, i.provider_task_id),
+          upstream_cost = case when i.succeeded then a.upstream_cost else 0 end,
+          upstream_cost_micros = case when i.succeeded then a.upstream_cost_micros else 0 end,
+          state = case when not i.decided then a.state
+            when i.succeeded then 'succeeded'::attempt_state else 'failed'::attempt_state end,
+          ended_at = case when i.decided then $7 else a.ended_at end
+        from input i
+        where a.task_id = i.task_id and a.number = i.number and a.result_at is null
+        returning a.task_id, a.number
+      ), abandoned as (
+        -- Never a row that reported wrote: one statement must not update a row twice.
+        update task_attempts a set state = 'abandoned', ended_at = $7
+        where a.task_id = any($8::text[]) and a.state = any($9::attempt_state[])
+          and not exists (select 1 from reported r where r.task_id = a.task_id and r.number = a.number)
+      ), callbacks as (
+        ${insertProviderCallbacksSql({ first: 10, outcome: callbackOutcome, receivedAt: "$7" })}
       )
-      update task_attempts a set
-        result = i.result,
-        result_at = $7,
-        provider_task_id = coalesce(a.provider_task_id, i.provider_task_id),
-        upstream_cost = case when i.succeeded then a.upstream_cost else 0 end,
-        upstream_cost_micros = case when i.succeeded then a.upstream_cost_micros else 0 end,
-        state = case when not i.decided then a.state
-          when i.succeeded then 'succeeded'::attempt_state else 'failed'::attempt_state end,
-        ended_at = case when i.decided then $7 else a.ended_at end
-      from input i
-      where a.task_id = i.task_id and a.number = i.number and a.result_at is null
-      returning a.task_id`,
+      select task_id from reported`,
     values: [
       reported.map((ending) => ending.taskId),
       reported.map((ending) => ending.attempt!.number),
@@ -282,6 +283,9 @@ async function recordAttemptResults(
       reported.map((ending) => ending.outcome.status === "succeeded"),
       reported.map((ending) => ended.has(ending.taskId)),
       now,
+      [...ended.keys()],
+      openAttemptStates,
+      ...providerCallbackValues(callbacks),
     ],
   });
   const recorded = new Set(result.rows.map((row) => row.task_id));

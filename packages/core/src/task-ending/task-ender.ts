@@ -35,21 +35,39 @@ export interface TaskEnder {
   wake(task: TaskOrder): Promise<void>;
   /** Groups of more than one ending settled together, and groups that fell back to one by one. */
   readonly stats: { batches: number; fallbacks: number };
+  /** Resolves once every after-commit step run behind (`effectsBehind`) has finished. */
+  drain(): Promise<void>;
+}
+
+export interface TaskEnderOptions extends GroupCommitOptions {
+  /**
+   * `end` and `endAll` answer once the ending commits, and its after-commit step runs behind
+   * them (`drain` awaits it). For the callbacks service: a provider's callback is answered as
+   * soon as what it reported is kept, without its Redis round trip. The step never throws, and
+   * if the process dies before it ends, what it would have done is covered as when it fails.
+   */
+  effectsBehind?: boolean;
 }
 
 type Ending = Omit<EndTaskArgs, "source" | "now"> & { now: Date };
 
 export function createTaskEnder(
   effects: EndingEffects,
-  options: GroupCommitOptions = {},
+  options: TaskEnderOptions = {},
 ): TaskEnder {
   const outsideTransaction = (db: Executor) => {
     // The after-commit step would run before the caller's commit: its jobs would find no rows.
     if (isTransaction(db)) throw new Error("TaskEnder runs its own transaction; use endGroup");
   };
+  const behind = new Set<Promise<void>>();
   const endAll = async (db: Executor, args: EndGroupArgs) => {
     const ended = await endGroup(db, args);
-    await afterCommit(effects, ended.settlement);
+    const step = afterCommit(effects, ended.settlement);
+    if (!options.effectsBehind) await step;
+    else {
+      behind.add(step);
+      void step.finally(() => behind.delete(step));
+    }
     return ended;
   };
   // One group per database and source: the source is the group's (its events' and log lines').
@@ -82,6 +100,9 @@ export function createTaskEnder(
       return (await endAll(db, args)).settlement;
     },
     afterCommit: (settled) => afterCommit(effects, settled),
+    async drain() {
+      await Promise.all(behind);
+    },
     get stats() {
       const sum = (key: "batches" | "fallbacks") =>
         all.reduce((total, group) => total + group.stats[key], 0);
