@@ -51,10 +51,7 @@ export interface TaskEnderOptions extends GroupCommitOptions {
 
 type Ending = Omit<EndTaskArgs, "source" | "now"> & { now: Date };
 
-export function createTaskEnder(
-  effects: EndingEffects,
-  options: TaskEnderOptions = {},
-): TaskEnder {
+export function createTaskEnder(effects: EndingEffects, options: TaskEnderOptions = {}): TaskEnder {
   const outsideTransaction = (db: Executor) => {
     // The after-commit step would run before the caller's commit: its jobs would find no rows.
     if (isTransaction(db)) throw new Error("TaskEnder runs its own transaction; use endGroup");
