@@ -62,8 +62,15 @@ export function createTaskEnder(effects: EndingEffects, options: TaskEnderOption
     const step = afterCommit(effects, ended.settlement);
     if (!options.effectsBehind) await step;
     else {
-      behind.add(step);
-      void step.finally(() => behind.delete(step));
+      // Nobody awaits it: a failure is logged here rather than left unhandled.
+      const running = step.catch((error: unknown) =>
+        effects.logger.warn(
+          { err: (error as Error)?.message ?? error, source: args.source },
+          "after-commit step failed",
+        ),
+      );
+      behind.add(running);
+      void running.finally(() => behind.delete(running));
     }
     return ended;
   };
