@@ -323,8 +323,13 @@ describe("a real task through the sandbox", () => {
     // Only now does anything move: every later event is a change committed by the worker or
     // the callback receiver and announced over Redis.
     await startWorkerOnce();
+    // Every event each stream received, once: `events` holds them all once the stream ended
+    // (events past the first may already be in it before `rest` is awaited).
     const streamed = await Promise.all(
-      [first, second].map(async ({ reader }) => [...reader!.events, ...(await reader!.rest())]),
+      [first, second].map(async ({ reader }) => {
+        await reader!.rest();
+        return [...reader!.events];
+      }),
     );
     for (const events of streamed) {
       expect(events.map((e) => e.event)).toEqual(["status", "status", "status", "status"]);
