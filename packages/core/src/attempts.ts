@@ -218,7 +218,8 @@ export async function acceptAttempts(
   if (accepts.length === 0) return [];
   const column = <T>(value: (accept: AcceptAttemptArgs) => T) => accepts.map(value);
   const result = await pgClientOf(db).query({
-    name: "ripen_accept_attempts",
+    // Not named: planned at each run, against the tables' sizes then. A generic plan kept from
+    // while task_attempts was small scanned it whole (named-statements.test.ts).
     text: ACCEPT_ATTEMPTS_SQL,
     values: [
       column((a) => a.attempt.id),
@@ -406,7 +407,8 @@ export async function findTasksWithAttempts(
   wanted: readonly { taskId: string; number: number }[],
 ): Promise<Map<string, TaskAndAttempt>> {
   const result = await pgClientOf(db).query({
-    name: "ripen_find_tasks_with_attempts",
+    // Not named: planned at each run, against the tables' sizes then. A generic plan kept from
+    // while tasks was small scanned it whole (named-statements.test.ts).
     text: TASKS_WITH_ATTEMPTS_SQL,
     values: [wanted.map((w) => w.taskId), wanted.map((w) => w.number)],
   });

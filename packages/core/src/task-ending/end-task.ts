@@ -238,7 +238,8 @@ async function settleAttempts(
       when exists (select 1 from reported r where r.task_id = c.task_id) then 'late'::callback_outcome
       else 'duplicate'::callback_outcome end`;
   const result = await pgClientOf(tx).query<{ task_id: string }>({
-    name: "ripen_settle_attempts",
+    // Not named: planned at each run, against the tables' sizes then. A generic plan kept from
+    // while task_attempts was small scanned it whole (named-statements.test.ts).
     text: `
       with input as (
         select * from unnest($1::text[], $2::int[], $3::jsonb[], $4::text[], $5::boolean[],
