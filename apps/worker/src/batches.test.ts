@@ -72,7 +72,9 @@ describe("batches against the sandbox", () => {
       "webhook-id": delivery!.id,
     });
     expect(await ledgerViolations(stack.db.db)).toEqual([]);
-  }, 240_000);
+    // 71 s alone, all of the stack in this one process; beside the rest of the suite on two
+    // cores it took over 240 s once. The bench (phase h) measures its speed, not this.
+  }, 420_000);
 
   it("keeps interactive tasks completing while a large batch runs (priority)", async () => {
     const batchAccount = await stack.createAccount(2_000 * PRICE);

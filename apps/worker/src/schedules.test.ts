@@ -297,6 +297,19 @@ describe("missed firings: catch up once, then resume", () => {
     expect(await runsOf(stack, id)).toHaveLength(1);
   });
 
+  it("a worker started on an empty Redis rebuilds the schedules once", async () => {
+    const lines: Array<{ event?: string }> = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    stack = await startTestStack({ worker: false, logger });
+    const { apiKey } = await stack.createAccount(1_000);
+    await hourlySchedule(stack, apiKey, new Date(), null);
+    await stack.startWorker();
+    expect(lines.filter((line) => line.event === "schedules.rebuilt")).toHaveLength(1);
+  });
+
   it("a stale firing (the job waited while no worker ran): one run, for the latest hour", async () => {
     stack = await startTestStack();
     const { apiKey } = await stack.createAccount(1_000);

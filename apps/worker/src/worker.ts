@@ -325,8 +325,9 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     return marked === "OK";
   }
   let checking = false;
-  async function watchdog(): Promise<void> {
-    if (checking) return;
+  /** Sweeps and rebuilds the schedules when Redis lost Ripen's data; says whether it did. */
+  async function watchdog(): Promise<boolean> {
+    if (checking) return false;
     checking = true;
     try {
       const emptied = await claimRedisEmptied();
@@ -339,22 +340,24 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
         await sweep(sweepDeps, { redisEmptied: emptied });
         // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
+        return true;
       }
     } catch (error) {
       options.logger.warn({ err: (error as Error).message }, "sweep schedule check failed");
     } finally {
       checking = false;
     }
+    return false;
   }
 
   await upsertSweepSchedule();
-  await rebuildSchedules(scheduleDeps);
+  // A worker started after Redis was emptied is the first to see it (it put the schedule back).
+  // Awaited: a worker is started once that sweep and rebuild are done, not racing what follows.
+  // Otherwise a start rebuilds the schedules on its own (catching up what was missed while down).
+  if (!(await watchdog())) await rebuildSchedules(scheduleDeps);
   // One timer per process, not per task: checks that Redis still holds the schedule.
   const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
   watchdogTimer.unref();
-  // A worker started after Redis was emptied is the first to see it (it put the schedule back).
-  // Awaited: a worker is started once that sweep and rebuild are done, not racing what follows.
-  await watchdog();
   // A reconnect may be to a Redis that restarted empty.
   const onReady = () => void watchdog();
   options.connection.on("ready", onReady);
