@@ -72,7 +72,7 @@ describe("batches against the sandbox", () => {
       "webhook-id": delivery!.id,
     });
     expect(await ledgerViolations(stack.db.db)).toEqual([]);
-    // 71 s alone, all of the stack in this one process; beside the rest of the suite on two
+    // 63 s alone, all of the stack in this one process; beside the rest of the suite on two
     // cores it took over 240 s once. The bench (phase h) measures its speed, not this.
   }, 420_000);
 
