@@ -1,6 +1,5 @@
 import {
   type Clock,
-  callbackOutcomeOf,
   DomainError,
   failAttempt,
   isStorableText,
@@ -151,7 +150,9 @@ export async function receiveCallback(
     now: deps.clock.now(),
   });
   if (parsed.state === "succeeded") await deps.health?.recordSuccess(provider);
-  const recorded = callbackOutcomeOf(ending);
+  // As recorded with the callback, in the ending's statement.
+  const recorded = ending.callbackOutcome;
+  if (!recorded) throw new Error(`the ending of ${task.id} did not record its callback`);
   return { status: 200, outcome: recorded, message: messages[recorded] };
 }
 

@@ -23,6 +23,8 @@ export function insertProviderCallbacksSql(args: {
   first: number;
   outcome: string;
   receivedAt: string;
+  /** What the insert returns of each row it wrote, if anything. */
+  returning?: string;
 }): string {
   const p = (offset: number) => `$${args.first + offset}`;
   return `insert into provider_callbacks
@@ -30,7 +32,12 @@ export function insertProviderCallbacksSql(args: {
     select c.provider, c.task_id, c.attempt_number, c.body, c.headers, ${args.outcome},
       ${args.receivedAt}
     from unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::int[], ${p(3)}::bytea[],
-      ${p(4)}::jsonb[]) with ordinality as c(provider, task_id, attempt_number, body, headers, ord)`;
+      ${p(4)}::jsonb[]) with ordinality as c(provider, task_id, attempt_number, body, headers, ord)${
+        args.returning
+          ? `
+    returning ${args.returning}`
+          : ""
+      }`;
 }
 
 /** The five arrays `insertProviderCallbacksSql` reads, in its order. */

@@ -53,6 +53,9 @@ export interface EndTaskArgs {
   now?: Date;
 }
 
+/** What an ending did with a reported result or a provider callback. */
+type Outcome = CallbackOutcome & ("applied" | "duplicate" | "late");
+
 /** One task's part of an ending. */
 export interface TaskEnding {
   /** The task ended now, by this call. */
@@ -61,17 +64,13 @@ export interface TaskEnding {
    * For an attempt's result: `applied`; `duplicate` when the attempt already had its result;
    * `late` when it was recorded on the attempt but the task had ended or moved on to another.
    */
-  attemptOutcome: "applied" | "duplicate" | "late" | null;
+  attemptOutcome: Outcome | null;
   task: Task | null;
   /** The task's own client callback, when this ending wrote one (it has a `callback_url`). */
   deliveryId: string | null;
+  /** The provider callback's outcome as recorded with it, when the ending carried one. */
+  callbackOutcome: Outcome | null;
 }
-
-/** A provider callback's outcome as recorded, from its task's ending. */
-export const callbackOutcomeOf = (
-  ending: TaskEnding,
-): CallbackOutcome & ("applied" | "late" | "duplicate") =>
-  ending.applied ? "applied" : ending.attemptOutcome === "late" ? "late" : "duplicate";
 
 export interface EndGroupArgs {
   /** At most one ending per task. */
@@ -134,7 +133,7 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
       now,
     });
     const ended = new Map(moved.map(({ task }) => [task.id, task]));
-    const attemptOutcomes = await settleAttempts(tx, args.endings, ended, now);
+    const outcomes = await settleAttempts(tx, args.endings, ended, now);
     const missed = taskIds.filter((id) => !ended.has(id));
     const others = new Map(
       missed.length === 0
@@ -150,7 +149,8 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
     const settled = await settle(tx, [...ended.values()], now, args.batchEndsAs ?? "ended");
     const each = args.endings.map((ending) => ({
       applied: ended.has(ending.taskId),
-      attemptOutcome: attemptOutcomes.get(ending.taskId) ?? null,
+      attemptOutcome: outcomes.attempts.get(ending.taskId) ?? null,
+      callbackOutcome: outcomes.callbacks.get(ending.taskId) ?? null,
       task: ended.get(ending.taskId) ?? others.get(ending.taskId) ?? null,
       deliveryId: settled.taskDeliveryIds.get(ending.taskId) ?? null,
     }));
@@ -217,7 +217,7 @@ async function settleAttempts(
   endings: EndGroupArgs["endings"],
   ended: ReadonlyMap<string, Task>,
   now: Date,
-): Promise<Map<string, "applied" | "duplicate" | "late">> {
+): Promise<{ attempts: Map<string, Outcome>; callbacks: Map<string, Outcome> }> {
   const reported = endings.filter((ending) => ending.attempt);
   const callbacks = endings.flatMap((ending) =>
     ending.callback
@@ -230,14 +230,14 @@ async function settleAttempts(
         ]
       : [],
   );
-  const outcomes = new Map<string, "applied" | "duplicate" | "late">();
+  const outcomes = { attempts: new Map<string, Outcome>(), callbacks: new Map<string, Outcome>() };
   if (reported.length === 0 && callbacks.length === 0 && ended.size === 0) return outcomes;
   // A callback's outcome is its task's: applied when this group ended it, late when only its
-  // attempt's result was recorded, a duplicate otherwise (as `callbackOutcomeOf` reads it).
+  // attempt's result was recorded, a duplicate otherwise. Returned as recorded.
   const callbackOutcome = `case when c.task_id = any($8::text[]) then 'applied'::callback_outcome
       when exists (select 1 from reported r where r.task_id = c.task_id) then 'late'::callback_outcome
       else 'duplicate'::callback_outcome end`;
-  const result = await pgClientOf(tx).query<{ task_id: string }>({
+  const result = await pgClientOf(tx).query<{ task_id: string; callback_outcome: Outcome | null }>({
     // Not named: planned at each run, against the tables' sizes then. A generic plan kept from
     // while task_attempts was small scanned it whole (named-statements.test.ts).
     text: `
@@ -263,9 +263,16 @@ async function settleAttempts(
         where a.task_id = any($8::text[]) and a.state = any($9::attempt_state[])
           and not exists (select 1 from reported r where r.task_id = a.task_id and r.number = a.number)
       ), callbacks as (
-        ${insertProviderCallbacksSql({ first: 10, outcome: callbackOutcome, receivedAt: "$7" })}
+        ${insertProviderCallbacksSql({
+          first: 10,
+          outcome: callbackOutcome,
+          receivedAt: "$7",
+          returning: "task_id, outcome",
+        })}
       )
-      select task_id from reported`,
+      select task_id, null::callback_outcome as callback_outcome from reported
+      union all
+      select task_id, outcome from callbacks`,
     values: [
       reported.map((ending) => ending.taskId),
       reported.map((ending) => ending.attempt!.number),
@@ -289,9 +296,13 @@ async function settleAttempts(
       ...providerCallbackValues(callbacks),
     ],
   });
-  const recorded = new Set(result.rows.map((row) => row.task_id));
+  const recorded = new Set<string>();
+  for (const row of result.rows) {
+    if (row.callback_outcome) outcomes.callbacks.set(row.task_id, row.callback_outcome);
+    else recorded.add(row.task_id);
+  }
   for (const { taskId } of reported) {
-    outcomes.set(
+    outcomes.attempts.set(
       taskId,
       !recorded.has(taskId) ? "duplicate" : ended.has(taskId) ? "applied" : "late",
     );

@@ -1,6 +1,5 @@
 export { afterCommit, type EndingEffects } from "./after-commit";
 export {
-  callbackOutcomeOf,
   type EndGroupArgs,
   type EndTaskArgs,
   endGroup,
