@@ -43,8 +43,8 @@ export interface TaskEnderOptions extends GroupCommitOptions {
   /**
    * `end` and `endAll` answer once the ending commits, and its after-commit step runs behind
    * them (`drain` awaits it). For the callbacks service: a provider's callback is answered as
-   * soon as what it reported is kept, without its Redis round trip. The step never throws, and
-   * if the process dies before it ends, what it would have done is covered as when it fails.
+   * soon as what it reported is kept, without its Redis round trip. A step that fails is logged,
+   * and what it would have done is covered as when it fails awaited (or the process dies first).
    */
   effectsBehind?: boolean;
 }
