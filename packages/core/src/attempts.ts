@@ -147,8 +147,7 @@ export async function openAttempts(
   }
   const column = <T>(value: (open: OpenAttemptArgs) => T) => opens.map(value);
   const result = await pgClientOf(db).query({
-    // Named: each connection plans the worker's hottest statements once.
-    name: "ripen_open_attempts",
+    // Not named: planned at each run, against the tables' sizes then (see acceptAttempts).
     text: OPEN_ATTEMPTS_SQL,
     values: [
       column((o) => o.task.id),
@@ -190,7 +189,8 @@ const OPEN_ATTEMPTS_SQL = `
     update task_attempts a set state = 'superseded', ended_at = m.now
     from moved m
     where a.task_id = m.task_id and m.task_attempts > 1
-      and a.state in (${openAttemptStates.map((state) => `'${state}'`).join(", ")})
+      -- As text, as in groupTransitionSql: no partial index of open attempts serves a lookup by task.
+      and a.state::text in (${openAttemptStates.map((state) => `'${state}'`).join(", ")})
   )
   insert into task_attempts (id, task_id, number, provider, upstream_model, callback_token,
     upstream_cost, upstream_cost_micros, started_at)

@@ -43,7 +43,11 @@ export async function getTaskForAccount(
   return task;
 }
 
-/** Records when an active task's job is next expected to run (the sweep's yardstick). */
+/**
+ * Records when an active task's job is next expected to run (the sweep's yardstick). Both
+ * statements compare the status as text, so only the primary key serves them (see
+ * groupTransitionSql).
+ */
 export async function setNextWake(
   db: Executor,
   taskId: string,
@@ -53,7 +57,7 @@ export async function setNextWake(
   if (!waitingFor) {
     await pgClientOf(db).query({
       name: "ripen_set_next_wake",
-      text: "update tasks set next_wake_at = $2 where id = $1 and status = any($3::task_status[])",
+      text: "update tasks set next_wake_at = $2 where id = $1 and status::text = any($3::text[])",
       values: [taskId, at, activeTaskStatuses],
     });
     return;
@@ -77,7 +81,7 @@ export async function setNextWake(
 const SET_WAITING_SQL = `
   with previous as (
     select id, status, waiting_for from tasks
-    where id = $1 and status = any($4::task_status[])
+    where id = $1 and status::text = any($4::text[])
     for update
   ), updated as (
     update tasks t set next_wake_at = $2, waiting_for = $3::jsonb

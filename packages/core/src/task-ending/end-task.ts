@@ -258,9 +258,11 @@ async function settleAttempts(
         where a.task_id = i.task_id and a.number = i.number and a.result_at is null
         returning a.task_id, a.number
       ), abandoned as (
-        -- Never a row that reported wrote: one statement must not update a row twice.
+        -- Never a row that reported wrote: one statement must not update a row twice. The
+        -- state as text: no partial index of open attempts may serve this lookup by task (see
+        -- groupTransitionSql).
         update task_attempts a set state = 'abandoned', ended_at = $7
-        where a.task_id = any($8::text[]) and a.state = any($9::attempt_state[])
+        where a.task_id = any($8::text[]) and a.state::text = any($9::text[])
           and not exists (select 1 from reported r where r.task_id = a.task_id and r.number = a.number)
       ), callbacks as (
         ${insertProviderCallbacksSql({
