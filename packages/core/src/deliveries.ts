@@ -153,6 +153,14 @@ export interface StartedTry {
 }
 
 /**
+ * A delivery looked up by id is still pending: the state compared as text, so only the primary
+ * key serves the lookup. As the enum it matches the predicate of `deliveries_due_idx`, and with
+ * statistics from a moment when few deliveries were pending the planner read that index whole,
+ * every pending delivery at each try (named-statements.test.ts).
+ */
+const stillPending = sql`${deliveries.state}::text = 'pending'`;
+
+/**
  * Claims the delivery's next try: counts it, records it in the log before anything is sent (as
  * "did not finish" until `finishDeliveryTry` says otherwise, so a worker that dies mid-try still
  * leaves its trace and the try counts against the schedule), and moves `next_try_at` past the
@@ -174,7 +182,7 @@ export async function startDeliveryTry(
       .where(
         and(
           eq(deliveries.id, args.deliveryId),
-          eq(deliveries.state, "pending"),
+          stillPending,
           eq(deliveries.tries, args.expectedTries),
         ),
       )
@@ -261,7 +269,7 @@ export async function finishDeliveryTry(
         updatedAt: args.now,
         ...(state === "pending" ? {} : { endedAt: args.now }),
       })
-      .where(and(eq(deliveries.id, started.delivery.id), eq(deliveries.state, "pending")));
+      .where(and(eq(deliveries.id, started.delivery.id), stillPending));
     await tx
       .delete(deliveryAttempts)
       .where(
@@ -282,7 +290,7 @@ export async function giveUpDelivery(db: Executor, deliveryId: string, now: Date
   await db
     .update(deliveries)
     .set({ state: "failed", nextTryAt: null, endedAt: now, updatedAt: now })
-    .where(and(eq(deliveries.id, deliveryId), eq(deliveries.state, "pending")));
+    .where(and(eq(deliveries.id, deliveryId), stillPending));
 }
 
 /** A task's deliveries, oldest first, each with its log (oldest try first). */

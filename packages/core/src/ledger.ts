@@ -275,9 +275,10 @@ export async function resolveHolds(
   args: { taskIds: readonly string[]; kind: "capture" | "release" },
 ): Promise<number> {
   if (args.taskIds.length === 0) return 0;
-  // Named: every ending runs it, and planning it cost more than running it for one task.
+  // Not named, though planning it costs more than running it for one task: a plan kept from
+  // while ledger_entries and tasks were small, once analyzed, scanned both whole until the next
+  // ANALYZE (named-statements.test.ts).
   const result = await pgClientOf(db).query({
-    name: "ripen_resolve_holds",
     text: RESOLVE_HOLDS_SQL,
     values: [
       args.taskIds,
