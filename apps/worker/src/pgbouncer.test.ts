@@ -7,7 +7,7 @@
  * the whole journey pass. Without a pgbouncer binary the file fails (`.ci/run` installs it).
  */
 import { randomBytes } from "node:crypto";
-import { findTask, getBatchSummary } from "@ripen/core";
+import { createTaskReader, getBatchSummary } from "@ripen/core";
 import {
   createDb,
   migrateDatabase,
@@ -60,20 +60,22 @@ afterAll(async () => {
 });
 
 /**
- * Reads a task twice with Ripen's named `ripen_find_task` through a PgBouncer of two server
- * connections: the first read prepares it on one; another client's open transaction then holds
- * that one, so the second read is given the other. Returns what the second read met.
+ * Reads a task twice as the worker does, with Ripen's named `ripen_find_tasks_and_latest_attempts`,
+ * through a PgBouncer of two server connections: the first read prepares it on one; another
+ * client's open transaction then holds that one, so the second read is given the other. Returns
+ * what the second read met.
  */
 async function readAcrossServerConnections(mode: PreparedStatementMode): Promise<string> {
   const own = await startPgBouncer({ upstreamUrl: inject("pgAdminUrl"), poolSize: 2 });
   const reader = createDb(own.through(stack.db.url), { max: 1, preparedStatements: mode });
   const holder = new pg.Client({ connectionString: own.through(stack.db.url) });
+  const tasks = createTaskReader(reader.db);
   try {
-    await findTask(reader.db, "task_missing");
+    await tasks.withLatestAttempt("task_missing");
     await holder.connect();
     await holder.query("begin");
     await holder.query("select 1");
-    return await findTask(reader.db, "task_missing").then(
+    return await tasks.withLatestAttempt("task_missing").then(
       () => "read",
       (error: { code?: string; message: string }) => `${error.code}: ${error.message}`,
     );
@@ -88,7 +90,7 @@ describe("through PgBouncer in transaction mode", () => {
   it("needs the switch: a named statement is lost with its server connection, an unnamed one is not", async () => {
     expect(bouncer.tracksPreparedStatements).toBe(false);
     expect(await readAcrossServerConnections("named")).toBe(
-      '26000: prepared statement "ripen_find_task" does not exist',
+      '26000: prepared statement "ripen_find_tasks_and_latest_attempts" does not exist',
     );
     expect(await readAcrossServerConnections("unnamed")).toBe("read");
   });

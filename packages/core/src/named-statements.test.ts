@@ -76,6 +76,11 @@ describe("named statements", () => {
       const { taskId, providerTaskId } = await createRunningTask(db, accountId);
       await findTasksAndLatestAttempts(db, [taskId]);
       await findTasksWithAttempts(db, [{ taskId, number: 1 }]);
+      await setNextWake(db, taskId, new Date(Date.now() + 1_000));
+      await setNextWake(db, taskId, new Date(Date.now() + 1_000), {
+        reason: "rate_limit",
+        provider: "nanobanana",
+      });
       const callback = { provider: "aivideoapi", body: Buffer.from("{}"), headers: {} };
       const ending = await endTask(db, {
         taskId,
@@ -85,6 +90,15 @@ describe("named statements", () => {
         callback,
       });
       expect(ending.applied).toBe(true);
+      // Its callback again: a duplicate reads the task it did not end.
+      const duplicate = await endTask(db, {
+        taskId,
+        outcome: { status: "succeeded", output },
+        source: "callback",
+        attempt: { number: 1, providerTaskId },
+        callback,
+      });
+      expect(duplicate.applied).toBe(false);
     }
     // The tables grow to what a busy hour leaves in them, and nothing tells Postgres (no
     // ANALYZE). From another connection: this one's foreign-key checks keep plans of their own,
@@ -132,7 +146,7 @@ describe("named statements", () => {
       await grower.close();
     }
     expect(scans).toEqual([]);
-  });
+  }, 90_000);
 });
 
 /** A plan node as `auto_explain` reports it in JSON (the fields read here). */

@@ -46,7 +46,8 @@ export async function getTaskForAccount(
 /**
  * Records when an active task's job is next expected to run (the sweep's yardstick). Both
  * statements compare the status as text, so only the primary key serves them (see
- * groupTransitionSql).
+ * groupTransitionSql), and are not named: planning them is cheap, and their plans kept from
+ * while tasks was small, once analyzed, scanned it whole (named-statements.test.ts).
  */
 export async function setNextWake(
   db: Executor,
@@ -56,14 +57,12 @@ export async function setNextWake(
 ): Promise<void> {
   if (!waitingFor) {
     await pgClientOf(db).query({
-      name: "ripen_set_next_wake",
       text: "update tasks set next_wake_at = $2 where id = $1 and status::text = any($3::text[])",
       values: [taskId, at, activeTaskStatuses],
     });
     return;
   }
   await pgClientOf(db).query({
-    name: "ripen_set_waiting",
     text: SET_WAITING_SQL,
     values: [
       taskId,

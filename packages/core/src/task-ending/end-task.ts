@@ -140,7 +140,7 @@ export async function endGroup(db: Executor, args: EndGroupArgs): Promise<GroupE
         ? []
         : (
             await pgClientOf(tx).query({
-              name: "ripen_tasks_by_id",
+              // Not named, as findTask: a plan kept from a small analyzed table scanned it whole.
               text: "select * from tasks where id = any($1::text[])",
               values: [missed],
             })
