@@ -225,7 +225,7 @@ function heavyScans(
   );
 }
 
-describe("statements that name their tasks", () => {
+describe("statements that name their rows", () => {
   it("read those tasks, not every active one, when the statistics say few are active", async () => {
     const handle = createDb(database.url, { max: 1 });
     const { db, pool } = handle;
@@ -317,11 +317,6 @@ describe("statements that name their tasks", () => {
     expect(explained?.plans.length).toBeGreaterThan(10);
     // At most a dozen tasks are named at once: a statement that reads more than a few hundred
     // rows of these tables read the active ones whole.
-    console.log(
-      heavyScans(explained?.plans ?? [], ["tasks", "task_attempts"], 0).filter((x) =>
-        x.includes("where id = $1"),
-      ),
-    );
     expect(heavyScans(explained?.plans ?? [], ["tasks", "task_attempts"], 200)).toEqual([]);
   });
 
