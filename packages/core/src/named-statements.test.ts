@@ -81,24 +81,16 @@ describe("named statements", () => {
         reason: "rate_limit",
         provider: "nanobanana",
       });
-      const callback = { provider: "aivideoapi", body: Buffer.from("{}"), headers: {} };
-      const ending = await endTask(db, {
+      const callbackEnding = {
         taskId,
-        outcome: { status: "succeeded", output },
+        outcome: { status: "succeeded" as const, output },
         source: "callback",
         attempt: { number: 1, providerTaskId },
-        callback,
-      });
-      expect(ending.applied).toBe(true);
+        callback: { provider: "aivideoapi", body: Buffer.from("{}"), headers: {} },
+      };
+      expect((await endTask(db, callbackEnding)).applied).toBe(true);
       // Its callback again: a duplicate reads the task it did not end.
-      const duplicate = await endTask(db, {
-        taskId,
-        outcome: { status: "succeeded", output },
-        source: "callback",
-        attempt: { number: 1, providerTaskId },
-        callback,
-      });
-      expect(duplicate.applied).toBe(false);
+      expect((await endTask(db, callbackEnding)).applied).toBe(false);
     }
     // The tables grow to what a busy hour leaves in them, and nothing tells Postgres (no
     // ANALYZE). From another connection: this one's foreign-key checks keep plans of their own,
