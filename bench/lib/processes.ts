@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -20,6 +21,8 @@ export interface Service {
 /** Variables a service inherits from the bench; the rest of the bench's environment is not its. */
 const INHERITED = ["PATH", "HOME", "LANG", "TMPDIR"];
 
+const fileNameOf = (serviceName: string) => serviceName.replace(/[^\w.-]+/g, "_");
+
 /**
  * `BENCH_CPU_PROF=<dir>` runs every service under `node --cpu-prof`: each writes its profiles
  * into `<dir>/<service name>/` when it stops (start-up included), for Chrome DevTools or
@@ -30,8 +33,15 @@ const INHERITED = ["PATH", "HOME", "LANG", "TMPDIR"];
 function profileArgs(name: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return [];
-  return ["--cpu-prof", `--cpu-prof-dir=${dir}/${name.replace(/[^\w.-]+/g, "_")}`];
+  return ["--cpu-prof", `--cpu-prof-dir=${dir}/${fileNameOf(name)}`];
 }
+
+/**
+ * `BENCH_LOG_DIR=<dir>` keeps every service's log lines in `<dir>/<service name>.log`, at
+ * `BENCH_LOG_LEVEL` (`warn` unless set; `info` has each task's lifecycle events with their
+ * times, to follow where a phase's tasks waited).
+ */
+export const serviceLogLevel = process.env.BENCH_LOG_LEVEL ?? "warn";
 
 /** The services' entries that run compiled (`useBuiltServices`), by their TypeScript entry. */
 const builtEntries = new Map<string, string>();
@@ -85,6 +95,8 @@ export function spawnService(
     lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
+  const logDir = process.env.BENCH_LOG_DIR;
+  if (logDir) child.stdout?.pipe(createWriteStream(`${logDir}/${fileNameOf(name)}.log`));
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   if (onLine) {

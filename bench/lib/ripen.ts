@@ -7,7 +7,7 @@ import { freePort, startPgBouncer } from "@ripen/infra";
 import type { Redis } from "ioredis";
 import { type AccountSet, benchDbName, dbUrl, pgServer, ripenDatabase } from "./infra";
 import { log, throughPgBouncer, workerCount } from "./plan";
-import { answers, type Service, startService, waitUntil } from "./processes";
+import { answers, type Service, serviceLogLevel, startService, waitUntil } from "./processes";
 import { int } from "./report";
 import { onTeardown } from "./teardown";
 
@@ -46,7 +46,7 @@ export async function waitForStatuses(
 export function commonEnv(redisUrl: string): Record<string, string> {
   return {
     NODE_ENV: "production",
-    LOG_LEVEL: "warn",
+    LOG_LEVEL: serviceLogLevel,
     REDIS_URL: redisUrl,
     CALLBACK_SECRET: "bench-callback-secret-0123456789",
   };

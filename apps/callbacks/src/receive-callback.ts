@@ -148,6 +148,7 @@ export async function receiveCallback(
     attempt: { number: attemptNumber, providerTaskId: parsed.providerTaskId },
     callback: { provider, body: input.rawBody, headers: input.headers },
     now: deps.clock.now(),
+    batchItem: task.batchId !== null,
   });
   if (parsed.state === "succeeded") await deps.health?.recordSuccess(provider);
   // As recorded with the callback, in the ending's statement.

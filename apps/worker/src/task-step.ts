@@ -95,6 +95,7 @@ export async function endTaskNow(
     outcome,
     source,
     now: deps.clock.now(),
+    batchItem: task.batchId !== null,
     attempt: attempt
       ? { number: attempt.number, providerTaskId: attempt.providerTaskId ?? undefined }
       : undefined,

@@ -51,6 +51,11 @@ export interface EndTaskArgs {
   /** The provider callback that reported it: recorded in the ending's transaction. */
   callback?: ReceivedCallback;
   now?: Date;
+  /**
+   * The task is a batch item: `TaskEnder.end` settles it with other batch items' endings, apart
+   * from interactive tasks', so an interactive ending never waits behind a batch's group.
+   */
+  batchItem?: boolean;
 }
 
 /** What an ending did with a reported result or a provider callback. */
