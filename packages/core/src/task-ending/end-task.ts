@@ -79,7 +79,7 @@ export interface TaskEnding {
 
 export interface EndGroupArgs {
   /** At most one ending per task. */
-  endings: readonly Omit<EndTaskArgs, "source" | "now">[];
+  endings: readonly Omit<EndTaskArgs, "source" | "now" | "batchItem">[];
   source: string;
   /** Added to every ending's event (a batch's cancel names its batch). */
   detail?: Record<string, unknown>;
