@@ -80,10 +80,10 @@ export function createTaskEnder(effects: EndingEffects, options: TaskEnderOption
   const groups = new WeakMap<Executor, Map<string, GroupCommit<Ending, TaskEnding>>>();
   const all: GroupCommit<Ending, TaskEnding>[] = [];
   const groupOf = (db: Executor, source: string, batchItem: boolean) => {
-    const bySource = groups.get(db) ?? new Map<string, GroupCommit<Ending, TaskEnding>>();
-    groups.set(db, bySource);
+    const byLane = groups.get(db) ?? new Map<string, GroupCommit<Ending, TaskEnding>>();
+    groups.set(db, byLane);
     const lane = `${source}${batchItem ? " (batch)" : ""}`;
-    let group = bySource.get(lane);
+    let group = byLane.get(lane);
     if (!group) {
       // Two endings of one task cannot share a statement: the group fails and each goes alone.
       // Endings that arrive together are settled at the latest of their times.
@@ -92,7 +92,7 @@ export function createTaskEnder(effects: EndingEffects, options: TaskEnderOption
         return (await endAll(db, { endings, source, now })).each;
       };
       group = createGroupCommit(write, async (ending) => (await write([ending]))[0]!, options);
-      bySource.set(lane, group);
+      byLane.set(lane, group);
       all.push(group);
     }
     return group;
