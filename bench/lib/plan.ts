@@ -41,6 +41,8 @@ export const plan = quick
       /** Phase f: a batch of this many items against this many interactive creates. */
       fairnessBatch: 500,
       fairnessInteractive: 20,
+      /** Phase f: rounds of each (alone, then with a batch), pooled for the p99s. */
+      fairnessRounds: 1,
       /** Phase h: one account's batch of this many items. */
       batchItems: 2_000,
     }
@@ -57,6 +59,7 @@ export const plan = quick
       inflight: 10_000,
       fairnessBatch: 2_000,
       fairnessInteractive: 50,
+      fairnessRounds: 3,
       batchItems: 10_000,
     };
 export type Plan = typeof plan;
