@@ -68,6 +68,7 @@ export interface WorkerOptions {
    * Default: 2/5 of `concurrency`, at least 1. Measured (bench f and h, 50 slots): 20 batch steps
    * keep the worker's event loop busy, a 10,000-item batch ends as fast as with 50, and
    * interactive tasks created right after a 2,000-item batch are picked up as fast as alone.
+   * Beside interactive work, batch steps keep to a quarter of these (`batch-gate.ts`).
    */
   batchConcurrency?: number;
   /**
