@@ -272,13 +272,19 @@ export async function spendLimitRefusal(
  */
 export async function resolveHolds(
   db: Executor,
-  args: { taskIds: readonly string[]; kind: "capture" | "release" },
+  args: {
+    taskIds: readonly string[];
+    kind: "capture" | "release";
+    /** Run as a named statement: only in a transaction that plans by indexes (`planByIndexes`). */
+    named?: boolean;
+  },
 ): Promise<number> {
   if (args.taskIds.length === 0) return 0;
-  // Not named, though planning it costs more than running it for one task: a plan kept from
-  // while ledger_entries and tasks were small, once analyzed, scanned both whole until the next
-  // ANALYZE (named-statements.test.ts).
+  // Named only where the transaction plans by indexes, though planning it costs more than
+  // running it for one task: a plan kept from while ledger_entries and tasks were small, once
+  // analyzed, scanned both whole until the next ANALYZE (named-statements.test.ts).
   const result = await pgClientOf(db).query({
+    name: args.named ? "ripen_resolve_holds" : undefined,
     text: RESOLVE_HOLDS_SQL,
     values: [
       args.taskIds,

@@ -3,6 +3,7 @@ import {
   activeTaskStatuses,
   type Executor,
   pgClientOf,
+  statementName,
   type Task,
   type TaskStatus,
   tasks,
@@ -123,7 +124,13 @@ const changeColumns = (
  */
 export async function transitionEach(
   db: Executor,
-  args: { moves: readonly TransitionMove[]; source: string; now?: Date },
+  args: {
+    moves: readonly TransitionMove[];
+    source: string;
+    now?: Date;
+    /** Run as a named statement: only in a transaction that plans by indexes (`planByIndexes`). */
+    named?: boolean;
+  },
 ): Promise<Array<{ task: Task; from: TaskStatus }>> {
   const now = args.now ?? new Date();
   const byTarget = new Map<string, TransitionMove[]>();
@@ -134,7 +141,7 @@ export async function transitionEach(
   }
   const moved: Array<{ task: Task; from: TaskStatus }> = [];
   for (const moves of byTarget.values()) {
-    moved.push(...(await transitionGroup(db, moves, args.source, now)));
+    moved.push(...(await transitionGroup(db, moves, args.source, now, args.named ?? false)));
   }
   return moved.sort((a, b) => (a.task.id < b.task.id ? -1 : a.task.id > b.task.id ? 1 : 0));
 }
@@ -145,6 +152,7 @@ async function transitionGroup(
   moves: readonly TransitionMove[],
   source: string,
   now: Date,
+  named: boolean,
 ): Promise<Array<{ task: Task; from: TaskStatus }>> {
   const { to, from } = moves[0]!;
   const changed = changeColumns.filter(({ key }) =>
@@ -193,10 +201,11 @@ async function transitionGroup(
       returning: "t.*, i.task_id, i.detail, i.now",
     })}
     select * from moved`;
-  // Not named: planned at each run, against the tables' sizes then. A generic plan kept from
-  // while tasks was small scanned it whole (named-statements.test.ts); planning costs about as
-  // much as running it for one task (0.55 against 0.25 ms), but a group is rarely one task.
-  const result = await pgClientOf(db).query({ text, values });
+  // Named only where the transaction plans by indexes: elsewhere planned at each run, against
+  // the tables' sizes then. A generic plan kept from while tasks was small scanned it whole
+  // (named-statements.test.ts).
+  const name = named ? statementName("transition", text) : undefined;
+  const result = await pgClientOf(db).query({ name, text, values });
   return result.rows.map((row) => ({ task: toTask(row), from: row.from_status as TaskStatus }));
 }
 

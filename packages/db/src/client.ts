@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import pg from "pg";
@@ -115,4 +116,32 @@ export function withTransaction<T>(
  */
 export function pgClientOf(executor: Executor): pg.Pool | pg.PoolClient {
   return (executor as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
+}
+
+/**
+ * From here to the transaction's end, a named statement is planned once, generically, and never
+ * with a sequential scan: for a transaction whose statements are named although the tables they
+ * read may grow by thousands of rows between two ANALYZEs (a task's ending). A generic plan made
+ * while a table was small scanned it whole until the next ANALYZE (named-statements.test.ts); made
+ * with sequential scans off, it reads by the indexes however large the table grows. One round trip.
+ */
+export async function planByIndexes(tx: Transaction): Promise<void> {
+  await pgClientOf(tx).query(
+    "set local enable_seqscan = off; set local plan_cache_mode = force_generic_plan",
+  );
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * The name of a statement whose text is built at run time (one per distinct text, so two texts
+ * never share a name on a connection): `ripen_<what>_<hash of the text>`.
+ */
+export function statementName(what: string, text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `ripen_${what}_${createHash("sha1").update(text).digest("hex").slice(0, 12)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }

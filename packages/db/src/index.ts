@@ -6,7 +6,9 @@ export {
   isTransaction,
   type PreparedStatementMode,
   pgClientOf,
+  planByIndexes,
   type Schema,
+  statementName,
   type Transaction,
   withTransaction,
 } from "./client";
