@@ -170,6 +170,12 @@ async function main(): Promise<number> {
       ...sharesTable(figures),
       "",
       `expired: ${figures.expired.total} (${figures.expired.whileAProviderWasHealthy} while a provider serving their model had its circuit closed throughout, ${figures.expired.whileEveryProviderWasOpen} while every one was open at some point); by last attempt: ${JSON.stringify(figures.expired.byLastAttempt)}`,
+      ...figures.expired.byCause
+        .slice(0, 12)
+        .map(
+          (group) =>
+            `  ${int(group.tasks)} ${group.cause} (created ${group.createdFromS}–${group.createdToS} s into the run)`,
+        ),
       `failed, by error code: ${JSON.stringify(figures.failedByCode)}`,
       `seconds from create to ending, by the provider of the last attempt: ${figures.durations
         .map(

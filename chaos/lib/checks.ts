@@ -151,6 +151,12 @@ export interface Figures {
     whileAProviderWasHealthy: number;
     whileEveryProviderWasOpen: number;
     byLastAttempt: Record<string, number>;
+    /**
+     * The expired tasks grouped by what a reader needs to find their cause: batch item or door
+     * task, model, the state of the last attempt and the last wait the worker recorded, with
+     * the seconds into the run they were created in (first and last).
+     */
+    byCause: Array<{ cause: string; tasks: number; createdFromS: number; createdToS: number }>;
   };
   failedByCode: Record<string, number>;
   /** Seconds from create to ending, by the provider of the task's last attempt. */
@@ -440,13 +446,36 @@ async function shares(
       created_at: Date;
       ended_at: Date;
       last_attempt: string | null;
+      batch_item: boolean;
+      last_wait: string | null;
+      created_s: number;
     }>(
-      `select t.id, t.model, t.created_at, e.created_at as ended_at,
-         (select a.state::text from task_attempts a where a.task_id = t.id order by a.number desc limit 1) as last_attempt
+      `select t.id, t.model, t.created_at, e.created_at as ended_at, t.batch_id is not null as batch_item,
+         extract(epoch from t.created_at - (select min(created_at) from tasks))::int as created_s,
+         (select a.state::text || coalesce(' at ' || a.provider, '') from task_attempts a
+           where a.task_id = t.id order by a.number desc limit 1) as last_attempt,
+         (select w.detail->'waiting_for'->>'reason' || ' ' || (w.detail->'waiting_for'->>'provider')
+           from task_events w where w.task_id = t.id and w.detail ? 'waiting_for'
+           order by w.id desc limit 1) as last_wait
        from tasks t join task_events e on e.task_id = t.id and e.to_status = 'expired'
        where t.status = 'expired'`,
     )
   ).rows;
+  const causes = new Map<string, { tasks: number; createdFromS: number; createdToS: number }>();
+  for (const task of expiredRows) {
+    const cause = [
+      task.batch_item ? "batch item" : "single",
+      task.model,
+      `last attempt: ${task.last_attempt ?? "none"}`,
+      `last wait: ${task.last_wait ?? "none"}`,
+    ].join(" · ");
+    const at = task.created_s;
+    const group = causes.get(cause) ?? { tasks: 0, createdFromS: at, createdToS: at };
+    group.tasks++;
+    group.createdFromS = Math.min(group.createdFromS, at);
+    group.createdToS = Math.max(group.createdToS, at);
+    causes.set(cause, group);
+  }
   let whileAProviderWasHealthy = 0;
   const byLastAttempt: Record<string, number> = {};
   for (const task of expiredRows) {
@@ -499,6 +528,9 @@ async function shares(
       whileAProviderWasHealthy,
       whileEveryProviderWasOpen: expiredRows.length - whileAProviderWasHealthy,
       byLastAttempt,
+      byCause: [...causes.entries()]
+        .map(([cause, group]) => ({ cause, ...group }))
+        .sort((a, b) => b.tasks - a.tasks),
     },
     failedByCode,
   };
