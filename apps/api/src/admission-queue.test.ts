@@ -1,6 +1,12 @@
 import { countTasksWaitingToStart } from "@ripen/core";
 import { createQueueLoadReader } from "@ripen/queue";
-import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
+import {
+  ledgerViolations,
+  publishQueuePace,
+  startedKeys as startedKeysOf,
+  startTestStack,
+  type TestStack,
+} from "@ripen/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Issue 16's chaos run: providers healthy and unlimited, but Ripen's own workers slower than the
@@ -26,34 +32,9 @@ const reader = () =>
     countTasksWaitingToStart(stack.db.db, horizonMs),
   );
 
-/**
- * The keys of the tasks started in each of the last 40 seconds: more than the window read, so a
- * second ending between a write and a read changes nothing.
- */
-function startedKeys(): string[] {
-  const second = Math.floor(Date.now() / 1000);
-  return Array.from({ length: 40 }, (_, i) => `${stack.prefix}:tasks:started:${second - i}`);
-}
-
-/**
- * What a (pretend) worker with steps waiting publishes, and what the workers started in each of
- * the last busy seconds (by default, the same pace, seen over the whole window); read within half
- * a second.
- */
-async function pace(tasksPerSecond: number, startedPerSecond: number | null = tasksPerSecond) {
-  await stack.producerRedis.hset(
-    `${stack.prefix}:tasks:load`,
-    "pretend-worker",
-    `${tasksPerSecond}:${Date.now()}:1`,
-  );
-  await stack.producerRedis.del(...startedKeys());
-  if (startedPerSecond !== null) {
-    for (const key of startedKeys()) {
-      await stack.producerRedis.set(key, String(startedPerSecond), "EX", 60);
-    }
-  }
-  await new Promise((resolve) => setTimeout(resolve, 600));
-}
+const startedKeys = () => startedKeysOf(stack.prefix);
+const pace = (tasksPerSecond: number, startedPerSecond?: number | null) =>
+  publishQueuePace(stack.producerRedis, stack.prefix, tasksPerSecond, startedPerSecond);
 
 const create = (timeoutSeconds: number) =>
   stack.request("POST", "/v1/images/generations", {

@@ -140,9 +140,11 @@ export interface TasksWaitingToStart {
   batch: number;
   /**
    * Those batch items by deadline (to the second), earliest first, the first
-   * `LATER_DEADLINES_LISTED` deadlines: what a single create made now would push back.
+   * `LATER_DEADLINES_LISTED` deadlines: what a single create made now would push back. With
+   * the earliest create among each deadline's items: the one with the most time to its deadline,
+   * so the one whose start-by, a share of that time, comes first.
    */
-  batchByDeadline: { deadlineAt: Date; tasks: number }[];
+  batchByDeadline: { deadlineAt: Date; createdAt: Date; tasks: number }[];
 }
 
 /** How many of the later batch items' deadlines `countTasksWaitingToStart` lists. */
@@ -162,18 +164,20 @@ export async function countTasksWaitingToStart(
   const { rows } = await pgClientOf(db).query<{
     interactive: number;
     batch: number;
-    by_deadline: { at: string; tasks: number }[];
+    by_deadline: { at: string; created: string; tasks: number }[];
   }>({
     name: "ripen_count_tasks_waiting_to_start",
     text: `with waiting as (
         select batch_id is not null and deadline_at >= now() + $1 * interval '1 millisecond'
-          as later, deadline_at
+          as later, deadline_at, created_at
         from tasks where status = 'queued')
       select
         (select count(*) from waiting where not later)::int as interactive,
         (select count(*) from waiting where later)::int as batch,
-        coalesce((select json_agg(json_build_object('at', at, 'tasks', tasks) order by at)
-          from (select date_trunc('second', deadline_at) as at, count(*)::int as tasks
+        coalesce((select json_agg(json_build_object('at', at, 'created', created, 'tasks', tasks)
+            order by at)
+          from (select date_trunc('second', deadline_at) as at, min(created_at) as created,
+              count(*)::int as tasks
             from waiting where later group by 1 order by 1 limit $2) as deadlines), '[]')
           as by_deadline`,
     values: [horizonMs, LATER_DEADLINES_LISTED],
@@ -184,6 +188,7 @@ export async function countTasksWaitingToStart(
     batch: row?.batch ?? 0,
     batchByDeadline: (row?.by_deadline ?? []).map((d) => ({
       deadlineAt: new Date(d.at),
+      createdAt: new Date(d.created),
       tasks: d.tasks,
     })),
   };

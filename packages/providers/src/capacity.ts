@@ -113,26 +113,32 @@ export interface QueueBacklog {
   waiting: number;
   /** Tasks waiting to be started behind it (batch items due later). */
   later: number;
-  /** Those by deadline, earliest first. */
-  laterByDeadline: readonly { deadlineAt: Date; tasks: number }[];
+  /** Those by deadline, earliest first, with the earliest create among each deadline's. */
+  laterByDeadline: readonly { deadlineAt: Date; createdAt: Date; tasks: number }[];
   tasksPerSecond: number | null;
 }
 
 /**
  * How much time to spare the batch items queued behind a new single create would have, the least
  * over their deadlines: the time each has left to start by, less when it would start with the
- * create ahead of it. Below zero, the create would make admitted items miss their deadline: the
+ * create ahead of it. Below zero, the create would make admitted items miss their start-by: the
  * queue takes the earliest due first, and a single create is due within a minute, so each one
  * admitted goes ahead of every batch item due later (a chaos run admitted creates until its
  * 180-second batch items, all admitted, expired unstarted).
+ *
+ * An item's start-by is `START_BY_SHARE` of the time its create gave it, as a single create's is,
+ * fixed from then on. Counted as that share of the time left at each new create, it moved toward
+ * the deadline while the item waited: a chaos run's items started 146 to 164 s into their 180,
+ * and 116 expired, most submitted with seconds left.
  */
 function sparedToLaterMs(backlog: QueueBacklog, nowMs: number): number {
   if (!backlog.tasksPerSecond) return Infinity;
   let ahead = backlog.waiting + 1;
   let spared = Infinity;
-  for (const { deadlineAt, tasks } of backlog.laterByDeadline) {
+  for (const { deadlineAt, createdAt, tasks } of backlog.laterByDeadline) {
     ahead += tasks;
-    const startBy = START_BY_SHARE * (deadlineAt.getTime() - nowMs);
+    const created = createdAt.getTime();
+    const startBy = created + START_BY_SHARE * (deadlineAt.getTime() - created) - nowMs;
     spared = Math.min(spared, startBy - (ahead * 1000) / backlog.tasksPerSecond);
   }
   return spared;

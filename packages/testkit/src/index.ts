@@ -12,6 +12,7 @@ export { type InvariantViolation, ledgerViolations } from "./invariants";
 export { type EndingCount, endingsNotOnce } from "./once-each";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
 export { type PrivateRedisCluster, startPrivateRedisCluster } from "./private-redis-cluster";
+export { publishQueuePace, startedKeys } from "./queue-pace";
 export { completedCallbackBody, createRunningTask, openTestAttempt } from "./running-task";
 export { openEventStream, type SseEvent, SseReader } from "./sse-reader";
 export {

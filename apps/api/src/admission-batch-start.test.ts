@@ -1,0 +1,69 @@
+import {
+  ledgerViolations,
+  publishQueuePace,
+  startedKeys,
+  startTestStack,
+  type TestStack,
+} from "@ripen/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Issue 16's chaos run of 2026-12-06: batch items created in the run's first minute were first
+// taken by a worker 146 to 164 s after their create (timeout 180 s), while single creates waited
+// 11 to 40 s. Every single create goes ahead of a batch item due later, and admission let them,
+// as long as the item would start by 80% of the time it had left *then*: a bound that moves
+// toward the deadline as the item waits. 116 items expired, most submitted with seconds left.
+
+let stack: TestStack;
+let apiKey: string;
+beforeAll(async () => {
+  // No worker takes jobs here: the queue only grows, at the pace a (pretend) worker reports.
+  stack = await startTestStack({ worker: false });
+  ({ apiKey } = await stack.createAccount(100_000));
+}, 60_000);
+afterAll(async () => {
+  if (stack) {
+    expect(await ledgerViolations(stack.db.db)).toEqual([]);
+    await stack.producerRedis.del(`${stack.prefix}:tasks:load`, ...startedKeys(stack.prefix));
+  }
+  await stack?.close();
+});
+
+describe("admission keeps a batch item's start-by where its create put it", () => {
+  it("refuses the single creates that would push waiting items past 80% of their own time", async () => {
+    await publishQueuePace(stack.producerRedis, stack.prefix, 10);
+    const batch = await stack.request("POST", "/v1/batches", {
+      key: apiKey,
+      body: {
+        requests: Array.from({ length: 100 }, (_, i) => ({
+          model: "nano-banana-2",
+          input: { prompt: `waited 150 s, ${i}` },
+          timeout_seconds: 300,
+        })),
+      },
+    });
+    expect(batch.status).toBe(200);
+    // The items have waited 150 s of their 300 behind single creates: 150 s left, and they
+    // must start within 90 (by 240 s of their 300), not within 80% of the 150 left (120 s).
+    await stack.db.pool.query(
+      `update tasks set created_at = created_at - interval '150 seconds',
+         deadline_at = deadline_at - interval '150 seconds' where batch_id = $1`,
+      [batch.body.data.id],
+    );
+
+    // Each patient single create goes ahead of them (due within a minute). At 10 tasks a second
+    // the 100 items start within 90 s behind some 800 of them; within 120 s behind some 1,100.
+    let admitted = 0;
+    let refused: Awaited<ReturnType<TestStack["request"]>> | undefined;
+    while (!refused && admitted < 1_500) {
+      const res = await stack.request("POST", "/v1/images/generations", {
+        key: apiKey,
+        body: { model: "nano-banana-2", input: { prompt: "patient" }, timeout_seconds: 600 },
+      });
+      if (res.status === 429) refused = res;
+      else admitted++;
+    }
+    expect(refused?.body.error).toMatchObject({ code: "capacity_exceeded" });
+    expect(admitted).toBeGreaterThan(700);
+    expect(admitted).toBeLessThan(850);
+  });
+});
