@@ -37,7 +37,8 @@ function profileArgs(name: string): string[] {
 }
 
 /**
- * `BENCH_LOG_DIR=<dir>` keeps every service's log lines in `<dir>/<service name>.log`, at
+ * `BENCH_LOG_DIR=<dir>` keeps every service's log lines in `<dir>/<service name>.log` (appended
+ * to: empty the folder between runs), at
  * `BENCH_LOG_LEVEL` (`warn` unless set; `info` has each task's lifecycle events with their
  * times, to follow where a phase's tasks waited).
  */
@@ -96,7 +97,10 @@ export function spawnService(
     if (lines.length > 40) lines.splice(0, lines.length - 40);
   };
   const logDir = process.env.BENCH_LOG_DIR;
-  if (logDir) child.stdout?.pipe(createWriteStream(`${logDir}/${fileNameOf(name)}.log`));
+  // Appended: a service started again (a chaos run's kills) keeps the lines of its earlier runs.
+  if (logDir) {
+    child.stdout?.pipe(createWriteStream(`${logDir}/${fileNameOf(name)}.log`, { flags: "a" }));
+  }
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   if (onLine) {
