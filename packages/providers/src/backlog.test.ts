@@ -53,6 +53,37 @@ describe("a rate window's order", () => {
     expect(after?.inFlight).toBe(1);
   });
 
+  it("polls a task in flight ahead of submits due sooner, up to half of the window", async () => {
+    // Issue 16's chaos run of 2026-12-06: nanobanana tasks accepted with 30 s to their deadline
+    // were never polled again (nanobanana sends no callbacks), every request going to submits of
+    // tasks due a few seconds sooner, which then waited for their own polls in turn.
+    const provider = `p-${randomUUID()}`;
+    const now = Date.now();
+    const windowMs = 60_000;
+    for (const taskId of ["s1", "s2", "s3", "s4"]) {
+      await health.joinBacklog(provider, { taskId, deadlineMs: now + 10_000 });
+    }
+    const poll = (taskId: string) =>
+      health.acquireRequest(provider, 4, windowMs, {
+        taskId,
+        deadlineMs: now + 30_000,
+        submit: false,
+      });
+    expect(await poll("flying-1")).toBe(0);
+    expect(await poll("flying-2")).toBe(0);
+    // Half of the window is the polls' at most: then the submits due sooner go first again.
+    expect(await poll("flying-3")).toBeGreaterThan(0);
+    const submit = (taskId: string) =>
+      health.acquireRequest(provider, 4, windowMs, {
+        taskId,
+        deadlineMs: now + 10_000,
+        submit: true,
+      });
+    expect(await submit("s1")).toBe(0);
+    expect(await submit("s2")).toBe(0);
+    expect(await submit("s3")).toBeGreaterThan(0);
+  });
+
   it("a task that started elsewhere, or ended, no longer stands ahead of anyone", async () => {
     const provider = `p-${randomUUID()}`;
     const now = Date.now();

@@ -24,6 +24,13 @@ export const START_WINDOW_MS = 60_000;
  * waits for as many requests to age out as there are tasks ahead. A granted request leaves the
  * backlog; a granted submit (ARGV[7] = 1) also counts as a start (KEYS[3], over ARGV[6] ms) and
  * holds the task in flight (KEYS[4], until its deadline) until it ends.
+ *
+ * A task's poll (ARGV[7] = 0) goes ahead of the backlog while polls hold less than half of the
+ * window (counted in KEYS[5]): the task is paid for upstream, and a request spent on it can end it,
+ * where a submit needs a poll of its own later. Ordered by deadline with the submits, a chaos
+ * run's accepted nanobanana tasks (it sends no callbacks) were never polled again while submits
+ * due seconds sooner took every request. The other half stays the submits', so polls of slow
+ * generations cannot stop new tasks from starting.
  */
 const ACQUIRE_REQUEST = `
 local t = redis.call('TIME')
@@ -31,6 +38,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
+local poll = ARGV[4] ~= '' and ARGV[7] ~= '1'
+if poll then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
+  if free > 0 and redis.call('ZCARD', KEYS[5]) < math.floor(tonumber(ARGV[2]) / 2) then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], window)
+    redis.call('ZADD', KEYS[5], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[5], window)
+    redis.call('ZREM', KEYS[2], ARGV[4])
+    return 0
+  end
+end
 local ahead = 0
 if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -41,6 +60,10 @@ end
 if ahead < free then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
+  if poll then
+    redis.call('ZADD', KEYS[5], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[5], window)
+  end
   if ARGV[4] ~= '' then redis.call('ZREM', KEYS[2], ARGV[4]) end
   if ARGV[7] == '1' then
     redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
@@ -421,7 +444,9 @@ export function createProviderHealth(
     async acquireRequest(providerId, limit, windowMs = 60_000, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,
-        ["requests", "backlog", "starts", "slots"].map((what) => key(providerId, what)),
+        ["requests", "backlog", "starts", "slots", "poll-requests"].map((what) =>
+          key(providerId, what),
+        ),
         [
           windowMs,
           limit,
