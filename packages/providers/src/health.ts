@@ -30,10 +30,7 @@ export const START_WINDOW_MS = 60_000;
  * where a submit needs a poll of its own later. Ordered by deadline with the submits, a chaos
  * run's accepted nanobanana tasks (it sends no callbacks) were never polled again while submits
  * due seconds sooner took every request. The other half stays the submits', so polls of slow
- * generations cannot stop new tasks from starting. A submit, for its part, leaves one request
- * free for each task in flight (KEYS[4]), up to half of the window: after a Redis restart forgot
- * the window, the tasks re-added at once filled it with submits, and the tasks they started
- * could not be polled for a minute, past their deadlines.
+ * generations cannot stop new tasks from starting.
  */
 const ACQUIRE_REQUEST = `
 local t = redis.call('TIME')
@@ -52,11 +49,6 @@ if poll then
     redis.call('ZREM', KEYS[2], ARGV[4])
     return 0
   end
-end
-if ARGV[7] == '1' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  local reserved = math.min(redis.call('ZCARD', KEYS[4]), math.floor(tonumber(ARGV[2]) / 2))
-  free = free - reserved
 end
 local ahead = 0
 if ARGV[4] ~= '' then
