@@ -28,9 +28,9 @@ export const START_WINDOW_MS = 60_000;
  * A task's poll (ARGV[7] = 0) goes ahead of the backlog while polls hold less than half of the
  * window (counted in KEYS[5]): the task is paid for upstream, and a request spent on it can end it,
  * where a submit needs a poll of its own later. Ordered by deadline with the submits, a chaos
- * run's accepted nanobanana tasks (it sends no callbacks) were never polled again while submits
- * due seconds sooner took every request. The other half stays the submits', so polls of slow
- * generations cannot stop new tasks from starting.
+ * run's accepted nanobanana tasks (it sends no callbacks) were not polled again before their
+ * deadlines. The other half stays the submits', so polls of slow generations cannot stop new
+ * tasks from starting.
  */
 const ACQUIRE_REQUEST = `
 local t = redis.call('TIME')
