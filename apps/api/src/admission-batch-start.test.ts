@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // taken by a worker 146 to 164 s after their create (timeout 180 s), while single creates waited
 // 11 to 40 s. Every single create goes ahead of a batch item due later, and admission let them,
 // as long as the item would start by 80% of the time it had left *then*: a bound that moves
-// toward the deadline as the item waits. 116 items expired, most submitted with seconds left.
+// toward the deadline as the item waits. 116 items expired, submitted with seconds left or never.
 
 let stack: TestStack;
 let apiKey: string;

@@ -55,8 +55,8 @@ describe("a rate window's order", () => {
 
   it("polls a task in flight ahead of submits due sooner, up to half of the window", async () => {
     // Issue 16's chaos run of 2026-12-06: nanobanana tasks accepted with 30 s to their deadline
-    // were never polled again (nanobanana sends no callbacks), every request going to submits of
-    // tasks due a few seconds sooner, which then waited for their own polls in turn.
+    // were not polled again before it (nanobanana sends no callbacks): ordered by deadline, their
+    // polls waited behind every submit due sooner, and each such submit needs a poll in turn.
     const provider = `p-${randomUUID()}`;
     const now = Date.now();
     const windowMs = 60_000;
