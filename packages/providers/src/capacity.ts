@@ -129,7 +129,7 @@ export interface QueueBacklog {
  * An item's start-by is `START_BY_SHARE` of the time its create gave it, as a single create's is,
  * fixed from then on. Counted as that share of the time left at each new create, it moved toward
  * the deadline while the item waited: a chaos run's items started 146 to 164 s into their 180,
- * and 116 expired, most submitted with seconds left.
+ * and 116 expired, submitted with seconds left or never.
  */
 function sparedToLaterMs(backlog: QueueBacklog, nowMs: number): number {
   if (!backlog.tasksPerSecond) return Infinity;
