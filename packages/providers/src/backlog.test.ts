@@ -63,22 +63,14 @@ describe("a rate window's order", () => {
     for (const taskId of ["s1", "s2", "s3", "s4"]) {
       await health.joinBacklog(provider, { taskId, deadlineMs: now + 10_000 });
     }
-    const poll = (taskId: string) =>
-      health.acquireRequest(provider, 4, windowMs, {
-        taskId,
-        deadlineMs: now + 30_000,
-        submit: false,
-      });
+    const ask = (taskId: string, deadlineMs: number, submit: boolean) =>
+      health.acquireRequest(provider, 4, windowMs, { taskId, deadlineMs, submit });
+    const poll = (taskId: string) => ask(taskId, now + 30_000, false);
+    const submit = (taskId: string) => ask(taskId, now + 10_000, true);
     expect(await poll("flying-1")).toBe(0);
     expect(await poll("flying-2")).toBe(0);
     // Half of the window is the polls' at most: then the submits due sooner go first again.
     expect(await poll("flying-3")).toBeGreaterThan(0);
-    const submit = (taskId: string) =>
-      health.acquireRequest(provider, 4, windowMs, {
-        taskId,
-        deadlineMs: now + 10_000,
-        submit: true,
-      });
     expect(await submit("s1")).toBe(0);
     expect(await submit("s2")).toBe(0);
     expect(await submit("s3")).toBeGreaterThan(0);

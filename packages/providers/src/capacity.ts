@@ -1,4 +1,4 @@
-import { type AnyModelSpec, CapacityExceeded } from "@ripen/core";
+import { type AnyModelSpec, CapacityExceeded, type TasksWaitingToStart } from "@ripen/core";
 import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
 import type { ProviderDeclaration } from "./registry";
 import { routeIn } from "./routing";
@@ -114,7 +114,7 @@ export interface QueueBacklog {
   /** Tasks waiting to be started behind it (batch items due later). */
   later: number;
   /** Those by deadline, earliest first, with the earliest create among each deadline's. */
-  laterByDeadline: readonly { deadlineAt: Date; createdAt: Date; tasks: number }[];
+  laterByDeadline: Readonly<TasksWaitingToStart["batchByDeadline"]>;
   tasksPerSecond: number | null;
 }
 

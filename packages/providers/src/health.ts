@@ -39,19 +39,13 @@ local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
 local poll = ARGV[4] ~= '' and ARGV[7] ~= '1'
+local pollFirst = false
 if poll then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
-  if free > 0 and redis.call('ZCARD', KEYS[5]) < math.floor(tonumber(ARGV[2]) / 2) then
-    redis.call('ZADD', KEYS[1], now, ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], window)
-    redis.call('ZADD', KEYS[5], now, ARGV[3])
-    redis.call('PEXPIRE', KEYS[5], window)
-    redis.call('ZREM', KEYS[2], ARGV[4])
-    return 0
-  end
+  pollFirst = free > 0 and redis.call('ZCARD', KEYS[5]) < math.floor(tonumber(ARGV[2]) / 2)
 end
 local ahead = 0
-if ARGV[4] ~= '' then
+if ARGV[4] ~= '' and not pollFirst then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   redis.call('ZADD', KEYS[2], 'NX', ARGV[5], ARGV[4])
   redis.call('PEXPIRE', KEYS[2], 3600000)

@@ -103,7 +103,7 @@ export interface QueueLoad {
   /** Tasks waiting to be started that are due later (batch items). */
   later: number;
   /** Those by deadline, earliest first (`countTasksWaitingToStart`'s `batchByDeadline`). */
-  laterByDeadline: { deadlineAt: Date; createdAt: Date; tasks: number }[];
+  laterByDeadline: TasksWaitingToStart["batchByDeadline"];
   /**
    * Tasks the live workers start per second together, counted only from workers that had steps
    * waiting (their capacity, not the demand); null when none has said so.
