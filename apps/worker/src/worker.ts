@@ -3,6 +3,7 @@ import {
   countTasksWaitingToStart,
   createTaskEnder,
   grantDueSubscriptionMonths,
+  providerUseSince,
   systemClock,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
@@ -16,6 +17,8 @@ import {
   type HealthPolicy,
   type ProviderHealth,
   type Providers,
+  providerUseWindowMs,
+  restoreProviderUse,
 } from "@ripen/providers";
 import {
   catalogBackoff,
@@ -325,6 +328,13 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     const marked = await options.connection.set(`${options.prefix}:redis-kept`, "1", "NX");
     return marked === "OK";
   }
+  /** The providers' request windows and tasks in flight, as Postgres recorded them. */
+  async function restoreLimits(): Promise<void> {
+    const now = clock.now().getTime();
+    const since = new Date(now - providerUseWindowMs(options.providers.list));
+    const uses = await providerUseSince(options.db, since);
+    await restoreProviderUse(health, options.providers.list, uses, now);
+  }
   let checking = false;
   /** Sweeps and rebuilds the schedules when Redis lost Ripen's data; says whether it did. */
   async function watchdog(): Promise<boolean> {
@@ -338,6 +348,13 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
           { redisEmptied: emptied, sweepScheduleMissing: scheduleMissing },
           "Redis lost Ripen's data; sweeping now",
         );
+        // Without them the sweep's jobs would run as if every window were empty; with them
+        // unknown (Postgres down), those jobs still run, and the providers' 429s correct them.
+        if (emptied) {
+          await restoreLimits().catch((error) =>
+            options.logger.warn({ err: (error as Error).message }, "provider limits not restored"),
+          );
+        }
         await sweep(sweepDeps, { redisEmptied: emptied });
         // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);

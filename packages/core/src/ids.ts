@@ -1,5 +1,5 @@
 import { randomFillSync } from "node:crypto";
-import { ulid } from "ulid";
+import { encodeTime, ulid } from "ulid";
 
 const prefixes = {
   account: "acct",
@@ -32,6 +32,14 @@ function pooledRandom(): number {
 /** Prefixed, time-sortable ids: `task_01J…` reads well in logs and URLs. */
 export function newId(kind: keyof typeof prefixes, now: number = Date.now()): string {
   return `${prefixes[kind]}_${ulid(now, pooledRandom).toLowerCase()}`;
+}
+
+/**
+ * The least id `newId(kind)` could make at `at`: ids of `kind` made since then sort at or above
+ * it, so a range of the primary key finds recent rows without an index on their time.
+ */
+export function idFloor(kind: keyof typeof prefixes, at: number): string {
+  return `${prefixes[kind]}_${encodeTime(at, 10).toLowerCase()}${"0".repeat(16)}`;
 }
 
 /** Whether `value` is an id `newId(kind)` could have made: its prefix and a lowercase ULID. */

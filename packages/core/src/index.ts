@@ -138,7 +138,7 @@ export {
   idempotencyRequestHash,
   parseIdempotencyKey,
 } from "./idempotency";
-export { isIdOf, newId } from "./ids";
+export { idFloor, isIdOf, newId } from "./ids";
 export {
   AdjustmentExceedsAvailable,
   adjustCredits,
@@ -199,7 +199,12 @@ export {
   subscriptionMonthKey,
 } from "./plans";
 export * from "./provider";
-export { type ProviderActivity, providerActivity } from "./provider-activity";
+export {
+  type ProviderActivity,
+  type ProviderUse,
+  providerActivity,
+  providerUseSince,
+} from "./provider-activity";
 export { type ProviderCallbackRecord, recordProviderCallbacks } from "./provider-callbacks";
 export {
   createSchedule,

@@ -1,4 +1,9 @@
-import { type AnyModelSpec, CapacityExceeded, type TasksWaitingToStart } from "@ripen/core";
+import {
+  type AnyModelSpec,
+  CapacityExceeded,
+  type ProviderUse,
+  type TasksWaitingToStart,
+} from "@ripen/core";
 import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
 import type { ProviderDeclaration } from "./registry";
 import { routeIn } from "./routing";
@@ -72,6 +77,49 @@ export function backlogLeaver(
 ): (taskIds: readonly string[]) => Promise<void> {
   const limitedIds = providers.filter(limited).map((p) => p.id);
   return (taskIds) => health.leaveBacklogs(limitedIds, taskIds);
+}
+
+/** How far back `restoreProviderUse` needs the providers' use: their longest window. */
+export function providerUseWindowMs(providers: readonly ProviderDeclaration[]): number {
+  return Math.max(
+    START_WINDOW_MS,
+    ...providers.map((p) => (p.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(p))),
+  );
+}
+
+const rateWindowOf = (p: ProviderDeclaration) => p.limits.rateWindowMs ?? 60_000;
+
+/**
+ * After Redis restarted empty: each provider with limits gets back the requests Postgres saw it
+ * sent within its window, and its tasks in flight (`uses`, read by core's `providerUseSince` from
+ * `providerUseWindowMs` before `nowMs`). Forgotten, a window looked empty: a chaos run's restart
+ * sent nanobanana 44 submits in two seconds, and those tasks' polls then found no request free
+ * for a minute.
+ */
+export async function restoreProviderUse(
+  health: Pick<ProviderHealth, "restoreUse">,
+  providers: readonly ProviderDeclaration[],
+  uses: readonly ProviderUse[],
+  nowMs: number,
+): Promise<void> {
+  const byId = new Map(uses.map((use) => [use.provider, use]));
+  await Promise.all(
+    providers.filter(limited).map((provider) => {
+      const use = byId.get(provider.id);
+      if (!use) return undefined;
+      return health.restoreUse(provider.id, {
+        windowMs: provider.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(provider),
+        submits: use.submits.map((submit) => ({
+          attemptId: submit.attemptId,
+          agoMs: Math.max(0, nowMs - submit.startedAt.getTime()),
+        })),
+        inFlight: use.inFlight.map((task) => ({
+          taskId: task.taskId,
+          leftMs: Math.max(1, task.deadlineAt.getTime() - nowMs),
+        })),
+      });
+    }),
+  );
 }
 
 export type AdmissionDecision =

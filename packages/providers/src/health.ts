@@ -191,6 +191,32 @@ for i = 1, #KEYS, 2 do
 end
 return out`;
 
+/**
+ * Puts back what a Redis restarted empty forgot of a provider, from Postgres: its requests still
+ * in the window (KEYS[1], over ARGV[1] ms) and its starts (KEYS[2], over ARGV[2] ms), each ARGV[4
+ * + 2i] ms ago as attempt ARGV[3 + 2i], for ARGV[3] attempts; then its tasks in flight (KEYS[3]),
+ * a task id and the ms to its deadline each. Members already there are kept.
+ */
+const RESTORE_USE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local startWindow = tonumber(ARGV[2])
+local attempts = tonumber(ARGV[3])
+for i = 0, attempts - 1 do
+  local id = ARGV[4 + 2 * i]
+  local age = tonumber(ARGV[5 + 2 * i])
+  if age < window then redis.call('ZADD', KEYS[1], 'NX', now - age, id) end
+  if age < startWindow then redis.call('ZADD', KEYS[2], 'NX', now - age, id) end
+end
+if window > 0 then redis.call('PEXPIRE', KEYS[1], window) end
+redis.call('PEXPIRE', KEYS[2], startWindow)
+for j = 4 + 2 * attempts, #ARGV, 2 do
+  redis.call('ZADD', KEYS[3], 'NX', now + tonumber(ARGV[j + 1]), ARGV[j])
+end
+redis.call('PEXPIRE', KEYS[3], 3600000)
+return 0`;
+
 /** A task joins a backlog (KEYS[1]) with its deadline ARGV[1], keeping an earlier place. */
 const JOIN_BACKLOG = `
 redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
@@ -320,6 +346,19 @@ export interface ProviderHealth {
     leaseMs: number,
     countsStart?: boolean,
   ): Promise<boolean>;
+  /**
+   * What Postgres recorded of the provider's use, put back in a Redis that restarted empty: the
+   * requests still in its window (each attempt's submit, `agoMs` before now) and its tasks in
+   * flight (`leftMs`: until their deadlines, when they give their slots up at the latest).
+   */
+  restoreUse(
+    providerId: string,
+    use: {
+      windowMs: number;
+      submits: readonly { attemptId: string; agoMs: number }[];
+      inFlight: readonly { taskId: string; leftMs: number }[];
+    },
+  ): Promise<void>;
   /** The task no longer holds a slot of the provider (nor waits in its backlog). */
   releaseSlot(providerId: string, taskId: string): Promise<void>;
   /** The task waits for this provider (admission chose it): it is counted in its backlog. */
@@ -460,6 +499,19 @@ export function createProviderHealth(
         [max, task.taskId, leaseMs, task.deadlineMs, countsStart ? 1 : 0, START_WINDOW_MS],
       );
       return Number(claimed) === 1;
+    },
+    async restoreUse(providerId, use) {
+      await run(
+        RESTORE_USE,
+        [key(providerId, "requests"), key(providerId, "starts"), key(providerId, "slots")],
+        [
+          use.windowMs,
+          START_WINDOW_MS,
+          use.submits.length,
+          ...use.submits.flatMap((submit) => [submit.attemptId, submit.agoMs]),
+          ...use.inFlight.flatMap((task) => [task.taskId, task.leftMs]),
+        ],
+      );
     },
     async joinBacklog(providerId, task) {
       await run(JOIN_BACKLOG, [key(providerId, "backlog")], [task.deadlineMs, task.taskId]);

@@ -45,8 +45,10 @@ export {
   capacityRefusal,
   createAdmissionControl,
   estimateStart,
+  providerUseWindowMs,
   type QueueBacklog,
   queueWaitMs,
+  restoreProviderUse,
   START_BY_SHARE,
 } from "./capacity";
 export {
