@@ -5,7 +5,7 @@ import {
   type TasksWaitingToStart,
 } from "@ripen/core";
 import { type ProviderHealth, type ProviderLoad, START_WINDOW_MS } from "./health";
-import type { ProviderDeclaration } from "./registry";
+import { type ProviderDeclaration, rateWindowOf } from "./registry";
 import { routeIn } from "./routing";
 import { sharedWhileInFlight } from "./shared-read";
 
@@ -41,7 +41,7 @@ export function estimateStart(limits: ProviderDeclaration["limits"], load: Provi
   let wait = Math.max(load.openForMs, load.pausedForMs);
   const { requestsPerMinute, maxConcurrent } = limits;
   if (requestsPerMinute !== undefined) {
-    const windowMs = limits.rateWindowMs ?? 60_000;
+    const windowMs = rateWindowOf(limits);
     // What a task has cost lately, polls included: requests in the window per start in it; never
     // less than a submit and one poll (a burst's first starts have had no poll yet).
     const perTask = Math.max(
@@ -83,11 +83,9 @@ export function backlogLeaver(
 export function providerUseWindowMs(providers: readonly ProviderDeclaration[]): number {
   return Math.max(
     START_WINDOW_MS,
-    ...providers.map((p) => (p.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(p))),
+    ...providers.map((p) => (p.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(p.limits))),
   );
 }
-
-const rateWindowOf = (p: ProviderDeclaration) => p.limits.rateWindowMs ?? 60_000;
 
 /**
  * After Redis restarted empty: each provider with limits gets back the requests Postgres saw it
@@ -108,7 +106,7 @@ export async function restoreProviderUse(
       const use = byId.get(provider.id);
       if (!use) return undefined;
       return health.restoreUse(provider.id, {
-        windowMs: provider.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(provider),
+        windowMs: provider.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(provider.limits),
         submits: use.submits.map((submit) => ({
           attemptId: submit.attemptId,
           agoMs: Math.max(0, nowMs - submit.startedAt.getTime()),

@@ -3,6 +3,7 @@ import type { FailureKind } from "@ripen/core";
 import type { Cluster, Redis } from "ioredis";
 import { createGenerationTimes, type GenerationTimes } from "./generation-times";
 import { runScript } from "./redis-script";
+import { DEFAULT_RATE_WINDOW_MS, rateWindowOf } from "./registry";
 import { sharedWhileInFlight } from "./shared-read";
 
 /**
@@ -193,9 +194,9 @@ return out`;
 
 /**
  * Puts back what a Redis restarted empty forgot of a provider, from Postgres: its requests still
- * in the window (KEYS[1], over ARGV[1] ms) and its starts (KEYS[2], over ARGV[2] ms), each ARGV[4
- * + 2i] ms ago as attempt ARGV[3 + 2i], for ARGV[3] attempts; then its tasks in flight (KEYS[3]),
- * a task id and the ms to its deadline each. Members already there are kept.
+ * in the window (KEYS[1], over ARGV[1] ms) and its starts (KEYS[2], over ARGV[2] ms), ARGV[3]
+ * attempts as an id and the ms since it was sent each; then its tasks in flight (KEYS[3]), a
+ * task id and the ms to its deadline each. Members already there are kept.
  */
 const RESTORE_USE = `
 local t = redis.call('TIME')
@@ -474,7 +475,7 @@ export function createProviderHealth(
 
   return {
     generations: createGenerationTimes(redis, prefix),
-    async acquireRequest(providerId, limit, windowMs = 60_000, forTask) {
+    async acquireRequest(providerId, limit, windowMs = DEFAULT_RATE_WINDOW_MS, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,
         ["requests", "backlog", "starts", "slots", "poll-requests"].map((what) =>
@@ -531,7 +532,7 @@ export function createProviderHealth(
           key(id, what),
         ),
       );
-      const windows = providers.map((p) => p.rateWindowMs ?? 60_000);
+      const windows = providers.map(rateWindowOf);
       const values = (await run(READ_CAPACITY, keys, [deadlineMs, ...windows])) as number[];
       return providers.map((_, i) => {
         const [requests, inFlight, ahead, starts, openForMs, pausedForMs] = values

@@ -11,6 +11,13 @@ export interface ProviderLimits {
   maxConcurrent?: number;
 }
 
+/** The window `requestsPerMinute` counts over when a provider names none. */
+export const DEFAULT_RATE_WINDOW_MS = 60_000;
+
+/** The window a provider's `requestsPerMinute` counts over. */
+export const rateWindowOf = (limits: ProviderLimits): number =>
+  limits.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS;
+
 /** A provider instance: an id, the dialect it speaks, how it ranks and what it allows. */
 export interface ProviderDeclaration {
   id: string;
