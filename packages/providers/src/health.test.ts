@@ -34,9 +34,13 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stateOf = async (provider: string) => (await other.states([provider])).get(provider)!;
 
-/** A health whose scripts are counted: the Redis round trips its callers pay for. */
+/**
+ * A health whose scripts are counted: the Redis round trips its callers pay for. Its own clock
+ * stands still until the test moves it, so a slow machine cannot age what it saw.
+ */
 function countedHealth() {
   const counted = { scripts: 0 };
+  const clock = { ms: 0 };
   const connection = new Proxy(redis, {
     get(target, name) {
       const value = Reflect.get(target, name, target);
@@ -50,13 +54,17 @@ function countedHealth() {
       return value.bind(target);
     },
   });
-  return { health: createProviderHealth(connection, prefix, policy), counted };
+  return {
+    health: createProviderHealth(connection, prefix, policy, () => clock.ms),
+    counted,
+    clock,
+  };
 }
 
 describe("a success", () => {
   it("costs no Redis call while the process saw no failures, and ends a streak it saw", async () => {
     const provider = `p-${randomUUID()}`;
-    const { health, counted } = countedHealth();
+    const { health, counted, clock } = countedHealth();
     // Healthy: the first success reads the provider's state, the next ones cost nothing.
     await health.recordSuccess(provider);
     await Promise.all(Array.from({ length: 10 }, () => health.recordSuccess(provider)));
@@ -71,7 +79,7 @@ describe("a success", () => {
     // Failures another process recorded are seen once what this one knows is old: one read,
     // one reset.
     await other.recordFailure(provider, "retry", "503");
-    await sleep(FAILURES_KNOWN_MS + 50);
+    clock.ms += FAILURES_KNOWN_MS + 1;
     await health.recordSuccess(provider);
     expect(counted.scripts).toBe(5);
     expect((await stateOf(provider)).failures).toBe(0);
@@ -113,7 +121,7 @@ describe("a circuit opened by failures", () => {
 
   it("stays closed while the same burst of calls brings far more successes than failures", async () => {
     const provider = `p-${randomUUID()}`;
-    const { health } = countedHealth();
+    const { health, clock } = countedHealth();
     await health.recordSuccess(provider);
     // Answers of calls sent together come back together: the successes are counted before the
     // failures' own round trips return, as after an outage every parked step runs at once.
@@ -126,8 +134,10 @@ describe("a circuit opened by failures", () => {
     const opened = (await Promise.all(answers)).filter((openFor) => Number(openFor) > 0);
     expect(opened).toEqual([]);
     expect(circuitOf(await stateOf(provider))).toBe("closed");
-    // Once the burst's window is over, a provider failing every call opens at the threshold.
+    // Once the burst's window is over (Redis's clock and the process's), a provider failing
+    // every call opens at the threshold.
     await sleep(policy.failureWindowMs! + 50);
+    clock.ms += policy.failureWindowMs! + 50;
     expect(await health.recordFailure(provider, "retry", "503")).toBe(0);
     expect(await health.recordFailure(provider, "retry", "503")).toBe(policy.openMs);
   });

@@ -428,10 +428,15 @@ function recentCount(windowMs: number): RecentCount {
   };
 }
 
+/**
+ * `now`: this process's monotonic clock in ms (`performance.now`), which times what it last saw
+ * of each provider; a test steps it. Circuits and windows keep Redis's clock whatever it is.
+ */
 export function createProviderHealth(
   redis: Redis | Cluster,
   prefix: string,
   policy: HealthPolicy = defaultHealthPolicy,
+  now: () => number = () => performance.now(),
 ): ProviderHealth {
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
@@ -444,16 +449,16 @@ export function createProviderHealth(
   const takeSuccesses = (providerId: string) => {
     const count = successesUnreported.get(providerId);
     successesUnreported.delete(providerId);
-    return count?.total(performance.now()) ?? 0;
+    return count?.total(now()) ?? 0;
   };
-  const see = (providerId: string, failures: number, atMs = performance.now()) => {
+  const see = (providerId: string, failures: number, atMs = now()) => {
     const last = seen.get(providerId);
     if (!last || last.atMs <= atMs) seen.set(providerId, { failures, atMs });
   };
   async function readStates(
     providerIds: readonly string[],
   ): Promise<ReadonlyMap<string, ProviderState>> {
-    const atMs = performance.now();
+    const atMs = now();
     const keys = providerIds.flatMap((id) => [key(id, "circuit"), key(id, "paused")]);
     const values = keys.length ? ((await run(READ_STATE, keys, [])) as number[]) : [];
     const states = new Map(
@@ -549,11 +554,11 @@ export function createProviderHealth(
       // Counted at once, before any round trip: the next failure this process reports says how
       // many successes came since its last report.
       const unreported = successesUnreported.get(providerId) ?? recentCount(windowMs);
-      unreported.add(performance.now());
+      unreported.add(now());
       successesUnreported.set(providerId, unreported);
       try {
         const last = seen.get(providerId);
-        if (!last || performance.now() - last.atMs > FAILURES_KNOWN_MS) await states([providerId]);
+        if (!last || now() - last.atMs > FAILURES_KNOWN_MS) await states([providerId]);
         if (!seen.get(providerId)?.failures) return;
         // Seen as reset before the call: the successes that arrive meanwhile do not send theirs.
         see(providerId, 0);
