@@ -79,12 +79,13 @@ export function backlogLeaver(
   return (taskIds) => health.leaveBacklogs(limitedIds, taskIds);
 }
 
+/** The window a provider's requests are counted over; 0 when they are not counted. */
+const requestWindowOf = (limits: ProviderDeclaration["limits"]) =>
+  limits.requestsPerMinute === undefined ? 0 : rateWindowOf(limits);
+
 /** How far back `restoreProviderUse` needs the providers' use: their longest window. */
 export function providerUseWindowMs(providers: readonly ProviderDeclaration[]): number {
-  return Math.max(
-    START_WINDOW_MS,
-    ...providers.map((p) => (p.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(p.limits))),
-  );
+  return Math.max(START_WINDOW_MS, ...providers.map((p) => requestWindowOf(p.limits)));
 }
 
 /**
@@ -106,7 +107,7 @@ export async function restoreProviderUse(
       const use = byId.get(provider.id);
       if (!use) return undefined;
       return health.restoreUse(provider.id, {
-        windowMs: provider.limits.requestsPerMinute === undefined ? 0 : rateWindowOf(provider.limits),
+        windowMs: requestWindowOf(provider.limits),
         submits: use.submits.map((submit) => ({
           attemptId: submit.attemptId,
           agoMs: Math.max(0, nowMs - submit.startedAt.getTime()),
