@@ -11,6 +11,8 @@ RUN npm ci --no-audit --no-fund && npm run build
 FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production LOG_LEVEL=info
+# Every service's Node flags: SERVICE_NODE_FLAGS in packages/infra/src/process.ts says why.
+ENV NODE_OPTIONS=--max-semi-space-size=32
 # The manifests first, so the production install is cached while only the code changes.
 COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/

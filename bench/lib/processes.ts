@@ -3,7 +3,7 @@ import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { repoRoot } from "@ripen/infra";
+import { repoRoot, SERVICE_NODE_FLAGS } from "@ripen/infra";
 import { isFinishing, onTeardown } from "./teardown";
 
 export interface Service {
@@ -81,6 +81,7 @@ export function spawnService(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...SERVICE_NODE_FLAGS,
       ...profileArgs(name),
       ...(built ? ["--enable-source-maps", built] : ["--import", "tsx", entry]),
       ...args,

@@ -23,6 +23,7 @@ export {
   onShutdownSignal,
   Resources,
   runService,
+  SERVICE_NODE_FLAGS,
   type ServiceLogger,
 } from "./process";
 export {
