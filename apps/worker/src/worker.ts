@@ -157,7 +157,9 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     onError: (error, taskId) =>
       options.logger.warn({ err: (error as Error).message, taskId }, "live-status hint not sent"),
   });
-  const health = createProviderHealth(options.connection, options.prefix, options.health);
+  const health = createProviderHealth(options.connection, options.prefix, options.health, {
+    waitForRestore: true,
+  });
   // Every ending this process decides (polls, submits, deadlines, the sweep) goes through it.
   const ender = createTaskEnder(
     createTaskEndingEffects({
@@ -319,21 +321,16 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     await upsertSweepSchedule();
     return true;
   }
-  /**
-   * True for the one process that finds Redis without Ripen's marker: a Redis that restarted
-   * empty (or a first start). The sweep's schedule cannot say so, since every worker that starts
-   * puts it back without sweeping.
-   */
-  async function claimRedisEmptied(): Promise<boolean> {
-    const marked = await options.connection.set(`${options.prefix}:redis-kept`, "1", "NX");
-    return marked === "OK";
-  }
   /** The providers' request windows and tasks in flight, as Postgres recorded them. */
   async function restoreLimits(): Promise<void> {
-    const now = clock.now().getTime();
-    const since = new Date(now - providerUseWindowMs(options.providers.list));
-    const uses = await providerUseSince(options.db, since);
-    await restoreProviderUse(health, options.providers.list, uses, now);
+    try {
+      const now = clock.now().getTime();
+      const since = new Date(now - providerUseWindowMs(options.providers.list));
+      const uses = await providerUseSince(options.db, since);
+      await restoreProviderUse(health, options.providers.list, uses, now);
+    } finally {
+      await health.restoreDone();
+    }
   }
   let checking = false;
   /** Sweeps and rebuilds the schedules when Redis lost Ripen's data; says whether it did. */
@@ -341,7 +338,9 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
     if (checking) return false;
     checking = true;
     try {
-      const emptied = await claimRedisEmptied();
+      // The sweep's schedule cannot say Redis was emptied, since every worker that starts puts
+      // it back without sweeping: the marker can.
+      const emptied = await health.claimEmptied();
       const scheduleMissing = await ensureSweepSchedule();
       if (emptied || scheduleMissing) {
         options.logger.warn(

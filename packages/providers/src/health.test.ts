@@ -55,7 +55,7 @@ function countedHealth() {
     },
   });
   return {
-    health: createProviderHealth(connection, prefix, policy, () => clock.ms),
+    health: createProviderHealth(connection, prefix, policy, { now: () => clock.ms }),
     counted,
     clock,
   };

@@ -17,6 +17,23 @@ import { sharedWhileInFlight } from "./shared-read";
 /** Starts are counted over the last minute: how fast a provider takes new tasks. */
 export const START_WINDOW_MS = 60_000;
 
+/** How long a request waits while Redis has not been found emptied, or is being restored. */
+const RESTORE_WAIT_MS = 250;
+/** How long a restore may take before requests go ahead without it (its process died). */
+const RESTORE_LEASE_MS = 15_000;
+
+/**
+ * With KEYS[i] (the marker a worker sets when it finds Redis, `claimEmptied`) and KEYS[i + 1]
+ * (set while that worker puts the providers' use back, `restoreUse`): the script answers
+ * `refusal` while the marker is missing or the restore runs. A Redis restarted empty takes
+ * requests before any worker has noticed (a job's command queued while it was away goes first),
+ * and each one granted then was on top of the requests the restore puts back.
+ */
+const restartGuard = (i: number, refusal: number) => `
+if KEYS[${i}] and (redis.call('EXISTS', KEYS[${i}]) == 0 or redis.call('EXISTS', KEYS[${i + 1}]) == 1) then
+  return ${refusal}
+end`;
+
 /**
  * Requests in the last ARGV[1] ms below ARGV[2]: record this one (0), else ms until one frees.
  * A request for a task names it and its deadline (ARGV[4], ARGV[5]): it joins the provider's
@@ -34,6 +51,7 @@ export const START_WINDOW_MS = 60_000;
  * tasks from starting.
  */
 const ACQUIRE_REQUEST = `
+${restartGuard(6, RESTORE_WAIT_MS)}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -79,6 +97,7 @@ return math.max(1, tonumber(nth[2]) + window - now)`;
  * a start (KEYS[3], over ARGV[6] ms); a refused task joins the backlog with its deadline ARGV[4].
  */
 const CLAIM_SLOT = `
+${restartGuard(4, 0)}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -218,6 +237,17 @@ end
 redis.call('PEXPIRE', KEYS[3], 3600000)
 return 0`;
 
+/**
+ * The marker KEYS[1] set if it was missing: 1 for the one process that found Redis emptied (or
+ * new), which then holds KEYS[2] for ARGV[1] ms while it restores; else 0.
+ */
+const CLAIM_EMPTIED = `
+if redis.call('SET', KEYS[1], '1', 'NX') then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+  return 1
+end
+return 0`;
+
 /** A task joins a backlog (KEYS[1]) with its deadline ARGV[1], keeping an earlier place. */
 const JOIN_BACKLOG = `
 redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
@@ -348,6 +378,13 @@ export interface ProviderHealth {
     countsStart?: boolean,
   ): Promise<boolean>;
   /**
+   * True for the one process that finds Redis without Ripen's marker (restarted empty, flushed,
+   * or new): it sets the marker, then puts the providers' use back (`restoreUse`) and says so
+   * (`restoreDone`); until then, or for 15 s at most, requests and slots wait.
+   */
+  claimEmptied(): Promise<boolean>;
+  restoreDone(): Promise<void>;
+  /**
    * What Postgres recorded of the provider's use, put back in a Redis that restarted empty: the
    * requests still in its window (each attempt's submit, `agoMs` before now) and its tasks in
    * flight (`leftMs`: until their deadlines, when they give their slots up at the latest).
@@ -428,17 +465,30 @@ function recentCount(windowMs: number): RecentCount {
   };
 }
 
-/**
- * `now`: this process's monotonic clock in ms (`performance.now`), which times what it last saw
- * of each provider; a test steps it. Circuits and windows keep Redis's clock whatever it is.
- */
+export interface ProviderHealthOptions {
+  /**
+   * This process's monotonic clock in ms (`performance.now`), which times what it last saw of
+   * each provider; a test steps it. Circuits and windows keep Redis's clock whatever it is.
+   */
+  now?: () => number;
+  /**
+   * Requests and slots wait while Redis is not yet known to hold the providers' use (a worker's:
+   * see `restartGuard`). Off for processes that only read loads or free slots.
+   */
+  waitForRestore?: boolean;
+}
+
 export function createProviderHealth(
   redis: Redis | Cluster,
   prefix: string,
   policy: HealthPolicy = defaultHealthPolicy,
-  now: () => number = () => performance.now(),
+  options: ProviderHealthOptions = {},
 ): ProviderHealth {
+  const now = options.now ?? (() => performance.now());
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
+  const marker = `${prefix}:redis-kept`;
+  const restoring = `${prefix}:limits-restoring`;
+  const guardKeys = options.waitForRestore ? [marker, restoring] : [];
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
     runScript(redis, script, keys, args);
   // The failures this process last saw counted of each provider, and when (its own clock):
@@ -483,9 +533,12 @@ export function createProviderHealth(
     async acquireRequest(providerId, limit, windowMs = DEFAULT_RATE_WINDOW_MS, forTask) {
       const wait = await run(
         ACQUIRE_REQUEST,
-        ["requests", "backlog", "starts", "slots", "poll-requests"].map((what) =>
-          key(providerId, what),
-        ),
+        [
+          ...["requests", "backlog", "starts", "slots", "poll-requests"].map((what) =>
+            key(providerId, what),
+          ),
+          ...guardKeys,
+        ],
         [
           windowMs,
           limit,
@@ -501,10 +554,21 @@ export function createProviderHealth(
     async claimSlot(providerId, task, max, leaseMs, countsStart = true) {
       const claimed = await run(
         CLAIM_SLOT,
-        [key(providerId, "slots"), key(providerId, "backlog"), key(providerId, "starts")],
+        [
+          key(providerId, "slots"),
+          key(providerId, "backlog"),
+          key(providerId, "starts"),
+          ...guardKeys,
+        ],
         [max, task.taskId, leaseMs, task.deadlineMs, countsStart ? 1 : 0, START_WINDOW_MS],
       );
       return Number(claimed) === 1;
+    },
+    async claimEmptied() {
+      return Number(await run(CLAIM_EMPTIED, [marker, restoring], [RESTORE_LEASE_MS])) === 1;
+    },
+    async restoreDone() {
+      await redis.del(restoring);
     },
     async restoreUse(providerId, use) {
       await run(
