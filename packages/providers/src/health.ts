@@ -23,8 +23,8 @@ const RESTORE_WAIT_MS = 250;
 const RESTORE_LEASE_MS = 15_000;
 
 /**
- * With KEYS[i] (the marker a worker sets when it finds Redis, `claimEmptied`) and KEYS[i + 1]
- * (set while that worker puts the providers' use back, `restoreUse`): the script answers
+ * With KEYS[i], the marker a worker sets when it finds it missing (`claimEmptied`), and KEYS[i +
+ * 1], set while that worker puts the providers' use back (`restoreUse`): the script answers
  * `refusal` while the marker is missing or the restore runs. A Redis restarted empty takes
  * requests before any worker has noticed (a job's command queued while it was away goes first),
  * and each one granted then was on top of the requests the restore puts back.
