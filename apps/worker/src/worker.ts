@@ -17,7 +17,6 @@ import {
   type HealthPolicy,
   type ProviderHealth,
   type Providers,
-  providerUseWindowMs,
   restoreProviderUse,
 } from "@ripen/providers";
 import {
@@ -324,10 +323,12 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   /** The providers' request windows and tasks in flight, as Postgres recorded them. */
   async function restoreLimits(): Promise<void> {
     try {
-      const now = clock.now().getTime();
-      const since = new Date(now - providerUseWindowMs(options.providers.list));
-      const uses = await providerUseSince(options.db, since);
-      await restoreProviderUse(health, options.providers.list, uses, now);
+      await restoreProviderUse(
+        health,
+        options.providers.list,
+        (since) => providerUseSince(options.db, since),
+        clock.now().getTime(),
+      );
     } finally {
       await health.restoreDone();
     }

@@ -83,24 +83,24 @@ export function backlogLeaver(
 const requestWindowOf = (limits: ProviderDeclaration["limits"]) =>
   limits.requestsPerMinute === undefined ? 0 : rateWindowOf(limits);
 
-/** How far back `restoreProviderUse` needs the providers' use: their longest window. */
-export function providerUseWindowMs(providers: readonly ProviderDeclaration[]): number {
-  return Math.max(START_WINDOW_MS, ...providers.map((p) => requestWindowOf(p.limits)));
-}
-
 /**
  * After Redis restarted empty: each provider with limits gets back the requests Postgres saw it
- * sent within its window, and its tasks in flight (`uses`, read by core's `providerUseSince` from
- * `providerUseWindowMs` before `nowMs`). Forgotten, a window looked empty: a chaos run's restart
- * sent nanobanana 44 submits in two seconds, and those tasks' polls then found no request free
- * for a minute.
+ * sent within its window, and its tasks in flight, read by `readUse` (core's `providerUseSince`)
+ * since the longest window before `nowMs`. Forgotten, a window looked empty, and the jobs the
+ * sweep re-adds sent the provider requests it still counted against its limit (and tasks past
+ * its `maxConcurrent`): `provider-limits.redis-restart.test.ts`.
  */
 export async function restoreProviderUse(
   health: Pick<ProviderHealth, "restoreUse">,
   providers: readonly ProviderDeclaration[],
-  uses: readonly ProviderUse[],
+  readUse: (since: Date) => Promise<readonly ProviderUse[]>,
   nowMs: number,
 ): Promise<void> {
+  const longestWindowMs = Math.max(
+    START_WINDOW_MS,
+    ...providers.map((p) => requestWindowOf(p.limits)),
+  );
+  const uses = await readUse(new Date(nowMs - longestWindowMs));
   const byId = new Map(uses.map((use) => [use.provider, use]));
   await Promise.all(
     providers.filter(limited).map((provider) => {

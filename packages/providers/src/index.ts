@@ -45,7 +45,6 @@ export {
   capacityRefusal,
   createAdmissionControl,
   estimateStart,
-  providerUseWindowMs,
   type QueueBacklog,
   queueWaitMs,
   restoreProviderUse,
