@@ -7,6 +7,7 @@ import {
   outcomeOf,
   ProviderError,
   type ProviderTaskState,
+  recordPoll,
   taskFields,
 } from "@ripen/core";
 import type { Task, TaskAttempt } from "@ripen/db";
@@ -40,6 +41,14 @@ export async function pollStep(deps: StepDeps, task: Task, attempt: TaskAttempt)
       { taskId: task.id, deadlineMs: task.deadlineAt.getTime(), submit: false },
     );
     if (wait > 0) return { done: false, delayMs: Math.max(wait, pollAgain()) };
+    // Counted in Postgres too, for a Redis that restarts empty; without it the poll still goes.
+    await recordPoll(deps.db, {
+      provider: provider.id,
+      taskId: task.id,
+      now: deps.clock.now(),
+    }).catch((error) =>
+      deps.logger.warn({ ...fields, err: error }, "poll not recorded (postgres)"),
+    );
   }
 
   let state: ProviderTaskState;

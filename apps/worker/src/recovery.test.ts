@@ -1,4 +1,4 @@
-import { createTask as createTaskRow, type TaskOrder } from "@ripen/core";
+import { createTask as createTaskRow, recordPoll, type TaskOrder } from "@ripen/core";
 import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import {
@@ -205,6 +205,29 @@ describe("the sweep", () => {
     // Queued at its place in line (earliest due first).
     expect(await stack.taskQueue.queue.getJobState(broken)).toBe("prioritized");
     stack.clock.advance(-2_000);
+  });
+});
+
+describe("poll records", () => {
+  it("are kept an hour, for a Redis that restarts empty, then removed by the sweep", async () => {
+    stack = await startTestStack({ worker: false });
+    const ago = (ms: number) => new Date(stack!.clock.now().getTime() - ms);
+    const poll = (taskId: string, agoMs: number) =>
+      recordPoll(stack!.db.db, { provider: "nanobanana", taskId, now: ago(agoMs) });
+    await poll("task_an_hour_ago", 3_601_000);
+    await poll("task_a_minute_ago", 60_000);
+    await sweep({
+      db: stack.db.db,
+      taskQueue: stack.taskQueue,
+      clock: stack.clock,
+      logger: pino({ level: "silent" }),
+      graceMs: 0,
+      ender: stack.ender,
+    });
+    const { rows } = await stack.db.pool.query<{ task_id: string }>(
+      "select task_id from provider_polls",
+    );
+    expect(rows.map((row) => row.task_id)).toEqual(["task_a_minute_ago"]);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   claimOverdueWakes,
   endIdleBatches,
   expiredOutcome,
+  forgetPollsBefore,
   listOverdueTasks,
   type TaskEnder,
 } from "@ripen/core";
@@ -62,6 +63,9 @@ function claimBefore(deps: SweepDeps, now: Date, options: { redisEmptied?: boole
 }
 /** Further ahead than any wake-up is set (a delivery's next try is at most 10 h away). */
 const EVERY_WAKE_MS = 7 * 24 * 3600_000;
+
+/** How long a poll's record is kept (`provider_polls`). */
+const POLLS_KEPT_MS = 3_600_000;
 
 const liveStates = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children"]);
 const CHUNK = 25;
@@ -155,6 +159,11 @@ export async function sweep(
       endedBatches: idle,
     });
   }
+
+  // No provider's request window reaches back an hour (the registry's longest).
+  await forgetPollsBefore(deps.db, new Date(now.getTime() - POLLS_KEPT_MS)).catch((error) =>
+    deps.logger.warn({ err: error }, "sweep could not remove old poll records"),
+  );
 
   if (deps.deliveryQueue) {
     const deliveries = await sweepDeliveries(deps, deps.deliveryQueue, now, options);

@@ -6,6 +6,8 @@ const prefixes = {
   apiKey: "key",
   task: "task",
   attempt: "att",
+  /** A status poll of a rate-limited provider (`provider_polls`). */
+  poll: "poll",
   ledger: "led",
   /** A client webhook delivery: its Standard Webhooks `webhook-id`. */
   delivery: "msg",

@@ -200,10 +200,12 @@ export {
 } from "./plans";
 export * from "./provider";
 export {
+  forgetPollsBefore,
   type ProviderActivity,
   type ProviderUse,
   providerActivity,
   providerUseSince,
+  recordPoll,
 } from "./provider-activity";
 export { type ProviderCallbackRecord, recordProviderCallbacks } from "./provider-callbacks";
 export {

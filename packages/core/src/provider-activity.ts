@@ -3,11 +3,12 @@ import {
   type Executor,
   failedAttemptStates,
   openAttemptStates,
+  providerPolls,
   taskAttempts,
   tasks,
 } from "@ripen/db";
-import { and, eq, gte, inArray, sql } from "drizzle-orm";
-import { idFloor } from "./ids";
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { idFloor, newId } from "./ids";
 
 export interface ProviderActivity {
   provider: string;
@@ -54,26 +55,51 @@ export interface ProviderUse {
   provider: string;
   /** Each attempt started since the time asked, and when: a request the provider counted. */
   submits: { attemptId: string; startedAt: Date }[];
+  /** Each status poll recorded since the time asked (`recordPoll`): requests it counted too. */
+  polls: { pollId: string; sentAt: Date }[];
   /** Active tasks with an attempt still open there: they hold its in-flight slots. */
   inFlight: { taskId: string; deadlineAt: Date }[];
 }
 
 /**
- * Each provider's submits since `since` and its tasks in flight, for a Redis restarted empty
- * (`restoreProviderUse` of `@ripen/providers`). Recent attempts are found by their ids, which
- * sort by time (`idFloor`), and open ones by their partial index: no scan of the whole table.
+ * A status poll about to be sent to a provider whose requests are counted against a limit. The
+ * attempts record the submits; nothing else recorded the polls, so a Redis restarted empty
+ * forgot them, and its window looked emptier than the provider's.
+ */
+export async function recordPoll(
+  db: Executor,
+  poll: { provider: string; taskId: string; now: Date },
+): Promise<void> {
+  await db.insert(providerPolls).values({
+    id: newId("poll", poll.now.getTime()),
+    provider: poll.provider,
+    taskId: poll.taskId,
+    sentAt: poll.now,
+  });
+}
+
+/** Polls recorded before `before` go: no request window reaches back that far. */
+export async function forgetPollsBefore(db: Executor, before: Date): Promise<void> {
+  await db.delete(providerPolls).where(lt(providerPolls.id, idFloor("poll", before.getTime())));
+}
+
+/**
+ * Each provider's submits and polls since `since` and its tasks in flight, for a Redis restarted
+ * empty (`restoreProviderUse` of `@ripen/providers`). Recent attempts and polls are found by
+ * their ids, which sort by time (`idFloor`), and open attempts by their partial index: no scan of
+ * a whole table.
  */
 export async function providerUseSince(db: Executor, since: Date): Promise<ProviderUse[]> {
   const uses = new Map<string, ProviderUse>();
   const useOf = (provider: string) => {
     let use = uses.get(provider);
     if (!use) {
-      use = { provider, submits: [], inFlight: [] };
+      use = { provider, submits: [], polls: [], inFlight: [] };
       uses.set(provider, use);
     }
     return use;
   };
-  const [recent, open] = await Promise.all([
+  const [recent, polls, open] = await Promise.all([
     db
       .select({
         provider: taskAttempts.provider,
@@ -85,6 +111,19 @@ export async function providerUseSince(db: Executor, since: Date): Promise<Provi
         and(
           gte(taskAttempts.id, idFloor("attempt", since.getTime())),
           gte(taskAttempts.startedAt, since),
+        ),
+      ),
+    db
+      .select({
+        provider: providerPolls.provider,
+        pollId: providerPolls.id,
+        sentAt: providerPolls.sentAt,
+      })
+      .from(providerPolls)
+      .where(
+        and(
+          gte(providerPolls.id, idFloor("poll", since.getTime())),
+          gte(providerPolls.sentAt, since),
         ),
       ),
     db
@@ -103,6 +142,7 @@ export async function providerUseSince(db: Executor, since: Date): Promise<Provi
       ),
   ]);
   for (const { provider, ...submit } of recent) useOf(provider).submits.push(submit);
+  for (const { provider, ...poll } of polls) useOf(provider).polls.push(poll);
   for (const row of open) {
     useOf(row.provider).inFlight.push({ taskId: row.taskId, deadlineAt: row.deadlineAt });
   }

@@ -85,10 +85,10 @@ const requestWindowOf = (limits: ProviderDeclaration["limits"]) =>
 
 /**
  * After Redis restarted empty: each provider with limits gets back the requests Postgres saw it
- * sent within its window, and its tasks in flight, read by `readUse` (core's `providerUseSince`)
- * since the longest window before `nowMs`. Forgotten, a window looked empty, and the jobs the
- * sweep re-adds sent the provider requests it still counted against its limit (and tasks past
- * its `maxConcurrent`): `provider-limits.redis-restart.test.ts`.
+ * sent within its window (submits and polls), and its tasks in flight, read by `readUse` (core's
+ * `providerUseSince`) since the longest window before `nowMs`. Forgotten, a window looked empty,
+ * and the jobs the sweep re-adds sent the provider requests it still counted against its limit
+ * (and tasks past its `maxConcurrent`): `provider-limits.redis-restart.test.ts`.
  */
 export async function restoreProviderUse(
   health: Pick<ProviderHealth, "restoreUse">,
@@ -111,6 +111,10 @@ export async function restoreProviderUse(
         submits: use.submits.map((submit) => ({
           attemptId: submit.attemptId,
           agoMs: Math.max(0, nowMs - submit.startedAt.getTime()),
+        })),
+        polls: use.polls.map((poll) => ({
+          pollId: poll.pollId,
+          agoMs: Math.max(0, nowMs - poll.sentAt.getTime()),
         })),
         inFlight: use.inFlight.map((task) => ({
           taskId: task.taskId,

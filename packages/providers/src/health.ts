@@ -214,7 +214,8 @@ return out`;
 /**
  * Puts back what a Redis restarted empty forgot of a provider, from Postgres: its requests still
  * in the window (KEYS[1], over ARGV[1] ms) and its starts (KEYS[2], over ARGV[2] ms), ARGV[3]
- * attempts as an id and the ms since it was sent each; then its tasks in flight (KEYS[3]), a
+ * attempts as an id and the ms since it was sent each; then ARGV[n] polls the same way, requests
+ * in the window that are also counted as polls (KEYS[4]); then its tasks in flight (KEYS[3]), a
  * task id and the ms to its deadline each. Members already there are kept.
  */
 const RESTORE_USE = `
@@ -229,9 +230,22 @@ for i = 0, attempts - 1 do
   if age < window then redis.call('ZADD', KEYS[1], 'NX', now - age, id) end
   if age < startWindow then redis.call('ZADD', KEYS[2], 'NX', now - age, id) end
 end
-if window > 0 then redis.call('PEXPIRE', KEYS[1], window) end
+local p = 4 + 2 * attempts
+local polls = tonumber(ARGV[p])
+for i = 0, polls - 1 do
+  local id = ARGV[p + 1 + 2 * i]
+  local age = tonumber(ARGV[p + 2 + 2 * i])
+  if age < window then
+    redis.call('ZADD', KEYS[1], 'NX', now - age, id)
+    redis.call('ZADD', KEYS[4], 'NX', now - age, id)
+  end
+end
+if window > 0 then
+  redis.call('PEXPIRE', KEYS[1], window)
+  redis.call('PEXPIRE', KEYS[4], window)
+end
 redis.call('PEXPIRE', KEYS[2], startWindow)
-for j = 4 + 2 * attempts, #ARGV, 2 do
+for j = p + 1 + 2 * polls, #ARGV, 2 do
   redis.call('ZADD', KEYS[3], 'NX', now + tonumber(ARGV[j + 1]), ARGV[j])
 end
 redis.call('PEXPIRE', KEYS[3], 3600000)
@@ -386,14 +400,16 @@ export interface ProviderHealth {
   restoreDone(): Promise<void>;
   /**
    * What Postgres recorded of the provider's use, put back in a Redis that restarted empty: the
-   * requests still in its window (each attempt's submit, `agoMs` before now) and its tasks in
-   * flight (`leftMs`: until their deadlines, when they give their slots up at the latest).
+   * requests still in its window (each attempt's submit and each recorded poll, `agoMs` before
+   * now) and its tasks in flight (`leftMs`: until their deadlines, when they give their slots up
+   * at the latest).
    */
   restoreUse(
     providerId: string,
     use: {
       windowMs: number;
       submits: readonly { attemptId: string; agoMs: number }[];
+      polls: readonly { pollId: string; agoMs: number }[];
       inFlight: readonly { taskId: string; leftMs: number }[];
     },
   ): Promise<void>;
@@ -573,12 +589,14 @@ export function createProviderHealth(
     async restoreUse(providerId, use) {
       await run(
         RESTORE_USE,
-        [key(providerId, "requests"), key(providerId, "starts"), key(providerId, "slots")],
+        ["requests", "starts", "slots", "poll-requests"].map((what) => key(providerId, what)),
         [
           use.windowMs,
           START_WINDOW_MS,
           use.submits.length,
           ...use.submits.flatMap((submit) => [submit.attemptId, submit.agoMs]),
+          use.polls.length,
+          ...use.polls.flatMap((poll) => [poll.pollId, poll.agoMs]),
           ...use.inFlight.flatMap((task) => [task.taskId, task.leftMs]),
         ],
       );

@@ -9,6 +9,7 @@ export * from "./idempotency-keys";
 export * from "./ledger-entries";
 export * from "./plans";
 export * from "./provider-callbacks";
+export * from "./provider-polls";
 export * from "./schedule-runs";
 export * from "./schedules";
 export * from "./task-attempts";
