@@ -1,6 +1,7 @@
 import { createTask as createTaskRow, recordPoll, type TaskOrder } from "@ripen/core";
 import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
 import { getModel } from "@ripen/models";
+import { createProviderHealth } from "@ripen/providers";
 import {
   ledgerViolations,
   type PrivateRedis,
@@ -272,5 +273,35 @@ describe("Redis that loses everything", () => {
     const ended = await stack.db.db.select().from(tasks).where(inArray(tasks.id, ids));
     expect(new Set(ended.map((t) => t.status))).toEqual(new Set(["succeeded"]));
     expect(stack.sandbox.stats.submitCalls).toBe(5);
+  });
+
+  it("a worker killed while sweeping after Redis was emptied: the next to look finishes the sweep", async () => {
+    // Issue 16's chaos run of 2026-12-06 (ninth session): the worker that found Redis emptied was
+    // killed 8 s into its sweep; the tasks it had not reached had no job until their next
+    // wake-up, and 17 items of a batch expired unsubmitted.
+    redis = await startPrivateRedis();
+    stack = await startTestStack({
+      redisUrl: redis.url,
+      worker: false,
+      sweep: { everyMs: 300, graceMs: 200 },
+    });
+    const ids = await createTasks(stack, 10);
+    // Each waits for a later wake-up (a rate limit's, say): no ordinary sweep checks it before.
+    await stack.db.pool.query(
+      "update tasks set next_wake_at = now() + interval '1 hour' where id = any($1)",
+      [ids],
+    );
+    await stack.redis.flushall();
+    // The process that found it emptied, killed in its sweep before it re-added a job: its
+    // lease on the sweep runs out, and the worker started meanwhile takes it over.
+    const killed = createProviderHealth(stack.redis, stack.prefix);
+    expect(await killed.claimEmptied()).toBe(true);
+    expect(await killed.claimEmptiedSweep(1_000)).toBe(true);
+
+    await stack.startWorker();
+    await Promise.all(ids.map((id) => stack!.waitForTask(id, terminalTaskStatuses, 15_000)));
+    const ended = await stack.db.db.select().from(tasks).where(inArray(tasks.id, ids));
+    expect(new Set(ended.map((t) => t.status))).toEqual(new Set(["succeeded"]));
+    expect(stack.sandbox.stats.submitCalls).toBe(10);
   });
 });

@@ -93,7 +93,11 @@ async function eachIsolated<T>(
  */
 export async function sweep(
   deps: SweepDeps,
-  options: { redisEmptied?: boolean } = {},
+  options: {
+    redisEmptied?: boolean;
+    /** Called between pages of tasks claimed: a long sweep keeps its lease. */
+    renew?: () => Promise<void>;
+  } = {},
 ): Promise<SweepResult> {
   const now = deps.clock.now();
   const pageSize = deps.pageSize ?? 500;
@@ -147,6 +151,7 @@ export async function sweep(
     );
     seen += claimed.length;
     if (claimed.length < pageSize) break;
+    await options.renew?.();
   }
 
   // Batches whose last two items ended at once, each seeing the other still active.

@@ -125,6 +125,13 @@ const DEFAULT_STALLED_INTERVAL_MS = 5_000;
 const MAX_STALLED_COUNT = 50;
 
 const SWEEP_SCHEDULER_ID = "sweep";
+/**
+ * How long the sweep that re-adds every task's job after Redis was emptied is held by its
+ * process without a page done: one killed during it (a chaos run's worker, 8 s into the sweep)
+ * left the tasks it had not reached without a job until their next wake-up, and 17 items of a
+ * batch expired unsubmitted. Other processes take it over within this, plus their next check.
+ */
+const EMPTIED_SWEEP_LEASE_MS = 10_000;
 const SUBSCRIPTION_GRANTS_SCHEDULER_ID = "subscription-grants";
 /**
  * How often subscriptions' due months are granted: hourly, so a month's credits arrive within the
@@ -343,9 +350,11 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       // it back without sweeping: the marker can.
       const emptied = await health.claimEmptied();
       const scheduleMissing = await ensureSweepSchedule();
-      if (emptied || scheduleMissing) {
+      // The finder's, or one it left unfinished when it was killed.
+      const sweepEveryTask = await health.claimEmptiedSweep(EMPTIED_SWEEP_LEASE_MS);
+      if (emptied || scheduleMissing || sweepEveryTask) {
         options.logger.warn(
-          { redisEmptied: emptied, sweepScheduleMissing: scheduleMissing },
+          { redisEmptied: emptied, sweepScheduleMissing: scheduleMissing, sweepEveryTask },
           "Redis lost Ripen's data; sweeping now",
         );
         // Without them the sweep's jobs would run as if every window were empty; with them
@@ -355,7 +364,11 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
             options.logger.warn({ err: (error as Error).message }, "provider limits not restored"),
           );
         }
-        await sweep(sweepDeps, { redisEmptied: emptied });
+        await sweep(sweepDeps, {
+          redisEmptied: sweepEveryTask,
+          renew: () => health.renewEmptiedSweep(EMPTIED_SWEEP_LEASE_MS),
+        });
+        if (sweepEveryTask) await health.emptiedSweepDone();
         // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
         return true;
@@ -374,7 +387,10 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   // Otherwise a start rebuilds the schedules on its own (catching up what was missed while down).
   if (!(await watchdog())) await rebuildSchedules(scheduleDeps);
   // One timer per process, not per task: checks that Redis still holds the schedule.
-  const watchdogTimer = setInterval(watchdog, Math.min(options.sweep.everyMs, 30_000));
+  const watchdogTimer = setInterval(
+    watchdog,
+    Math.min(options.sweep.everyMs, EMPTIED_SWEEP_LEASE_MS),
+  );
   watchdogTimer.unref();
   // A reconnect may be to a Redis that restarted empty.
   const onReady = () => void watchdog();

@@ -253,13 +253,21 @@ return 0`;
 
 /**
  * The marker KEYS[1] set if it was missing: 1 for the one process that found Redis emptied (or
- * new), which then holds KEYS[2] for ARGV[1] ms while it restores; else 0.
+ * new), which then holds KEYS[2] for ARGV[1] ms while it restores, and leaves the sweep of every
+ * task pending (KEYS[3]); else 0.
  */
 const CLAIM_EMPTIED = `
 if redis.call('SET', KEYS[1], '1', 'NX') then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+  redis.call('SET', KEYS[3], '1')
   return 1
 end
+return 0`;
+
+/** While the sweep of every task is pending (KEYS[1]), a lease on it (KEYS[2], ARGV[1] ms). */
+const CLAIM_EMPTIED_SWEEP = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`;
 
 /** A task joins a backlog (KEYS[1]) with its deadline ARGV[1], keeping an earlier place. */
@@ -399,6 +407,15 @@ export interface ProviderHealth {
   claimEmptied(): Promise<boolean>;
   restoreDone(): Promise<void>;
   /**
+   * True when every active task's job must be re-added (Redis was found emptied) and no other
+   * process holds that sweep: this one does, for `leaseMs` (`renewEmptiedSweep` extends it) and
+   * says when it is done (`emptiedSweepDone`). A process killed mid-sweep leaves it pending, and
+   * the next to ask once its lease has run out takes it over.
+   */
+  claimEmptiedSweep(leaseMs: number): Promise<boolean>;
+  renewEmptiedSweep(leaseMs: number): Promise<void>;
+  emptiedSweepDone(): Promise<void>;
+  /**
    * What Postgres recorded of the provider's use, put back in a Redis that restarted empty: the
    * requests still in its window (each attempt's submit and each recorded poll, `agoMs` before
    * now) and its tasks in flight (`leftMs`: until their deadlines, when they give their slots up
@@ -504,6 +521,8 @@ export function createProviderHealth(
   const key = (providerId: string, what: string) => `${prefix}:provider:${providerId}:${what}`;
   const marker = `${prefix}:redis-kept`;
   const restoring = `${prefix}:limits-restoring`;
+  const sweepPending = `${prefix}:emptied-sweep-pending`;
+  const sweepLease = `${prefix}:emptied-sweep-lease`;
   const guardKeys = options.waitForRestore ? [marker, restoring] : [];
   const run = (script: string, keys: readonly string[], args: readonly (string | number)[]) =>
     runScript(redis, script, keys, args);
@@ -581,7 +600,19 @@ export function createProviderHealth(
       return Number(claimed) === 1;
     },
     async claimEmptied() {
-      return Number(await run(CLAIM_EMPTIED, [marker, restoring], [RESTORE_LEASE_MS])) === 1;
+      return (
+        Number(await run(CLAIM_EMPTIED, [marker, restoring, sweepPending], [RESTORE_LEASE_MS])) ===
+        1
+      );
+    },
+    async claimEmptiedSweep(leaseMs) {
+      return Number(await run(CLAIM_EMPTIED_SWEEP, [sweepPending, sweepLease], [leaseMs])) === 1;
+    },
+    async renewEmptiedSweep(leaseMs) {
+      await redis.pexpire(sweepLease, leaseMs);
+    },
+    async emptiedSweepDone() {
+      await redis.del(sweepPending, sweepLease);
     },
     async restoreDone() {
       await redis.del(restoring);
