@@ -87,6 +87,31 @@ describe("at most one paid submission per attempt", () => {
     stack.clock.advance(-20 * 60_000);
   });
 
+  it("an unknown outcome where no callback can come fails at once, refunded, paid once", async () => {
+    // nanobanana sends no callbacks, and a task whose id Ripen never learned cannot be polled:
+    // nothing can settle it. A chaos run's such task held its client (and the run's drain) to its
+    // 30-minute deadline.
+    stack = await startTestStack({ providerTimeoutMs: 200, sandbox: { generationMs: 1_000 } });
+    stack.sandbox.stallNextSubmits(1, 2_000, "nanobanana");
+    const { apiKey } = await stack.createAccount(1_000);
+    const res = await stack.request("POST", "/v1/images/generations", {
+      key: apiKey,
+      body: { model: "seedream4", input: { prompt: "a fox" } },
+    });
+    expect(res.status).toBe(200);
+    const taskId = res.body.data.taskId as string;
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses, 10_000)).toBe("failed");
+    const task = await findTask(stack.db.db, taskId);
+    expect(task).toMatchObject({ errorCode: "upstream_error" });
+    expect(task?.errorMessage).toContain("sends no callbacks");
+    expect(stack.sandbox.stats.submitCalls).toBe(1);
+    expect(await attemptsOf(stack, taskId)).toMatchObject([
+      { number: 1, provider: "nanobanana", state: "abandoned" },
+    ]);
+    const price = task!.price;
+    expect(await ledgerOf(stack, taskId)).toEqual([`hold:${price}`, `release:${price}`]);
+  });
+
   it("a worker killed between the upstream's accept and our write does not pay twice", async () => {
     stack = await startTestStack({
       worker: false,

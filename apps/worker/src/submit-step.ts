@@ -291,7 +291,31 @@ async function awaitUnknownOutcome(
       "attempt outcome unknown; waiting for its callback instead of submitting again",
     );
   }
-  return { done: false, delayMs: deps.poll.maxMs };
+  return waitForCallback(deps, task, deps.providers.get(attempt.provider));
+}
+
+/**
+ * An attempt whose outcome is unknown is never submitted again (it may be paid for already); only
+ * its callback can settle it. A provider that sends none leaves nothing to wait for: the task
+ * fails now, refunded, rather than at its deadline.
+ */
+async function waitForCallback(
+  deps: RunTaskDeps,
+  task: Task,
+  provider: Provider | undefined,
+): Promise<Step> {
+  if (provider?.client.sendsCallbacks !== false) return { done: false, delayMs: deps.poll.maxMs };
+  await endTaskNow(
+    deps,
+    task,
+    {
+      status: "failed",
+      errorCode: "upstream_error",
+      errorMessage: `${provider.id} may have started the task, but its answer was lost and it sends no callbacks: nothing can tell how it ended. It is not submitted again, so it is not paid for twice.`,
+    },
+    "worker",
+  );
+  return done;
 }
 
 /**
@@ -336,7 +360,7 @@ async function submitFailed(
       now: deps.clock.now(),
     });
     deps.logger.warn(fields, "submit outcome unknown; waiting for its callback");
-    return { done: false, delayMs: deps.poll.maxMs };
+    return waitForCallback(deps, task, provider);
   }
 
   await endAttempt(deps.db, {
