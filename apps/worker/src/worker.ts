@@ -364,10 +364,12 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
             options.logger.warn({ err: (error as Error).message }, "provider limits not restored"),
           );
         }
-        await sweep(sweepDeps, {
-          redisEmptied: sweepEveryTask,
-          renew: () => health.renewEmptiedSweep(EMPTIED_SWEEP_LEASE_MS),
-        });
+        await sweep(
+          sweepDeps,
+          sweepEveryTask
+            ? { redisEmptied: true, renew: () => health.renewEmptiedSweep(EMPTIED_SWEEP_LEASE_MS) }
+            : {},
+        );
         if (sweepEveryTask) await health.emptiedSweepDone();
         // The schedules' job schedulers went with the sweep's.
         await rebuildSchedules(scheduleDeps);
