@@ -70,16 +70,21 @@ const POLLS_KEPT_MS = 3_600_000;
 const liveStates = new Set(["active", "waiting", "delayed", "prioritized", "waiting-children"]);
 const CHUNK = 25;
 
-/** Runs `fn` over `items`, CHUNK at a time; one item's failure is counted, not thrown. */
+/**
+ * Runs `fn` over `items`, CHUNK at a time; one item's failure is counted, not thrown. `between`
+ * runs after each chunk.
+ */
 async function eachIsolated<T>(
   items: T[],
   fn: (item: T) => Promise<void>,
   onError: (item: T, error: unknown) => void,
+  between?: () => Promise<void>,
 ): Promise<void> {
   for (let i = 0; i < items.length; i += CHUNK) {
     await Promise.all(
       items.slice(i, i + CHUNK).map((item) => fn(item).catch((error) => onError(item, error))),
     );
+    await between?.();
   }
 }
 
@@ -95,7 +100,7 @@ export async function sweep(
   deps: SweepDeps,
   options: {
     redisEmptied?: boolean;
-    /** Called between pages of tasks claimed: a long sweep keeps its lease. */
+    /** Called after every chunk of tasks handled: a long sweep keeps its lease. */
     renew?: () => Promise<void>;
   } = {},
 ): Promise<SweepResult> {
@@ -148,10 +153,10 @@ export async function sweep(
         deps.logger.info({ event: "task.requeued", taskId, jobState: state }, "task requeued");
       },
       (task, error) => failed(task.id, error),
+      options.renew,
     );
     seen += claimed.length;
     if (claimed.length < pageSize) break;
-    await options.renew?.();
   }
 
   // Batches whose last two items ended at once, each seeing the other still active.
