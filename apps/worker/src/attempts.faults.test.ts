@@ -34,6 +34,15 @@ const attemptsOf = (on: TestStack, taskId: string) =>
     .where(eq(taskAttempts.taskId, taskId))
     .orderBy(asc(taskAttempts.number));
 
+/** Resolves once `check` holds, read every 20 ms; rejects after `timeoutMs`. */
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > giveUpAt) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const ledgerOf = async (on: TestStack, taskId: string) =>
   (await on.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId)))
     .map((e) => `${e.kind}:${e.amount}`)
@@ -85,6 +94,42 @@ describe("at most one paid submission per attempt", () => {
     expect(await attemptsOf(stack, taskId)).toMatchObject([{ number: 1, state: "abandoned" }]);
     expect(await ledgerOf(stack, taskId)).toEqual(["hold:16", "release:16"]);
     stack.clock.advance(-20 * 60_000);
+  });
+
+  it("an unknown outcome whose callback is overdue fails then, refunded, paid once", async () => {
+    // Providers send each callback once (documents 000, 002, 004 name no retries). Once the
+    // callback is far later than any the provider sent lately, it is not coming: a chaos run's
+    // ~90 such tasks (timed-out submits whose callbacks were lost) each waited to its deadline.
+    stack = await startTestStack({ providerTimeoutMs: 200, sandbox: { generationMs: 300 } });
+    const taught = await createTask(stack);
+    expect(await stack.waitForTask(taught, terminalTaskStatuses)).toBe("succeeded");
+    stack.sandbox.configure({ callbackLossRate: 1 });
+    stack.sandbox.stallNextSubmits(1, 2_000);
+    const accepted = once(stack.sandbox.events, "created");
+    const taskId = await createTask(stack);
+    await accepted;
+    const on = stack;
+    await until(async () => (await attemptsOf(on, taskId))[0]?.state === "unknown");
+    // Half a minute on, the worker looks again and still waits: a late callback could settle it.
+    stack.clock.advance(30_000);
+    const looked = stack.clock.now().getTime();
+    await until(async () => (await findTask(on.db.db, taskId))!.nextWakeAt!.getTime() > looked);
+    expect(await findTask(stack.db.db, taskId)).toMatchObject({
+      status: "submitting",
+      waitingFor: { reason: "callback", provider: "aivideoapi" },
+    });
+    // A minute on, past the floor of the wait (the provider's recent callbacks came in ~300 ms).
+    stack.clock.advance(31_000);
+    expect(await stack.waitForTask(taskId, terminalTaskStatuses, 10_000)).toBe("failed");
+    const task = await findTask(stack.db.db, taskId);
+    expect(task).toMatchObject({ errorCode: "upstream_error" });
+    expect(task?.errorMessage).toContain("callback");
+    expect(stack.sandbox.stats.submitCalls).toBe(2);
+    expect(await attemptsOf(stack, taskId)).toMatchObject([
+      { number: 1, provider: "aivideoapi", state: "abandoned" },
+    ]);
+    expect(await ledgerOf(stack, taskId)).toEqual(["hold:16", "release:16"]);
+    stack.clock.advance(-61_000);
   });
 
   it("an unknown outcome where no callback can come fails at once, refunded, paid once", async () => {

@@ -184,7 +184,10 @@ export async function submitStep(
   // A generation that cannot be seen finished before the deadline is not paid for: the task
   // would expire all the same. A chaos run paid nanobanana (no callbacks) for 20 batch items
   // submitted 2 s before their deadlines, each first poll due after it.
-  const shortestGenerationMs = await deps.health.generations.shortest(provider.id, task.model);
+  const { shortestMs: shortestGenerationMs } = await deps.health.generations.recent(
+    provider.id,
+    task.model,
+  );
   const seenDoneAfterMs = provider.client.sendsCallbacks
     ? shortestGenerationMs
     : firstPollDelay(deps.poll, false, shortestGenerationMs);
@@ -291,27 +294,58 @@ async function awaitUnknownOutcome(
       "attempt outcome unknown; waiting for its callback instead of submitting again",
     );
   }
-  return waitForCallback(deps, task, deps.providers.get(attempt.provider));
+  return waitForCallback(deps, task, attempt, deps.providers.get(attempt.provider));
 }
 
 /**
+ * How much longer than the longest of a provider's recent callback-timed generations of the
+ * model the callback of an unknown submit is awaited, and the least it is awaited.
+ */
+const CALLBACK_OVERDUE_FACTOR = 3;
+const CALLBACK_OVERDUE_FLOOR_MS = 60_000;
+
+/**
  * An attempt whose outcome is unknown is never submitted again (it may be paid for already); only
- * its callback can settle it. A provider that sends none leaves nothing to wait for: the task
- * fails now, refunded, rather than at its deadline.
+ * its callback can settle it. Providers send a callback once (their documents name no retries),
+ * and about as long after the submit as their other generations of the model take: once it is
+ * three times later than the longest of the recent ones (at least a minute), it was lost or the
+ * submit never arrived, and the task fails, refunded, rather than hold its client to the
+ * deadline. With no recent generation known there is nothing to judge by, and the deadline
+ * bounds the wait. A provider that sends no callbacks leaves nothing to wait for: the task fails
+ * now.
  */
 async function waitForCallback(
   deps: RunTaskDeps,
   task: Task,
+  attempt: TaskAttempt,
   provider: Provider | undefined,
 ): Promise<Step> {
-  if (provider?.client.sendsCallbacks !== false) return { done: false, delayMs: deps.poll.maxMs };
+  if (provider?.client.sendsCallbacks === false) {
+    await endTaskNow(
+      deps,
+      task,
+      {
+        status: "failed",
+        errorCode: "upstream_error",
+        errorMessage: `${provider.id} may have started the task, but its answer was lost and it sends no callbacks: nothing can tell how it ended. It is not submitted again, so it is not paid for twice.`,
+      },
+      "worker",
+    );
+    return done;
+  }
+  const waitingFor = { reason: "callback", provider: attempt.provider } as const;
+  const { longestMs } = await deps.health.generations.recent(attempt.provider, task.model);
+  if (longestMs === 0) return { done: false, delayMs: deps.poll.maxMs, waitingFor };
+  const awaitedMs = Math.max(CALLBACK_OVERDUE_FLOOR_MS, CALLBACK_OVERDUE_FACTOR * longestMs);
+  const leftMs = attempt.startedAt.getTime() + awaitedMs - deps.clock.now().getTime();
+  if (leftMs > 0) return { done: false, delayMs: Math.min(deps.poll.maxMs, leftMs), waitingFor };
   await endTaskNow(
     deps,
     task,
     {
       status: "failed",
       errorCode: "upstream_error",
-      errorMessage: `${provider.id} may have started the task, but its answer was lost and it sends no callbacks: nothing can tell how it ended. It is not submitted again, so it is not paid for twice.`,
+      errorMessage: `${attempt.provider}'s answer to the submit was lost, and its callback has not come ${Math.round(awaitedMs / 1_000)} s after it (its recent generations of ${task.model} took at most ${Math.ceil(longestMs / 1_000)} s): the task may never have reached it. It is not submitted again, so it is not paid for twice.`,
     },
     "worker",
   );
@@ -360,7 +394,7 @@ async function submitFailed(
       now: deps.clock.now(),
     });
     deps.logger.warn(fields, "submit outcome unknown; waiting for its callback");
-    return waitForCallback(deps, task, provider);
+    return waitForCallback(deps, task, attempt, provider);
   }
 
   await endAttempt(deps.db, {

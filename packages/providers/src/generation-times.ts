@@ -13,15 +13,22 @@ export interface GenerationSample {
   ms: number;
 }
 
-export interface GenerationTimes {
-  /** Keeps the latest `GENERATION_SAMPLES` of each provider and model (one script). */
-  record(samples: readonly GenerationSample[]): Promise<void>;
+/** A provider's recent generations of a model; both 0 while none is known. */
+export interface RecentGenerations {
   /**
-   * The shortest of the recent generations of the model at the provider, 0 while none is known.
    * The shortest, not a typical one: the first poll then comes no later than 10% + the poll base
    * after any generation at least that long, the bound `pollAgainIn` keeps for later polls.
    */
-  shortest(providerId: string, model: string): Promise<number>;
+  shortestMs: number;
+  /** The longest: past a few times it, a callback the provider sends once is not coming. */
+  longestMs: number;
+}
+
+export interface GenerationTimes {
+  /** Keeps the latest `GENERATION_SAMPLES` of each provider and model (one script). */
+  record(samples: readonly GenerationSample[]): Promise<void>;
+  /** The recent generations of the model at the provider; a failed read counts as none known. */
+  recent(providerId: string, model: string): Promise<RecentGenerations>;
 }
 
 /** Samples kept per provider and model: enough that one slow run does not hide the fast ones. */
@@ -34,6 +41,7 @@ export const GENERATION_SAMPLES = 20;
 const CACHE_MS = 1_000;
 /** A read slower than this counts as nothing known: a submit never waits on Redis for it. */
 const READ_TIMEOUT_MS = 250;
+const NONE_KNOWN: RecentGenerations = { shortestMs: 0, longestMs: 0 };
 /** A model nobody ran for a day starts from nothing again. */
 const KEEP_MS = 86_400_000;
 
@@ -53,7 +61,7 @@ export function createGenerationTimes(
 ): GenerationTimes {
   const key = (providerId: string, model: string) =>
     `${prefix}:provider:${providerId}:generation:${model}`;
-  const cache = new Map<string, { until: number; ms: Promise<number> }>();
+  const cache = new Map<string, { until: number; read: Promise<RecentGenerations> }>();
   return {
     async record(samples) {
       const kept = samples.filter((s) => Number.isFinite(s.ms) && s.ms >= 0);
@@ -72,12 +80,12 @@ export function createGenerationTimes(
         [GENERATION_SAMPLES, KEEP_MS, ...[...byKey.values()].map((ms) => ms.join(","))],
       );
     },
-    shortest(providerId, model) {
+    recent(providerId, model) {
       const k = key(providerId, model);
       const cached = cache.get(k);
-      if (cached && now() < cached.until) return cached.ms;
+      if (cached && now() < cached.until) return cached.read;
       // Concurrent submits share one read; a failed read counts as nothing known.
-      const read = { until: Number.POSITIVE_INFINITY, ms: Promise.resolve(0) };
+      const entry = { until: Number.POSITIVE_INFINITY, read: Promise.resolve(NONE_KNOWN) };
       const values = Promise.race([
         redis.lrange(k, 0, -1),
         new Promise<never>((_, reject) => {
@@ -87,19 +95,21 @@ export function createGenerationTimes(
           ).unref();
         }),
       ]);
-      read.ms = values.then(
+      entry.read = values.then(
         (values) => {
-          const shortest = values.length === 0 ? 0 : Math.min(...values.map(Number));
-          read.until = now() + CACHE_MS;
-          return shortest;
+          entry.until = now() + CACHE_MS;
+          const ms = values.map(Number);
+          return ms.length === 0
+            ? NONE_KNOWN
+            : { shortestMs: Math.min(...ms), longestMs: Math.max(...ms) };
         },
         () => {
-          read.until = now() + CACHE_MS;
-          return 0;
+          entry.until = now() + CACHE_MS;
+          return NONE_KNOWN;
         },
       );
-      cache.set(k, read);
-      return read.ms;
+      cache.set(k, entry);
+      return entry.read;
     },
   };
 }

@@ -18,7 +18,13 @@ export interface TaskOutput {
  */
 /** A task's current wait for a provider, as its history and its view show it. */
 export interface WaitingFor {
-  reason: "rate_limit" | "concurrency_limit" | "retry_after" | "circuit_open" | "retry_backoff";
+  reason:
+    | "rate_limit"
+    | "concurrency_limit"
+    | "retry_after"
+    | "circuit_open"
+    | "retry_backoff"
+    | "callback";
   provider: string;
   /** ISO time the worker next tries. */
   until: string;
