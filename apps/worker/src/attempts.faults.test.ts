@@ -100,7 +100,12 @@ describe("at most one paid submission per attempt", () => {
     // Providers send each callback once (documents 000, 002, 004 name no retries). Once the
     // callback is far later than any the provider sent lately, it is not coming: a chaos run's
     // ~90 such tasks (timed-out submits whose callbacks were lost) each waited to its deadline.
-    stack = await startTestStack({ providerTimeoutMs: 200, sandbox: { generationMs: 300 } });
+    stack = await startTestStack({
+      providerTimeoutMs: 200,
+      sandbox: { generationMs: 300 },
+      // The first task ends by its callback, not by a poll racing it: callbacks teach the time.
+      poll: { baseMs: 20, maxMs: 200, callbackGraceMs: 10_000 },
+    });
     const taught = await createTask(stack);
     expect(await stack.waitForTask(taught, terminalTaskStatuses)).toBe("succeeded");
     stack.sandbox.configure({ callbackLossRate: 1 });
