@@ -25,13 +25,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
-// nano-banana-2-lite goes to aivideoapi, which sends callbacks.
-async function runTasks(count: number): Promise<string[]> {
+// nano-banana-2-lite goes to aivideoapi, which sends callbacks; seedream4 to nanobanana, which
+// sends none.
+async function runTasks(count: number, model = "nano-banana-2-lite"): Promise<string[]> {
   const ids = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const res = await stack.request("POST", "/v1/images/generations", {
         key,
-        body: { model: "nano-banana-2-lite", input: { prompt: `first poll ${i}` } },
+        body: { model, input: { prompt: `first poll ${i}` } },
       });
       expect(res.status).toBe(200);
       return res.body.data.taskId as string;
@@ -69,5 +70,16 @@ describe("the first poll of a task", () => {
     } finally {
       stack.sandbox.configure({ callbackLossRate: 0 });
     }
+  });
+
+  it("waits for the generation time a provider's status answers told, where no callback comes", async () => {
+    // nanobanana's status says when the generation finished (document 001's completed_at). Its
+    // polls count against its 55 requests a minute: a first poll 1 s after the accept found each
+    // 1.5 s generation running and took a second poll, three requests a task instead of two.
+    const nanobanana = () => stack.sandbox.stats.byProvider.nanobanana!.statusCalls;
+    await runTasks(1, "seedream4");
+    const before = nanobanana();
+    await runTasks(3, "seedream4");
+    expect(nanobanana() - before).toBe(3);
   });
 });

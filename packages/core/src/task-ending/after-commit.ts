@@ -1,3 +1,4 @@
+import type { Task } from "@ripen/db";
 import type { EnqueueDelivery } from "../deliveries";
 import { type LifecycleLogger, logTaskEnded } from "../lifecycle-log";
 import type { TaskOrder } from "../tasks";
@@ -25,8 +26,8 @@ export interface EndingEffects {
   /** Adds a committed client callback's job. */
   enqueueDelivery?: EnqueueDelivery;
   /**
-   * Keeps how long the generations of tasks a callback found succeeded took (accept to
-   * callback), per provider and model: the worker's first poll of the next tasks waits that long.
+   * Keeps how long the generations of succeeded tasks took (`generationMsOf`), per provider and
+   * model: the worker's first poll of the next tasks waits that long.
    */
   recordGenerations?(
     samples: readonly { providerId: string; model: string; ms: number }[],
@@ -59,20 +60,12 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
       ...settled.endedBatches.map((batch) => batch.batchId),
     ]),
   ];
-  // Only from callbacks: a poll finds a generation later than it ended, by as much as the wait
-  // before that poll, which the figure itself sets; learning from polls would feed on itself.
-  const timed = settled.source === "callback" ? settled.ended : [];
-  const generations = timed.flatMap((task) =>
-    task.status === "succeeded" && task.provider && task.submittedAt && task.completedAt
-      ? [
-          {
-            providerId: task.provider,
-            model: task.model,
-            ms: task.completedAt.getTime() - task.submittedAt.getTime(),
-          },
-        ]
-      : [],
-  );
+  const generations = settled.ended.flatMap((task) => {
+    const ms = generationMsOf(task, settled.source);
+    return ms === undefined || !task.provider
+      ? []
+      : [{ providerId: task.provider, model: task.model, ms }];
+  });
   const { notify, enqueueDelivery, releaseSlots, leaveBacklogs, forgetJobs, recordGenerations } =
     effects;
   await Promise.all([
@@ -105,4 +98,24 @@ export async function afterCommit(effects: EndingEffects, settled: Settlement): 
     );
   }
   for (const task of settled.ended) logTaskEnded(logger, task, settled.source);
+}
+
+/**
+ * How long a succeeded task's generation took, from its accept: until its callback came, or,
+ * ended by a poll, until the time the upstream's status said it finished (nanobanana's
+ * `completed_at`, kept as `output.metadata.completedAt`), never later than the poll that found it.
+ * Not the poll's own time: a poll finds a generation later than it ended, by as much as the wait
+ * before that poll, which the figure itself sets; learning from that would feed on itself.
+ */
+function generationMsOf(task: Task, source: string): number | undefined {
+  if (task.status !== "succeeded" || !task.submittedAt || !task.completedAt) return undefined;
+  const acceptedMs = task.submittedAt.getTime();
+  const seenMs = task.completedAt.getTime() - acceptedMs;
+  if (source === "callback") return seenMs;
+  if (source !== "poll") return undefined;
+  const finished = task.output?.metadata?.completedAt;
+  const finishedMs = typeof finished === "string" ? Date.parse(finished) : Number.NaN;
+  if (!Number.isFinite(finishedMs)) return undefined;
+  // The upstream's clock is not ours: a skew may move it, within what the poll saw.
+  return Math.min(seenMs, Math.max(0, finishedMs - acceptedMs));
 }
