@@ -49,8 +49,8 @@ export function startChaos(
   const killWorker = (worker: ManagedService) => {
     workersKilled++;
     restarting.add(worker);
-    void record(`kill -9 ${worker.name}, start it again`, () => worker.killAndRestart()).then(
-      () => restarting.delete(worker),
+    void record(`kill -9 ${worker.name}, start it again`, () => worker.killAndRestart()).then(() =>
+      restarting.delete(worker),
     );
   };
   const workerKills = (async () => {

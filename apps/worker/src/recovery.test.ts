@@ -1,5 +1,5 @@
 import { createTask as createTaskRow, recordPoll, type TaskOrder } from "@ripen/core";
-import { ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
+import { deliveries, ledgerEntries, tasks, terminalTaskStatuses } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { createProviderHealth } from "@ripen/providers";
 import {
@@ -206,6 +206,63 @@ describe("the sweep", () => {
     // Queued at its place in line (earliest due first).
     expect(await stack.taskQueue.queue.getJobState(broken)).toBe("prioritized");
     stack.clock.advance(-2_000);
+  });
+});
+
+describe("the sweep after Redis was emptied", () => {
+  it("re-adds every active task's job once, however far off its wake-up, and stops", async () => {
+    // Its claims push each wake-up a grace ahead, still before the week it looks across: a chaos
+    // run's sweep claimed the same tasks page after page until 20,000 (52 s under load), and
+    // never reached the tasks whose wake-ups were further off than the grace.
+    stack = await startTestStack({ worker: false });
+    const { accountId } = await stack.createAccount(1_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const task = await createTaskRow(stack.db.db, {
+        accountId,
+        model: getModel("nano-banana-2"),
+        input: { prompt: `emptied ${i}` },
+        now: new Date(Date.now() - 5_000),
+      });
+      ids.push(task.id);
+    }
+    // Two parked for a poll five minutes off.
+    await stack.db.db
+      .update(tasks)
+      .set({ nextWakeAt: new Date(stack.clock.now().getTime() + 300_000) })
+      .where(inArray(tasks.id, ids.slice(0, 2)));
+    // And 12 client callbacks pending, two of them backing off for an hour.
+    const deliveryIds = ids.map((_, i) => `msg_emptied${String(i).padStart(2, "0")}`);
+    await stack.db.db.insert(deliveries).values(
+      deliveryIds.map((id, i) => ({
+        id,
+        accountId,
+        taskId: ids[i],
+        event: "task.completed",
+        url: "https://client.example/hook",
+        body: "{}",
+        nextTryAt: new Date(stack!.clock.now().getTime() + (i < 2 ? 3_600_000 : -1_000)),
+      })),
+    );
+    const deps = {
+      db: stack.db.db,
+      taskQueue: stack.taskQueue,
+      clock: stack.clock,
+      logger: pino({ level: "silent" }),
+      graceMs: 30_000,
+      ender: stack.ender,
+      deliveryQueue: stack.deliveryQueue,
+      pageSize: 5,
+      maxPerSweep: 1_000,
+    };
+    expect(await sweep(deps, { redisEmptied: true })).toEqual({
+      expired: 0,
+      requeued: 12,
+      live: 0,
+      failed: 0,
+      deliveries: { requeued: 12, live: 0, failed: 0 },
+    });
+    for (const state of await jobStates(stack, ids)) expect(liveStates).toContain(state);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   forgetPollsBefore,
   listOverdueTasks,
   type TaskEnder,
+  type TaskOrder,
 } from "@ripen/core";
 import type { Executor } from "@ripen/db";
 import type { DeliveryQueue, TaskQueue } from "@ripen/queue";
@@ -135,8 +136,11 @@ export async function sweep(
 
   const before = claimBefore(deps, now, options);
   const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
+  // After Redis was emptied every active task is claimed, nearest deadline first, each once.
+  let after: TaskOrder | null | undefined = options.redisEmptied ? null : undefined;
   for (let seen = 0; seen < maxPerSweep; ) {
-    const claimed = await claimOverdueWakes(deps.db, { before, recheckAt, limit: pageSize });
+    const claimed = await claimOverdueWakes(deps.db, { before, recheckAt, limit: pageSize, after });
+    if (after !== undefined) after = claimed.at(-1) ?? null;
     await eachIsolated(
       claimed,
       async (task) => {
@@ -204,8 +208,15 @@ async function sweepDeliveries(
   const result: DeliverySweepResult = { requeued: 0, live: 0, failed: 0 };
   const before = claimBefore(deps, now, options);
   const recheckAt = new Date(now.getTime() + Math.max(deps.graceMs, 1_000));
+  let afterId: string | null | undefined = options.redisEmptied ? null : undefined;
   for (let seen = 0; seen < maxPerSweep; ) {
-    const claimed = await claimOverdueDeliveries(deps.db, { before, recheckAt, limit: pageSize });
+    const claimed = await claimOverdueDeliveries(deps.db, {
+      before,
+      recheckAt,
+      limit: pageSize,
+      afterId,
+    });
+    if (afterId !== undefined) afterId = claimed.at(-1)?.id ?? null;
     await eachIsolated(
       claimed,
       async (delivery) => {

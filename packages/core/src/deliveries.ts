@@ -364,21 +364,35 @@ export async function redeliver(
  */
 export async function claimOverdueDeliveries(
   db: Executor,
-  args: { before: Date; recheckAt: Date; limit: number },
+  args: {
+    before: Date;
+    recheckAt: Date;
+    limit: number;
+    /**
+     * Claims in id order, after this id (the last of the previous page), instead of by next try:
+     * a sweep across every try (Redis emptied) claims each once, as `claimOverdueWakes` does.
+     */
+    afterId?: string | null;
+  },
 ): Promise<Array<{ id: string; taskId: string | null; accountId: string }>> {
+  const byId = args.afterId !== undefined;
   const result = await db.execute(sql`
     update ${deliveries} set next_try_at = ${args.recheckAt}
     where id in (
       select id from ${deliveries}
       where state = 'pending' and next_try_at < ${args.before}
-      order by next_try_at
+        ${args.afterId ? sql`and id > ${args.afterId}` : sql``}
+      order by ${byId ? sql`id` : sql`next_try_at`}
       limit ${args.limit}
       for update skip locked
     )
     returning id, task_id, account_id`);
-  return result.rows.map((row) => ({
+  const claimed = result.rows.map((row) => ({
     id: row.id as string,
     taskId: row.task_id as string | null,
     accountId: row.account_id as string,
   }));
+  // Returned in no particular order: the page's last is its greatest id.
+  if (byId) claimed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return claimed;
 }

@@ -100,22 +100,42 @@ const SET_WAITING_SQL = `
  */
 export async function claimOverdueWakes(
   db: Executor,
-  args: { before: Date; recheckAt: Date; limit: number },
+  args: {
+    before: Date;
+    recheckAt: Date;
+    limit: number;
+    /**
+     * Claims in deadline order, after this task (the last of the previous page), instead of in
+     * wake-up order: a sweep across every wake-up (Redis emptied) claims each task once, since
+     * its claim moves the wake-up to `recheckAt`, still before `before`.
+     */
+    after?: TaskOrder | null;
+  },
 ): Promise<TaskOrder[]> {
+  const byDeadline = args.after !== undefined;
   const result = await db.execute(sql`
     update ${tasks} set next_wake_at = ${args.recheckAt}
     where id in (
       select id from ${tasks}
       where status in (${activeStatusList}) and next_wake_at < ${args.before}
-      order by next_wake_at
+        ${args.after ? sql`and (deadline_at, id) > (${args.after.deadlineAt}, ${args.after.id})` : sql``}
+      order by ${byDeadline ? sql`deadline_at, id` : sql`next_wake_at`}
       limit ${args.limit}
       for update skip locked
     )
     returning id, deadline_at, created_at, batch_id`);
-  return result.rows.map((row) => {
+  const claimed = result.rows.map((row) => {
     const { id, deadlineAt, createdAt, batchId } = toTask(row);
     return { id, deadlineAt, createdAt, batchId };
   });
+  // Returned in no particular order: the page's last is its latest (deadline, id).
+  if (byDeadline) {
+    claimed.sort(
+      (a, b) =>
+        a.deadlineAt.getTime() - b.deadlineAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+  }
+  return claimed;
 }
 
 /** Active tasks whose deadline has passed. */
