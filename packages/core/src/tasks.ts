@@ -113,13 +113,15 @@ export async function claimOverdueWakes(
   },
 ): Promise<TaskOrder[]> {
   const byDeadline = args.after !== undefined;
+  // At the millisecond a Date holds, so the page's last task compares equal to itself.
+  const deadline = sql`date_trunc('milliseconds', deadline_at)`;
   const result = await db.execute(sql`
     update ${tasks} set next_wake_at = ${args.recheckAt}
     where id in (
       select id from ${tasks}
       where status in (${activeStatusList}) and next_wake_at < ${args.before}
-        ${args.after ? sql`and (deadline_at, id) > (${args.after.deadlineAt}, ${args.after.id})` : sql``}
-      order by ${byDeadline ? sql`deadline_at, id` : sql`next_wake_at`}
+        ${args.after ? sql`and (${deadline}, id) > (${args.after.deadlineAt}, ${args.after.id})` : sql``}
+      order by ${byDeadline ? sql`${deadline}, id` : sql`next_wake_at`}
       limit ${args.limit}
       for update skip locked
     )
