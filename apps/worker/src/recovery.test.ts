@@ -44,6 +44,21 @@ async function createTasks(on: TestStack, count: number): Promise<string[]> {
   return ids;
 }
 
+/** Task rows written 5 s ago without their jobs, as if the process died after the commit. */
+async function createUnqueuedTasks(on: TestStack, accountId: string, count: number) {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const task = await createTaskRow(on.db.db, {
+      accountId,
+      model: getModel("nano-banana-2"),
+      input: { prompt: `never enqueued ${i}` },
+      now: new Date(Date.now() - 5_000),
+    });
+    ids.push(task.id);
+  }
+  return ids;
+}
+
 /** Awaits every task reaching one of `statuses`. */
 async function waitForAll(
   on: TestStack,
@@ -166,16 +181,7 @@ describe("the sweep", () => {
   it("goes on past a task it cannot handle, counts it, and handles it next time", async () => {
     stack = await startTestStack({ worker: false });
     const { accountId } = await stack.createAccount(100);
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const task = await createTaskRow(stack.db.db, {
-        accountId,
-        model: getModel("nano-banana-2"),
-        input: { prompt: "never enqueued" },
-        now: new Date(Date.now() - 5_000),
-      });
-      ids.push(task.id);
-    }
+    const ids = await createUnqueuedTasks(stack, accountId, 3);
     const broken = ids[1]!;
     const taskQueue = {
       ...stack.taskQueue,
@@ -216,16 +222,7 @@ describe("the sweep after Redis was emptied", () => {
     // never reached the tasks whose wake-ups were further off than the grace.
     stack = await startTestStack({ worker: false });
     const { accountId } = await stack.createAccount(1_000);
-    const ids: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const task = await createTaskRow(stack.db.db, {
-        accountId,
-        model: getModel("nano-banana-2"),
-        input: { prompt: `emptied ${i}` },
-        now: new Date(Date.now() - 5_000),
-      });
-      ids.push(task.id);
-    }
+    const ids = await createUnqueuedTasks(stack, accountId, 12);
     // Deadlines finer than a millisecond (a Date holds none): each page's last is still claimed once.
     await stack.db.db
       .update(tasks)
