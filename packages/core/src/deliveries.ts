@@ -376,23 +376,24 @@ export async function claimOverdueDeliveries(
   },
 ): Promise<Array<{ id: string; taskId: string | null; accountId: string }>> {
   const byId = args.afterId !== undefined;
+  // The page comes back in the order its cursor is compared in, by Postgres (collation included).
   const result = await db.execute(sql`
-    update ${deliveries} set next_try_at = ${args.recheckAt}
-    where id in (
-      select id from ${deliveries}
-      where state = 'pending' and next_try_at < ${args.before}
-        ${args.afterId ? sql`and id > ${args.afterId}` : sql``}
-      order by ${byId ? sql`id` : sql`next_try_at`}
-      limit ${args.limit}
-      for update skip locked
+    with claimed as (
+      update ${deliveries} set next_try_at = ${args.recheckAt}
+      where id in (
+        select id from ${deliveries}
+        where state = 'pending' and next_try_at < ${args.before}
+          ${args.afterId ? sql`and id > ${args.afterId}` : sql``}
+        order by ${byId ? sql`id` : sql`next_try_at`}
+        limit ${args.limit}
+        for update skip locked
+      )
+      returning id, task_id, account_id
     )
-    returning id, task_id, account_id`);
-  const claimed = result.rows.map((row) => ({
+    select * from claimed ${byId ? sql`order by id` : sql``}`);
+  return result.rows.map((row) => ({
     id: row.id as string,
     taskId: row.task_id as string | null,
     accountId: row.account_id as string,
   }));
-  // Returned in no particular order: the page's last is its greatest id.
-  if (byId) claimed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return claimed;
 }

@@ -115,29 +115,25 @@ export async function claimOverdueWakes(
   const byDeadline = args.after !== undefined;
   // At the millisecond a Date holds, so the page's last task compares equal to itself.
   const deadline = sql`date_trunc('milliseconds', deadline_at)`;
+  // The page comes back in the order its cursor is compared in, by Postgres (collation included).
   const result = await db.execute(sql`
-    update ${tasks} set next_wake_at = ${args.recheckAt}
-    where id in (
-      select id from ${tasks}
-      where status in (${activeStatusList}) and next_wake_at < ${args.before}
-        ${args.after ? sql`and (${deadline}, id) > (${args.after.deadlineAt}, ${args.after.id})` : sql``}
-      order by ${byDeadline ? sql`${deadline}, id` : sql`next_wake_at`}
-      limit ${args.limit}
-      for update skip locked
+    with claimed as (
+      update ${tasks} set next_wake_at = ${args.recheckAt}
+      where id in (
+        select id from ${tasks}
+        where status in (${activeStatusList}) and next_wake_at < ${args.before}
+          ${args.after ? sql`and (${deadline}, id) > (${args.after.deadlineAt}, ${args.after.id})` : sql``}
+        order by ${byDeadline ? sql`${deadline}, id` : sql`next_wake_at`}
+        limit ${args.limit}
+        for update skip locked
+      )
+      returning id, deadline_at, created_at, batch_id
     )
-    returning id, deadline_at, created_at, batch_id`);
-  const claimed = result.rows.map((row) => {
+    select * from claimed ${byDeadline ? sql`order by ${deadline}, id` : sql``}`);
+  return result.rows.map((row) => {
     const { id, deadlineAt, createdAt, batchId } = toTask(row);
     return { id, deadlineAt, createdAt, batchId };
   });
-  // Returned in no particular order: the page's last is its latest (deadline, id).
-  if (byDeadline) {
-    claimed.sort(
-      (a, b) =>
-        a.deadlineAt.getTime() - b.deadlineAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-    );
-  }
-  return claimed;
 }
 
 /** Active tasks whose deadline has passed. */
