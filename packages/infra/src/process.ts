@@ -83,8 +83,32 @@ export class Resources {
 }
 
 /**
- * Runs `shutdown` on the first SIGINT or SIGTERM, then exits. A second signal, or a shutdown
- * that takes longer than `timeoutMs`, exits at once: a stuck close must not keep a deploy waiting.
+ * Runs `shutdown`, then exits: with `exitCode` if given, else 0 if it went well and 1 if not.
+ * A shutdown that takes longer than `timeoutMs` exits at once (1, or `exitCode`): a stuck close
+ * must not keep a deploy waiting, nor a process that failed to start from being started again.
+ */
+function exitAfter(
+  shutdown: () => Promise<boolean>,
+  options: { log: Log; timeoutMs?: number; exitCode?: number },
+): void {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const failed = options.exitCode ?? 1;
+  setTimeout(() => {
+    options.log(`shutdown took longer than ${timeoutMs / 1000} s; exiting`);
+    process.exit(failed);
+  }, timeoutMs).unref();
+  shutdown().then(
+    (ok) => process.exit(options.exitCode ?? (ok ? 0 : 1)),
+    (error: unknown) => {
+      options.log(`shutdown failed: ${errorMessage(error)}`);
+      process.exit(failed);
+    },
+  );
+}
+
+/**
+ * Runs `shutdown` on the first SIGINT or SIGTERM, then exits (`exitAfter`). A second signal
+ * exits at once.
  */
 export function onShutdownSignal(
   shutdown: (signal: NodeJS.Signals) => Promise<boolean>,
@@ -98,18 +122,7 @@ export function onShutdownSignal(
     }
     started = true;
     options.log(`${signal} received; shutting down`);
-    const timeoutMs = options.timeoutMs ?? 15_000;
-    setTimeout(() => {
-      options.log(`shutdown took longer than ${timeoutMs / 1000} s; exiting`);
-      process.exit(1);
-    }, timeoutMs).unref();
-    shutdown(signal).then(
-      (ok) => process.exit(ok ? 0 : 1),
-      (error: unknown) => {
-        options.log(`shutdown failed: ${errorMessage(error)}`);
-        process.exit(1);
-      },
-    );
+    exitAfter(() => shutdown(signal), options);
   };
   process.on("SIGINT", handle);
   process.on("SIGTERM", handle);
@@ -151,12 +164,14 @@ export async function runService(
     await flushLogs(logger);
     return ok;
   };
-  onShutdownSignal(closeAll, { log: (m) => logger.info(m), timeoutMs: options.shutdownTimeoutMs });
+  const log = (message: string) => logger.info(message);
+  onShutdownSignal(closeAll, { log, timeoutMs: options.shutdownTimeoutMs });
   try {
     await start(resources);
   } catch (error) {
     logger.fatal({ err: error }, `${name} failed to start`);
-    await closeAll();
-    process.exit(1);
+    // Exits 1 whatever the close does: a chaos run's worker whose start failed as Postgres
+    // restarted hung in its close, neither serving nor restarted, until the run gave up on it.
+    exitAfter(closeAll, { log, timeoutMs: options.shutdownTimeoutMs, exitCode: 1 });
   }
 }
