@@ -36,8 +36,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * The clients' connections, kept alive. undici's `request` rather than `fetch`: a profile of a
- * 6,000-task run had the runner's fetch calls (their web streams and a timeout signal each) take
- * half of its CPU, 17% of the machine's, on the two cores Ripen's services are measured on.
+ * 6,000-task run had the runner busy for 17% of it, about half of that in fetch's own work (web
+ * streams, a timeout signal per call), on the two cores Ripen's services are measured on.
  */
 let clientAgent: Agent | undefined;
 const agent = () => {
