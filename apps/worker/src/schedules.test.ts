@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { findSchedule, getCredits, startScheduleRun } from "@ripen/core";
-import { batches, deliveries, scheduleRuns, schedules, tasks } from "@ripen/db";
+import { batches, createDb, deliveries, scheduleRuns, schedules, tasks } from "@ripen/db";
 import { getModel } from "@ripen/models";
 import { defaultProviders } from "@ripen/providers";
 import {
@@ -11,7 +11,7 @@ import {
 } from "@ripen/testkit";
 import { asc, eq, inArray } from "drizzle-orm";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { fireSchedule, type ScheduleFireDeps } from "./schedule-fire";
 import { ClientEndpoint } from "./testing/client-endpoint";
 import { killWorker, spawnWorker } from "./testing/worker-process";
@@ -307,6 +307,39 @@ describe("missed firings: catch up once, then resume", () => {
     const { apiKey } = await stack.createAccount(1_000);
     await hourlySchedule(stack, apiKey, new Date(), null);
     await stack.startWorker();
+    expect(lines.filter((line) => line.event === "schedules.rebuilt")).toHaveLength(1);
+  });
+
+  it("a worker started while Postgres refuses connections starts once it is back", async () => {
+    const lines: Array<{ event?: string }> = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    stack = await startTestStack({ worker: false, logger });
+    const { apiKey } = await stack.createAccount(1_000);
+    await hourlySchedule(stack, apiKey, new Date(), null);
+    const admin = createDb(inject("pgAdminUrl"), { max: 1 });
+    const name = stack.db.name;
+    try {
+      await admin.pool.query(`alter database ${name} with allow_connections false`);
+      await admin.pool.query(
+        "select pg_terminate_backend(pid, 10000) from pg_stat_activity where datname = $1",
+        [name],
+      );
+      const starting = stack.startWorker();
+      // Postgres comes back only once the start has said it waits; a chaos run's worker,
+      // started as Postgres restarted, failed its start instead.
+      await Promise.race([
+        until(async () => lines.some((line) => line.event === "worker.waiting_for_postgres")),
+        starting,
+      ]);
+      await admin.pool.query(`alter database ${name} with allow_connections true`);
+      await starting;
+    } finally {
+      await admin.pool.query(`alter database ${name} with allow_connections true`);
+      await admin.close();
+    }
     expect(lines.filter((line) => line.event === "schedules.rebuilt")).toHaveLength(1);
   });
 

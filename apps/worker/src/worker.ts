@@ -3,6 +3,7 @@ import {
   countTasksWaitingToStart,
   createTaskEnder,
   grantDueSubscriptionMonths,
+  isDatabaseUnavailable,
   providerUseSince,
   systemClock,
 } from "@ripen/core";
@@ -134,6 +135,11 @@ const SWEEP_SCHEDULER_ID = "sweep";
  * in a later run; under that run's load a page took about 9 s, and a chunk about half a second.
  */
 const EMPTIED_SWEEP_LEASE_MS = 5_000;
+/**
+ * How long a start waits out a Postgres that is away (restarting, failing over) before it fails.
+ * A chaos run's worker, started as Postgres restarted, failed its start over a 2.5 s outage.
+ */
+const START_OUTAGE_ALLOWANCE_MS = 60_000;
 const SUBSCRIPTION_GRANTS_SCHEDULER_ID = "subscription-grants";
 /**
  * How often subscriptions' due months are granted: hourly, so a month's credits arrive within the
@@ -342,6 +348,22 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
       await health.restoreDone();
     }
   }
+  /** Runs a step of the start again while Postgres is unavailable, within the allowance. */
+  async function whileDatabaseAway<T>(step: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + START_OUTAGE_ALLOWANCE_MS;
+    for (let waitMs = 250; ; waitMs = Math.min(2 * waitMs, 5_000)) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || Date.now() + waitMs > giveUpAt) throw error;
+        options.logger.warn(
+          { event: "worker.waiting_for_postgres", err: (error as Error).message, waitMs },
+          "Postgres unavailable while starting; trying again",
+        );
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
   let checking = false;
   /** Sweeps and rebuilds the schedules when Redis lost Ripen's data; says whether it did. */
   async function watchdog(): Promise<boolean> {
@@ -389,7 +411,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
   // A worker started after Redis was emptied is the first to see it (it put the schedule back).
   // Awaited: a worker is started once that sweep and rebuild are done, not racing what follows.
   // Otherwise a start rebuilds the schedules on its own (catching up what was missed while down).
-  if (!(await watchdog())) await rebuildSchedules(scheduleDeps);
+  if (!(await watchdog())) await whileDatabaseAway(() => rebuildSchedules(scheduleDeps));
   // One timer per process, not per task: checks that Redis still holds the schedule.
   const watchdogTimer = setInterval(
     watchdog,
