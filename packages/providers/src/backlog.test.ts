@@ -71,9 +71,27 @@ describe("a rate window's order", () => {
     expect(await poll("flying-2")).toBe(0);
     // Half of the window is the polls' at most: then the submits due sooner go first again.
     expect(await poll("flying-3")).toBeGreaterThan(0);
+    // The rest is the submits' and their own polls': s1 goes, and the last request is its poll's.
     expect(await submit("s1")).toBe(0);
-    expect(await submit("s2")).toBe(0);
-    expect(await submit("s3")).toBeGreaterThan(0);
+    expect(await submit("s2")).toBeGreaterThan(0);
+  });
+
+  it("a submit leaves room in the window for a poll of each task in flight", async () => {
+    // A chaos run's batch items, their jobs re-added at once after Redis restarted, were all
+    // submitted to nanobanana within a second; the window then had no room for their polls, and
+    // none was polled in the 42 s left to their deadlines: paid for, and expired unseen.
+    const provider = `p-${randomUUID()}`;
+    const deadlineMs = Date.now() + 30_000;
+    const ask = (taskId: string, submit: boolean) =>
+      health.acquireRequest(provider, 4, 60_000, { taskId, deadlineMs, submit });
+    expect(await ask("a", true)).toBe(0);
+    expect(await ask("b", true)).toBe(0);
+    // a and b are in flight and owe a poll each: c waits, and is asked again soon.
+    const held = await ask("c", true);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(1_000);
+    expect(await ask("a", false)).toBe(0);
+    expect(await ask("b", false)).toBe(0);
   });
 
   it("a task that started elsewhere, or ended, no longer stands ahead of anyone", async () => {

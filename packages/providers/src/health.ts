@@ -16,6 +16,8 @@ import { sharedWhileInFlight } from "./shared-read";
 
 /** Starts are counted over the last minute: how fast a provider takes new tasks. */
 export const START_WINDOW_MS = 60_000;
+/** How soon a submit held back only by the polls its provider is owed asks again. */
+const OWED_POLL_RECHECK_MS = 1_000;
 
 /** How long a request waits while Redis has not been found emptied, or is being restored. */
 const RESTORE_WAIT_MS = 250;
@@ -49,6 +51,12 @@ end`;
  * run's accepted nanobanana tasks (it sends no callbacks) were not polled again before their
  * deadlines. The other half stays the submits', so polls of slow generations cannot stop new
  * tasks from starting.
+ *
+ * A submit leaves room in the window for a poll of each task in flight (KEYS[4]), up to that
+ * half: a task started into a window its polls cannot get into is paid for and expires unseen.
+ * A chaos run's batch items, their jobs re-added at once after Redis restarted, were submitted
+ * to nanobanana together and none was polled in the 42 s left to their deadlines. Held back only
+ * by those owed polls, a submit asks again after ARGV[8] ms.
  */
 const ACQUIRE_REQUEST = `
 ${restartGuard(6, RESTORE_WAIT_MS)}
@@ -58,6 +66,14 @@ local window = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local free = tonumber(ARGV[2]) - redis.call('ZCARD', KEYS[1])
 local poll = ARGV[4] ~= '' and ARGV[7] ~= '1'
+local owed = 0
+if ARGV[7] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  owed = redis.call('ZCARD', KEYS[4])
+  if redis.call('ZSCORE', KEYS[4], ARGV[4]) then owed = owed - 1 end
+  owed = math.min(owed, math.floor(tonumber(ARGV[2]) / 2))
+  free = free - owed
+end
 local pollFirst = false
 if poll then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
@@ -87,6 +103,8 @@ if ahead < free then
   end
   return 0
 end
+-- Held back by polls owed rather than a full window: asked again once one may have gone.
+if ahead < free + owed then return tonumber(ARGV[8]) end
 local nth = redis.call('ZRANGE', KEYS[1], ahead - free, ahead - free, 'WITHSCORES')
 if nth[2] == nil then return window end
 return math.max(1, tonumber(nth[2]) + window - now)`;
@@ -582,6 +600,7 @@ export function createProviderHealth(
           forTask?.deadlineMs ?? 0,
           START_WINDOW_MS,
           forTask?.submit ? 1 : 0,
+          OWED_POLL_RECHECK_MS,
         ],
       );
       return Number(wait);
