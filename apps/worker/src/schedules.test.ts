@@ -297,37 +297,37 @@ describe("missed firings: catch up once, then resume", () => {
     expect(await runsOf(stack, id)).toHaveLength(1);
   });
 
-  it("a worker started on an empty Redis rebuilds the schedules once", async () => {
+  /** A stack without a worker, its log lines kept, and one account's hourly schedule. */
+  async function stackWithHourlySchedule() {
     const lines: Array<{ event?: string }> = [];
     const logger = pino(
       { level: "info" },
       { write: (line: string) => lines.push(JSON.parse(line)) },
     );
-    stack = await startTestStack({ worker: false, logger });
-    const { apiKey } = await stack.createAccount(1_000);
-    await hourlySchedule(stack, apiKey, new Date(), null);
-    await stack.startWorker();
+    const s = await startTestStack({ worker: false, logger });
+    stack = s;
+    const { apiKey } = await s.createAccount(1_000);
+    await hourlySchedule(s, apiKey, new Date(), null);
+    return { s, lines };
+  }
+
+  it("a worker started on an empty Redis rebuilds the schedules once", async () => {
+    const { s, lines } = await stackWithHourlySchedule();
+    await s.startWorker();
     expect(lines.filter((line) => line.event === "schedules.rebuilt")).toHaveLength(1);
   });
 
   it("a worker started while Postgres refuses connections starts once it is back", async () => {
-    const lines: Array<{ event?: string }> = [];
-    const logger = pino(
-      { level: "info" },
-      { write: (line: string) => lines.push(JSON.parse(line)) },
-    );
-    stack = await startTestStack({ worker: false, logger });
-    const { apiKey } = await stack.createAccount(1_000);
-    await hourlySchedule(stack, apiKey, new Date(), null);
+    const { s, lines } = await stackWithHourlySchedule();
     const admin = createDb(inject("pgAdminUrl"), { max: 1 });
-    const name = stack.db.name;
+    const name = s.db.name;
     try {
       await admin.pool.query(`alter database ${name} with allow_connections false`);
       await admin.pool.query(
         "select pg_terminate_backend(pid, 10000) from pg_stat_activity where datname = $1",
         [name],
       );
-      const starting = stack.startWorker();
+      const starting = s.startWorker();
       // Postgres comes back only once the start has said it waits; a chaos run's worker,
       // started as Postgres restarted, failed its start instead.
       await Promise.race([
