@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Clock,
   countTasksWaitingToStart,
@@ -360,7 +361,7 @@ export async function startWorker(options: WorkerOptions): Promise<RipenWorker> 
           { event: "worker.waiting_for_postgres", err: (error as Error).message, waitMs },
           "Postgres unavailable while starting; trying again",
         );
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        await sleep(waitMs);
       }
     }
   }
