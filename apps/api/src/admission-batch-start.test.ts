@@ -21,14 +21,14 @@ afterAll(async () => {
 
 describe("admission keeps a batch item's start-by where its create put it", () => {
   it("refuses a single create that would push waiting items past 80% of their own time", async () => {
-    await publishQueuePace(stack.producerRedis, stack.prefix, 2);
+    await publishQueuePace(stack.producerRedis, stack.prefix, 1);
     const batch = await stack.request("POST", "/v1/batches", {
       key: apiKey,
       body: {
         requests: Array.from({ length: 50 }, (_, i) => ({
           model: "nano-banana-2",
-          input: { prompt: `waited 150 s, ${i}` },
-          timeout_seconds: 300,
+          input: { prompt: `waited 200 s, ${i}` },
+          timeout_seconds: 600,
         })),
       },
     });
@@ -38,18 +38,19 @@ describe("admission keeps a batch item's start-by where its create put it", () =
         key: apiKey,
         body: { model: "nano-banana-2", input: { prompt: "patient" }, timeout_seconds: 600 },
       });
-    // 160 patient single creates, each going ahead of the items (due within a minute): at 2
-    // tasks a second the items start within some 106 s, well within their 300.
-    for (let i = 0; i < 160; i++) expect((await single()).status).toBe(200);
+    // 240 patient single creates, each going ahead of the items (due in 300 s, half of their
+    // time): at a task a second the items start within some 291 s, well within their 600.
+    for (let i = 0; i < 240; i++) expect((await single()).status).toBe(200);
 
-    // The items have now waited 150 s of their 300: their start-by is 90 s away (240 s into
-    // their 300), where 80% of the 150 s they have left would put it 120 s away.
+    // The items have now waited 200 s of their 600: still due 100 s from now, behind a single
+    // create, and their start-by is 280 s away (480 s into their 600), where 80% of the 400 s
+    // they have left would put it 320 s away.
     await stack.db.pool.query(
-      `update tasks set created_at = created_at - interval '150 seconds',
-         deadline_at = deadline_at - interval '150 seconds' where batch_id = $1`,
+      `update tasks set created_at = created_at - interval '200 seconds',
+         deadline_at = deadline_at - interval '200 seconds' where batch_id = $1`,
       [batch.body.data.id],
     );
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await publishQueuePace(stack.producerRedis, stack.prefix, 1);
     const refused = await single();
     expect(refused.status).toBe(429);
     expect(refused.body.error).toMatchObject({ code: "capacity_exceeded" });

@@ -48,7 +48,7 @@ const create = (timeoutSeconds: number) =>
 
 describe("admission control counts Ripen's own queue", () => {
   // First: no pace has been published yet, so the batch is admitted whatever waits.
-  it("counts a batch item as ahead of single creates once its deadline is within a minute", async () => {
+  it("counts a batch item as ahead of single creates once half its time is within a minute", async () => {
     const before = await reader()();
     const res = await stack.request("POST", "/v1/batches", {
       key: apiKey,
@@ -56,7 +56,8 @@ describe("admission control counts Ripen's own queue", () => {
         requests: Array.from({ length: 3 }, (_, i) => ({
           model: "nano-banana-2",
           input: { prompt: `soon ${i}` },
-          timeout_seconds: 30,
+          // Due 50 s from now, half of its time: ahead of a single create, due in 60 s.
+          timeout_seconds: 100,
         })),
       },
     });
@@ -141,23 +142,23 @@ describe("admission control counts Ripen's own queue", () => {
   });
 
   it("refuses single creates that would push admitted batch items past their deadlines", async () => {
-    // Some 200 tasks wait; the workers start 10 a second.
-    await pace(10);
-    // 240 items due in 90 s: they would start in some 44 s, within half of it (a batch leaves
-    // room for the single creates after it): admitted.
+    // Some 200 tasks wait; the workers start 5 a second.
+    await pace(5);
+    // 150 items with 150 s to live, due in 75 s (half of it: a batch leaves room for the single
+    // creates after it): they would start in some 71 s, within it: admitted.
     const batch = await stack.request("POST", "/v1/batches", {
       key: apiKey,
       body: {
-        requests: Array.from({ length: 240 }, (_, i) => ({
+        requests: Array.from({ length: 150 }, (_, i) => ({
           model: "nano-banana-2",
-          input: { prompt: `due in 90 s, ${i}` },
-          timeout_seconds: 90,
+          input: { prompt: `due in 75 s, ${i}` },
+          timeout_seconds: 150,
         })),
       },
     });
     expect(batch.status).toBe(200);
-    // Each single create, however patient, goes ahead of them (due within a minute): some 270
-    // more fit before their start-by (80% of their time); then the next is refused.
+    // Each single create, however patient, goes ahead of them (due within a minute): some 245
+    // more fit before their start-by (80% of their time, 120 s); then the next is refused.
     let admitted = 0;
     let refused: Awaited<ReturnType<typeof create>> | undefined;
     while (!refused && admitted < 600) {

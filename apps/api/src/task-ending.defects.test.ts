@@ -65,7 +65,13 @@ describe("every ending does what follows it", () => {
     const { accountId } = await stack.createAccount(1_000);
     const { taskId } = await createRunningTask(stack.db.db, accountId);
     const { wake } = stack.taskQueue;
-    await wake({ id: taskId, deadlineAt: new Date(), createdAt: new Date(), batchId: null });
+    await wake({
+      id: taskId,
+      deadlineAt: new Date(),
+      createdAt: new Date(),
+      batchId: null,
+      status: "running",
+    });
     expect(await stack.taskQueue.queue.getJobState(taskId)).not.toBe("unknown");
   });
 

@@ -10,12 +10,13 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-/** A single create's place in the queue, due now. */
+/** A running single create's place in the queue. */
 const orderOf = (id: string) => ({
   id,
   deadlineAt: new Date(),
   createdAt: new Date(),
   batchId: null,
+  status: "running" as const,
 });
 
 describe("the callbacks service's task ender (as its main builds it)", () => {

@@ -82,6 +82,63 @@ describe("the order tasks start in", () => {
     expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
   });
 
+  it("starts a batch's items before single creates made after them once half their time is less than a minute off", async () => {
+    // Items with 100 s to live are due 50 s after their create; single creates, 60 s after theirs.
+    // A chaos run queued its 180-second items behind every single create until a minute before
+    // their deadlines: a worker killed, a provider's Retry-After or a Redis restart then left
+    // them no time, and they expired.
+    const { apiKey } = await stack.createAccount(10_000);
+    const batch = await createBatch(apiKey, 3, 100);
+    const singles = await createSingles(apiKey, 3);
+    const order = await submissionOrder([...batch, ...singles]);
+    expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
+  });
+
+  it("polls a started task ahead of every task not yet started, even those due before it", async () => {
+    // A chaos run's queue held thousands of tasks due before the polls of tasks already paid for
+    // upstream: their callbacks lost, 22 were not polled for 46 s and expired.
+    const generationMs = 300;
+    stack.sandbox.configure({ generationMs, callbackLossRate: 1 });
+    try {
+      const { apiKey } = await stack.createAccount(10_000);
+      const [single] = await createSingles(apiKey, 1);
+      const worker = await stack.startWorker();
+      const { rows: woken } = await (async () => {
+        try {
+          await stack.waitForTask(single!, ["running"], 30_000);
+          for (;;) {
+            const read = await stack.db.pool.query<{ wake: Date }>(
+              "select next_wake_at as wake from tasks where id = $1 and next_wake_at > now()",
+              [single],
+            );
+            if (read.rows.length > 0) return read;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        } finally {
+          await worker.close();
+        }
+      })();
+      // Items due 15 s from now: before the single create, due 60 s after its create.
+      const batch = await createBatch(apiKey, 5, 30);
+      // Its generation over and its poll due: the next worker finds both waiting.
+      const { rows: started } = await stack.db.pool.query<{ at: Date }>(
+        "select started_at as at from task_attempts where task_id = $1",
+        [single],
+      );
+      const readyAt = Math.max(woken[0]!.wake.getTime(), started[0]!.at.getTime() + generationMs);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, readyAt - Date.now()) + 100));
+      await submissionOrder([...batch, single!]);
+      const { rows } = await stack.db.pool.query<{ polled_first: boolean }>(
+        `select (select completed_at from tasks where id = $1) <
+            (select min(started_at) from task_attempts where task_id = any($2)) as polled_first`,
+        [single, batch],
+      );
+      expect(rows[0]?.polled_first).toBe(true);
+    } finally {
+      stack.sandbox.configure({ generationMs: 10, callbackLossRate: 0 });
+    }
+  });
+
   it("starts single creates before a batch whose deadline is far off, made before them", async () => {
     const { apiKey } = await stack.createAccount(10_000);
     const batch = await createBatch(apiKey, 3);

@@ -5,7 +5,7 @@ import {
   isActiveStatus,
   setNextWake,
 } from "@ripen/core";
-import { type JobPayload, polledBatchItemPriority, stepPriority } from "@ripen/queue";
+import { type JobPayload, STARTED_TASK_PRIORITY } from "@ripen/queue";
 import { inTaskSpan } from "@ripen/telemetry";
 import { DelayedError, type Job } from "bullmq";
 import { pollStep } from "./poll-step";
@@ -68,13 +68,12 @@ export function createRunTask(runDeps: RunTaskDeps) {
         step.waitingFor,
       );
     }
-    // A batch item's polls run ahead of its batch's items not yet submitted (the priority is
-    // kept through the delayed set): changed once, when it first waits as a running task.
-    const wakeAt = Date.now() + delay;
-    if (task.batchId && !step.waitingFor && job.priority === stepPriority(task)) {
-      await job.changePriority({ priority: polledBatchItemPriority(wakeAt) });
+    // A started task's polls run ahead of every task not yet started (the priority is kept
+    // through the delayed set): changed once, when it first waits as a running task.
+    if (!step.waitingFor && job.priority !== STARTED_TASK_PRIORITY) {
+      await job.changePriority({ priority: STARTED_TASK_PRIORITY });
     }
-    await job.moveToDelayed(wakeAt, token);
+    await job.moveToDelayed(Date.now() + delay, token);
     throw new DelayedError();
   };
 }

@@ -324,6 +324,7 @@ export async function createBatch(db: Executor, args: CreateBatchArgs): Promise<
       deadlineAt: t.deadlineAt,
       createdAt: now,
       batchId: batch.id,
+      status: "queued" as const,
     })),
     rejected,
     price: total,

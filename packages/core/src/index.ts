@@ -272,6 +272,7 @@ export {
 } from "./task-view";
 export { createTaskWriter, type TaskWriter, type TaskWriterOptions } from "./task-writer";
 export {
+  BATCH_START_BY_SHARE,
   claimOverdueWakes,
   countTasksWaitingToStart,
   findTask,

@@ -16,7 +16,18 @@ import { activeStatusList, toTask } from "./task-machine";
  */
 
 /** What places a task's steps in the queue (`stepPriority` of `@ripen/queue`). */
-export type TaskOrder = Pick<Task, "id" | "deadlineAt" | "createdAt" | "batchId">;
+export type TaskOrder = Pick<Task, "id" | "deadlineAt" | "createdAt" | "batchId" | "status">;
+
+/**
+ * The share of a batch item's time (create to deadline) by which it should have started: its
+ * batch is admitted only if its last item is projected to start by then, and the queue takes the
+ * item as due then. Less than a single create's share (admission's `START_BY_SHARE`), so the
+ * single creates made after a batch have room: admitted at 0.8, a chaos run's batches left none,
+ * and every single create after them was refused. The other half is for what may befall an item
+ * once started: a worker killed while its submit was in flight (the callback of a lost submit is
+ * awaited at least a minute), a provider's Retry-After, a Redis restart.
+ */
+export const BATCH_START_BY_SHARE = 0.5;
 
 export async function findTask(db: Executor, taskId: string): Promise<Task | null> {
   const result = await pgClientOf(db).query({
@@ -127,12 +138,12 @@ export async function claimOverdueWakes(
         limit ${args.limit}
         for update skip locked
       )
-      returning id, deadline_at, created_at, batch_id
+      returning id, deadline_at, created_at, batch_id, status
     )
     select * from claimed ${byDeadline ? sql`order by ${deadline}, id` : sql``}`);
   return result.rows.map((row) => {
-    const { id, deadlineAt, createdAt, batchId } = toTask(row);
-    return { id, deadlineAt, createdAt, batchId };
+    const { id, deadlineAt, createdAt, batchId, status } = toTask(row);
+    return { id, deadlineAt, createdAt, batchId, status };
   });
 }
 
@@ -157,10 +168,10 @@ export interface TasksWaitingToStart {
   /** Batch items due later. */
   batch: number;
   /**
-   * Those batch items by deadline (to the second), earliest first, the first
-   * `LATER_DEADLINES_LISTED` deadlines: what a single create made now would push back. With
-   * the earliest create among each deadline's items: the one with the most time to its deadline,
-   * so the one whose start-by, a share of that time, comes first.
+   * Those batch items by deadline (to the second), in the queue's order (earliest due first),
+   * the first `LATER_DEADLINES_LISTED` deadlines: what a single create made now would push
+   * back. With the earliest create among each deadline's items: the one with the most time to
+   * its deadline, so the one whose start-by, a share of that time, comes first.
    */
   batchByDeadline: { deadlineAt: Date; createdAt: Date; tasks: number }[];
 }
@@ -173,7 +184,8 @@ const LATER_DEADLINES_LISTED = 100;
  * closes sends its parked tasks back to the queue at their old places). Postgres's answer, so it
  * includes tasks whose jobs a Redis restarted empty forgot until the sweep enqueues them again.
  * For admission control's view of the queue, whose order is earliest due first: a batch item
- * counts as interactive when its deadline is within `horizonMs`. One statement.
+ * counts as interactive when it is due (`BATCH_START_BY_SHARE` of its time) within `horizonMs`.
+ * One statement.
  */
 export async function countTasksWaitingToStart(
   db: Executor,
@@ -186,19 +198,20 @@ export async function countTasksWaitingToStart(
   }>({
     name: "ripen_count_tasks_waiting_to_start",
     text: `with waiting as (
-        select batch_id is not null and deadline_at >= now() + $1 * interval '1 millisecond'
-          as later, deadline_at, created_at
+        select batch_id is not null
+            and created_at + $3 * (deadline_at - created_at) >= now() + $1 * interval '1 millisecond'
+          as later, deadline_at, created_at, created_at + $3 * (deadline_at - created_at) as due_at
         from tasks where status = 'queued')
       select
         (select count(*) from waiting where not later)::int as interactive,
         (select count(*) from waiting where later)::int as batch,
         coalesce((select json_agg(json_build_object('at', at, 'created', created, 'tasks', tasks)
-            order by at)
+            order by due)
           from (select date_trunc('second', deadline_at) as at, min(created_at) as created,
-              count(*)::int as tasks
-            from waiting where later group by 1 order by 1 limit $2) as deadlines), '[]')
+              count(*)::int as tasks, min(due_at) as due
+            from waiting where later group by 1 order by due limit $2) as deadlines), '[]')
           as by_deadline`,
-    values: [horizonMs, LATER_DEADLINES_LISTED],
+    values: [horizonMs, LATER_DEADLINES_LISTED, BATCH_START_BY_SHARE],
   });
   const row = rows[0];
   return {

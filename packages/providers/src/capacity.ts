@@ -1,5 +1,6 @@
 import {
   type AnyModelSpec,
+  BATCH_START_BY_SHARE,
   CapacityExceeded,
   type ProviderUse,
   type TasksWaitingToStart,
@@ -24,14 +25,6 @@ const MIN_REQUESTS_PER_TASK = 2;
  * left for its generation, which admission cannot know in advance.
  */
 export const START_BY_SHARE = 0.8;
-
-/**
- * The share by which a batch's last item must be projected to start: less than a single
- * create's, so the single creates made after it, which go ahead of it until its deadline is a
- * minute off, have room. Admitted at 0.8, a chaos run's batches left none: every single create
- * after them was refused, since it would have pushed their items past their deadlines.
- */
-const BATCH_START_BY_SHARE = 0.5;
 
 /** How long a process trusts what it read of the unlimited providers' circuits and pauses. */
 const STATE_TTL_MS = 500;

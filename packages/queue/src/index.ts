@@ -42,7 +42,7 @@ export {
   startQueuePaceMeter,
 } from "./queue-load";
 export { type QueueName, queueNames } from "./queue-names";
-export { polledBatchItemPriority, stepPriority } from "./step-order";
+export { STARTED_TASK_PRIORITY, stepPriority } from "./step-order";
 
 interface JobDefinition {
   queue: QueueName;
