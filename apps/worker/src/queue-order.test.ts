@@ -73,26 +73,35 @@ async function submissionOrder(ids: string[]): Promise<string[]> {
   return rows.map((row) => row.task_id);
 }
 
-describe("the order tasks start in", () => {
-  it("starts a batch's items due soon before single creates made after them", async () => {
-    const { apiKey } = await stack.createAccount(10_000);
-    const batch = await createBatch(apiKey, 3, 30);
-    const singles = await createSingles(apiKey, 4);
-    const order = await submissionOrder([...batch, ...singles]);
-    expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
-  });
+/** Once the submitted task waits for its first poll: when that poll is due (ms). */
+async function untilParked(taskId: string): Promise<number> {
+  await stack.waitForTask(taskId, ["running"], 30_000);
+  for (;;) {
+    const { rows } = await stack.db.pool.query<{ wake: Date }>(
+      "select next_wake_at as wake from tasks where id = $1 and next_wake_at > now()",
+      [taskId],
+    );
+    if (rows[0]) return rows[0].wake.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
-  it("starts a batch's items before single creates made after them once half their time is less than a minute off", async () => {
-    // Items with 100 s to live are due 50 s after their create; single creates, 60 s after theirs.
-    // A chaos run queued its 180-second items behind every single create until a minute before
-    // their deadlines: a worker killed, a provider's Retry-After or a Redis restart then left
-    // them no time, and they expired.
-    const { apiKey } = await stack.createAccount(10_000);
-    const batch = await createBatch(apiKey, 3, 100);
-    const singles = await createSingles(apiKey, 3);
-    const order = await submissionOrder([...batch, ...singles]);
-    expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
-  });
+describe("the order tasks start in", () => {
+  // A single create is due 60 s after its create. Items with 30 s to live are due within it (at
+  // their deadline); items with 100 s, 50 s after their create, half of their time. A chaos run
+  // queued its 180-second items behind every single create until a minute before their
+  // deadlines: a worker killed, a provider's Retry-After or a Redis restart then left them no
+  // time, and they expired.
+  it.each([30, 100])(
+    "starts a batch's items with %i s to live before single creates made after them",
+    async (timeoutSeconds) => {
+      const { apiKey } = await stack.createAccount(10_000);
+      const batch = await createBatch(apiKey, 3, timeoutSeconds);
+      const singles = await createSingles(apiKey, 4);
+      const order = await submissionOrder([...batch, ...singles]);
+      expect(order.slice(0, 3).sort()).toEqual([...batch].sort());
+    },
+  );
 
   it("polls a started task ahead of every task not yet started, even those due before it", async () => {
     // A chaos run's queue held thousands of tasks due before the polls of tasks already paid for
@@ -103,30 +112,18 @@ describe("the order tasks start in", () => {
       const { apiKey } = await stack.createAccount(10_000);
       const [single] = await createSingles(apiKey, 1);
       const worker = await stack.startWorker();
-      const { rows: woken } = await (async () => {
-        try {
-          await stack.waitForTask(single!, ["running"], 30_000);
-          for (;;) {
-            const read = await stack.db.pool.query<{ wake: Date }>(
-              "select next_wake_at as wake from tasks where id = $1 and next_wake_at > now()",
-              [single],
-            );
-            if (read.rows.length > 0) return read;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-        } finally {
-          await worker.close();
-        }
-      })();
+      let pollDueAt: number;
+      try {
+        pollDueAt = await untilParked(single!);
+      } finally {
+        await worker.close();
+      }
       // Items due 15 s from now: before the single create, due 60 s after its create.
       const batch = await createBatch(apiKey, 5, 30);
-      // Its generation over and its poll due: the next worker finds both waiting.
-      const { rows: started } = await stack.db.pool.query<{ at: Date }>(
-        "select started_at as at from task_attempts where task_id = $1",
-        [single],
+      // Its poll due and its generation over: the next worker finds both waiting.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, pollDueAt - Date.now()) + generationMs),
       );
-      const readyAt = Math.max(woken[0]!.wake.getTime(), started[0]!.at.getTime() + generationMs);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, readyAt - Date.now()) + 100));
       await submissionOrder([...batch, single!]);
       const { rows } = await stack.db.pool.query<{ polled_first: boolean }>(
         `select (select completed_at from tasks where id = $1) <
