@@ -25,7 +25,7 @@ export type TaskOrder = Pick<Task, "id" | "deadlineAt" | "createdAt" | "batchId"
  * single creates made after a batch have room: admitted at 0.8, a chaos run's batches left none,
  * and every single create after them was refused. The other half is for what may befall an item
  * once started: a worker killed while its submit was in flight (the callback of a lost submit is
- * awaited at least a minute), a provider's Retry-After, a Redis restart.
+ * awaited at least 20 s), a provider's Retry-After, a Redis restart.
  */
 export const BATCH_START_BY_SHARE = 0.5;
 
