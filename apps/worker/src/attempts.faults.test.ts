@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { findTask } from "@ripen/core";
 import { ledgerEntries, taskAttempts, terminalTaskStatuses } from "@ripen/db";
-import { ledgerViolations, startTestStack, type TestStack } from "@ripen/testkit";
+import { ledgerViolations, startTestStack, type TestStack, until } from "@ripen/testkit";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { killWorker, spawnWorker } from "./testing/worker-process";
@@ -33,15 +33,6 @@ const attemptsOf = (on: TestStack, taskId: string) =>
     .from(taskAttempts)
     .where(eq(taskAttempts.taskId, taskId))
     .orderBy(asc(taskAttempts.number));
-
-/** Resolves once `check` holds, read every 20 ms; rejects after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const giveUpAt = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > giveUpAt) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const ledgerOf = async (on: TestStack, taskId: string) =>
   (await on.db.db.select().from(ledgerEntries).where(eq(ledgerEntries.taskId, taskId)))
@@ -114,11 +105,14 @@ describe("at most one paid submission per attempt", () => {
     const taskId = await createTask(stack);
     await accepted;
     const on = stack;
-    await until(async () => (await attemptsOf(on, taskId))[0]?.state === "unknown");
+    await until(async () => (await attemptsOf(on, taskId))[0]?.state === "unknown", 10_000);
     // Ten seconds on, the worker looks again and still waits: a late callback could settle it.
     stack.clock.advance(10_000);
     const looked = stack.clock.now().getTime();
-    await until(async () => (await findTask(on.db.db, taskId))!.nextWakeAt!.getTime() > looked);
+    await until(
+      async () => (await findTask(on.db.db, taskId))!.nextWakeAt!.getTime() > looked,
+      10_000,
+    );
     expect(await findTask(stack.db.db, taskId)).toMatchObject({
       status: "submitting",
       waitingFor: { reason: "callback", provider: "aivideoapi" },

@@ -1,4 +1,4 @@
-import { startTestStack, type TestStack } from "@ripen/testkit";
+import { startTestStack, type TestStack, until } from "@ripen/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /*
@@ -76,14 +76,14 @@ async function submissionOrder(ids: string[]): Promise<string[]> {
 /** Once the submitted task waits for its first poll: when that poll is due (ms). */
 async function untilParked(taskId: string): Promise<number> {
   await stack.waitForTask(taskId, ["running"], 30_000);
-  for (;;) {
+  const wake = await until(async () => {
     const { rows } = await stack.db.pool.query<{ wake: Date }>(
       "select next_wake_at as wake from tasks where id = $1 and next_wake_at > now()",
       [taskId],
     );
-    if (rows[0]) return rows[0].wake.getTime();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+    return rows[0]?.wake;
+  });
+  return wake.getTime();
 }
 
 describe("the order tasks start in", () => {

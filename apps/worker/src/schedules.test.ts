@@ -8,6 +8,7 @@ import {
   startPrivateRedis,
   startTestStack,
   type TestStack,
+  until,
 } from "@ripen/testkit";
 import { asc, eq, inArray } from "drizzle-orm";
 import pino from "pino";
@@ -33,17 +34,6 @@ afterEach(async () => {
   redis = undefined;
   endpoint = undefined;
 });
-
-/** Polls `check` until it holds (a condition, not a fixed wait). */
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const oneImage = { requests: [{ model: "nano-banana-2-lite", input: { prompt: "a banner" } }] };
 

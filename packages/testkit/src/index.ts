@@ -21,4 +21,5 @@ export {
   type TestStack,
   type TestStackOptions,
 } from "./stack";
+export { until } from "./until";
 export { TEST_TASK_EVENTS_CHANNEL, waitForTask } from "./wait-for-task";
