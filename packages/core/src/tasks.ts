@@ -198,10 +198,10 @@ export async function countTasksWaitingToStart(
   }>({
     name: "ripen_count_tasks_waiting_to_start",
     text: `with waiting as (
-        select batch_id is not null
-            and created_at + $3 * (deadline_at - created_at) >= now() + $1 * interval '1 millisecond'
-          as later, deadline_at, created_at, created_at + $3 * (deadline_at - created_at) as due_at
-        from tasks where status = 'queued')
+        select batch_id is not null and due_at >= now() + $1 * interval '1 millisecond' as later,
+          deadline_at, created_at, due_at
+        from tasks, lateral (select created_at + $3 * (deadline_at - created_at) as due_at) as due
+        where status = 'queued')
       select
         (select count(*) from waiting where not later)::int as interactive,
         (select count(*) from waiting where later)::int as batch,
