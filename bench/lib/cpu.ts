@@ -21,7 +21,7 @@ function roleOf(pid: number, comm: string, cmdline: string): string | null {
   if (!entry) return null;
   if (entry.startsWith("apps/")) return entry.split("/")[1]!;
   if (entry.startsWith("bench/naive/")) return `naive ${entry.slice(12, -3)}`;
-  return null;
+  return "baseline server";
 }
 
 interface ProcessStat {
@@ -49,12 +49,15 @@ function readStat(pid: number): ProcessStat | null {
   }
 }
 
+/** CPU milliseconds used so far by each counted process, with its role, by pid. */
+export type CpuReading = Map<number, { role: string; ms: number }>;
+
 /**
- * CPU milliseconds used so far by each role's live processes: this bench's own (its
- * descendants: services, private Redis), and every Postgres process, which the bench shares with
- * whatever else uses that server.
+ * The CPU time so far of each counted live process: this bench's own (its descendants:
+ * services, private Redis), and every Postgres process, which the bench shares with whatever else
+ * uses that server.
  */
-export function cpuByRole(): Map<string, number> {
+export function cpuByRole(): CpuReading {
   const stats = readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .flatMap((name) => readStat(Number(name)) ?? []);
@@ -65,7 +68,7 @@ export function cpuByRole(): Map<string, number> {
     }
     return false;
   };
-  const totals = new Map<string, number>();
+  const reading: CpuReading = new Map();
   for (const stat of stats) {
     if (stat.comm !== "postgres" && !ours(stat.pid)) continue;
     let cmdline = "";
@@ -75,21 +78,36 @@ export function cpuByRole(): Map<string, number> {
       continue;
     }
     const role = roleOf(stat.pid, stat.comm, cmdline);
-    if (role) totals.set(role, (totals.get(role) ?? 0) + stat.cpuMs);
+    if (role) reading.set(stat.pid, { role, ms: stat.cpuMs });
   }
-  return totals;
+  return reading;
+}
+
+/**
+ * CPU ms each role spent between two readings. A process that ended in between is left out
+ * rather than subtracted (its time since the first reading is lost with it): summing by role
+ * instead, a pool's connections closed while idle made Postgres's share read as nothing.
+ */
+export function cpuSpent(before: CpuReading, after: CpuReading): Map<string, number> {
+  const spent = new Map<string, number>();
+  for (const [pid, { role, ms }] of after) {
+    spent.set(role, (spent.get(role) ?? 0) + ms - (before.get(pid)?.ms ?? 0));
+  }
+  return spent;
 }
 
 /** CPU ms per task by role between two readings, largest first, with the total. */
 export function cpuPerTask(
-  before: Map<string, number>,
-  after: Map<string, number>,
+  before: CpuReading,
+  after: CpuReading,
   tasks: number,
 ): { role: string; ms: number }[] {
-  const rows = [...after].map(([role, ms]) => ({
-    role,
-    ms: (ms - (before.get(role) ?? 0)) / Math.max(1, tasks),
-  }));
+  return perRequest(cpuSpent(before, after), tasks);
+}
+
+/** CPU ms spent by role, divided among `requests`, largest first, with the total. */
+export function perRequest(spent: Map<string, number>, requests: number) {
+  const rows = [...spent].map(([role, ms]) => ({ role, ms: ms / Math.max(1, requests) }));
   const counted = rows.filter((row) => row.ms > 0.005).sort((a, b) => b.ms - a.ms);
   return [...counted, { role: "total", ms: counted.reduce((sum, row) => sum + row.ms, 0) }];
 }

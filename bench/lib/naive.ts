@@ -6,7 +6,7 @@ import { freePort } from "@ripen/infra";
 import pg from "pg";
 import { NAIVE_SCHEMA } from "../naive/schema";
 import { type AccountSet, benchDbName, emptyDatabase } from "./infra";
-import { answers, startService, waitUntil } from "./processes";
+import { answers, type Service, startService, waitUntil } from "./processes";
 import { url } from "./ripen";
 import { onTeardown } from "./teardown";
 
@@ -21,15 +21,25 @@ export interface NaivePipeline {
   stop(): Promise<void>;
 }
 
-export async function startNaive(
+/** The naive pipeline's API alone, on a database of its own with `accountCount` funded accounts. */
+export interface NaiveApi {
+  createUrl: string;
+  accounts: AccountSet;
+  pool: pg.Pool;
+  /** The environment its other processes share with it. */
+  env: Record<string, string>;
+  api: Service;
+}
+
+export async function startNaiveApi(
+  databaseName: string,
   redisUrl: string,
   queuePrefix: string,
-  sandboxUrl: string,
   accountCount: number,
-): Promise<NaivePipeline> {
-  const databaseUrl = await emptyDatabase(`${benchDbName}_naive`);
+): Promise<NaiveApi> {
+  const databaseUrl = await emptyDatabase(databaseName);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  onTeardown("pool of the naive database", () => pool.end());
+  onTeardown(`pool of ${databaseName}`, () => pool.end());
   await pool.query(NAIVE_SCHEMA);
   const accounts: AccountSet = { ids: [], keys: [] };
   for (let i = 0; i < accountCount; i++) {
@@ -40,28 +50,43 @@ export async function startNaive(
     "insert into accounts (id, api_key, balance) select unnest($1::text[]), unnest($2::text[]), 100000000",
     [accounts.ids, accounts.keys],
   );
-
-  const ports = { api: await freePort(), callbacks: await freePort() };
+  const port = await freePort();
   const env = {
     NODE_ENV: "production",
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
   };
-  const api = startService("naive api", "bench/naive/api.ts", { ...env, PORT: String(ports.api) });
+  const api = startService("naive api", "bench/naive/api.ts", { ...env, PORT: String(port) });
+  await waitUntil("the naive API", 60_000, answers(`${url(port)}/healthz`), api);
+  return { createUrl: `${url(port)}/v1/images/generations`, accounts, pool, env, api };
+}
+
+export async function startNaive(
+  redisUrl: string,
+  queuePrefix: string,
+  sandboxUrl: string,
+  accountCount: number,
+): Promise<NaivePipeline> {
+  const { createUrl, accounts, pool, env, api } = await startNaiveApi(
+    `${benchDbName}_naive`,
+    redisUrl,
+    queuePrefix,
+    accountCount,
+  );
+  const callbacksPort = await freePort();
   const callbacks = startService("naive callbacks", "bench/naive/callbacks.ts", {
     ...env,
-    PORT: String(ports.callbacks),
+    PORT: String(callbacksPort),
   });
   const worker = startService("naive worker", "bench/naive/worker.ts", {
     ...env,
     UPSTREAM_URL: `${sandboxUrl}/aivideoapi`,
     // The sandbox makes an account of any key starting sk-.
     UPSTREAM_KEY: "sk-naive-bench",
-    CALLBACK_BASE_URL: url(ports.callbacks),
+    CALLBACK_BASE_URL: url(callbacksPort),
   });
-  await waitUntil("the naive API", 60_000, answers(`${url(ports.api)}/healthz`), api);
-  await waitUntil("naive callbacks", 60_000, answers(`${url(ports.callbacks)}/healthz`), callbacks);
+  await waitUntil("naive callbacks", 60_000, answers(`${url(callbacksPort)}/healthz`), callbacks);
   await waitUntil(
     "the naive worker",
     60_000,
@@ -69,7 +94,7 @@ export async function startNaive(
     worker,
   );
   return {
-    createUrl: `${url(ports.api)}/v1/images/generations`,
+    createUrl,
     accounts,
     async statusCounts(accountIds) {
       const { rows } = await pool.query<{ status: string; n: number }>(

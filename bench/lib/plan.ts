@@ -28,6 +28,9 @@ export const plan = quick
   ? {
       warmupS: 1,
       createS: 3,
+      /** Phase a: rounds per target, in alternating order, and their length. */
+      createRounds: 2,
+      createRoundS: 1.5,
       doorRounds: 2,
       doorRoundS: 2,
       e2eTasks: 300,
@@ -49,6 +52,8 @@ export const plan = quick
   : {
       warmupS: 2,
       createS: 10,
+      createRounds: 2,
+      createRoundS: 5,
       doorRounds: 2,
       doorRoundS: 5,
       e2eTasks: 2_000,

@@ -1,72 +1,93 @@
-import { cannon, reqPerS } from "../lib/cannon";
 import type { Phase } from "../lib/context";
-import { cpuByRole, cpuPerTask } from "../lib/cpu";
-import { createAccounts, firstOf } from "../lib/infra";
-import { ACCOUNTS, CONNECTIONS, log, plan } from "../lib/plan";
+import { perRequest } from "../lib/cpu";
+import { benchDbName, createAccounts, firstOf } from "../lib/infra";
+import { startNaiveApi } from "../lib/naive";
+import { ACCOUNTS, CONNECTIONS, plan } from "../lib/plan";
 import { int, ms, ratio } from "../lib/report";
+import { alternatingRounds, type RoundTally, roundFigures } from "../lib/rounds";
 
 /**
  * Create-task alone, worker not running: keys spread over 10 accounts, then all on one (every
- * create then updates the same account row).
+ * create then updates the same account row). Beside them, in rounds of alternating order, the
+ * baseline and the naive pipeline's create (one pg transaction, then a BullMQ job): the ratios
+ * compare loads measured side by side, not a baseline measured before the phase began.
  */
 export const createTask: Phase = {
   letter: "a",
   title: "create-task",
-  needs: { baseline: true },
+  needs: {},
   async run(ctx) {
     const db = await ctx.createDatabase();
+    const baseline = await ctx.startBaseline();
     const api = await ctx.startCreateApi("api (phase a)");
+    const naive = await startNaiveApi(
+      `${benchDbName}_create_naive`,
+      ctx.redisTarget.url,
+      ctx.queuePrefix("naive-create"),
+      ACCOUNTS,
+    );
     try {
       const many = await createAccounts(db, ACCOUNTS, "bench-a");
-      const base = ctx.baseline;
-      const baseRate = reqPerS(base);
-      const rows = [
-        [
-          "baseline: express, constant JSON",
-          int(baseRate),
-          ms(base.latency.p50),
-          ms(base.latency.p99),
-          int(base.non2xx),
-          int(base.errors + base.timeouts),
-          ratio(baseRate, baseRate),
-        ],
+      const path = "/v1/images/generations";
+      const target = (label: string, url: string, keys: string[]) => ({
+        label,
+        url,
+        load: { keys },
+      });
+      const targets = [
+        target("baseline: express, constant JSON", `${baseline.url}${path}`, []),
+        target(`Ripen, ${ACCOUNTS} accounts`, `${api.url}${path}`, many.keys),
+        target("Ripen, 1 account", `${api.url}${path}`, firstOf(many).keys),
+        target(`naive create, ${ACCOUNTS} accounts`, naive.createUrl, naive.accounts.keys),
+        target("naive create, 1 account", naive.createUrl, firstOf(naive.accounts).keys),
       ];
-      const shares: number[] = [];
-      const notes: string[] = [];
-      for (const [label, keys] of [
-        [`Ripen, ${ACCOUNTS} accounts`, many.keys],
-        ["Ripen, 1 account", firstOf(many).keys],
-      ] as const) {
-        const path = `${api.url}/v1/images/generations`;
-        log(`a: ${label}: warm-up ${plan.warmupS} s, then ${plan.createS} s`);
-        await cannon(path, { keys, duration: plan.warmupS });
-        const cpuBefore = cpuByRole();
-        const result = await cannon(path, { keys, duration: plan.createS });
-        const cpu = cpuPerTask(cpuBefore, cpuByRole(), result.requests.total);
-        notes.push(
-          `${label}, CPU ms per create: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(3)}`).join(", ")}`,
-        );
-        const rate = reqPerS(result);
-        shares.push(rate / baseRate);
-        rows.push([
+      const tallies = await alternatingRounds("a", targets, {
+        rounds: plan.createRounds,
+        roundS: plan.createRoundS,
+      });
+      const base = tallies.get(targets[0]!.label)!;
+      const baseRate = roundFigures(base).reqPerS;
+      const shareOf = (tally: RoundTally) => roundFigures(tally).reqPerS / baseRate;
+      const rows = targets.map(({ label }) => {
+        const tally = tallies.get(label)!;
+        const f = roundFigures(tally);
+        return [
           label,
-          int(rate),
-          ms(result.latency.p50),
-          ms(result.latency.p99),
-          int(result.non2xx),
-          int(result.errors + result.timeouts),
-          ratio(rate, baseRate),
-        ]);
-      }
+          int(f.reqPerS),
+          ms(f.p50),
+          ms(f.p99),
+          int(f.non2xx),
+          int(f.errors),
+          ratio(f.reqPerS, baseRate),
+          tally.rates.map((rate, round) => ratio(rate, base.rates[round])).join(" / "),
+        ];
+      });
+      const notes = targets.map(({ label }) => {
+        const tally = tallies.get(label)!;
+        const cpu = perRequest(tally.cpuMs, tally.times.length);
+        return `${label}, CPU ms per request: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(3)}`).join(", ")}`;
+      });
       return {
-        title: `create-task: ${CONNECTIONS} connections, ${plan.createS} s each (after ${plan.warmupS} s warm-up), worker not running`,
-        header: ["target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "vs baseline"],
+        title: `create-task: ${CONNECTIONS} connections, ${plan.createRounds} rounds of ${plan.createRoundS} s each in alternating order (after ${plan.warmupS} s warm-up), worker not running`,
+        header: [
+          "target",
+          "req/s",
+          "p50 ms",
+          "p99 ms",
+          "non-2xx",
+          "errors",
+          "vs baseline",
+          "by round",
+        ],
         rows,
         notes,
-        measured: { createsMany: { value: shares[0]! }, createsOne: { value: shares[1]! } },
+        measured: {
+          createsMany: { value: shareOf(tallies.get(targets[1]!.label)!) },
+          createsOne: { value: shareOf(tallies.get(targets[2]!.label)!) },
+        },
       };
     } finally {
-      await api.service.stop();
+      await Promise.all([api.service.stop(), baseline.service.stop(), naive.api.stop()]);
     }
   },
 };

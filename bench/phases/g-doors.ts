@@ -1,9 +1,10 @@
 import type { DbHandle } from "@ripen/db";
-import { bearer, cannon, type KeyHeader } from "../lib/cannon";
+import { bearer, type KeyHeader } from "../lib/cannon";
 import type { Phase, Section } from "../lib/context";
 import { type AccountSet, createAccounts } from "../lib/infra";
 import { ACCOUNTS, CONNECTIONS, CREATE_BODY, log, plan } from "../lib/plan";
-import { int, ms, percentile, ratio } from "../lib/report";
+import { int, ms, ratio } from "../lib/report";
+import { alternatingRounds, type RoundTally, roundFigures } from "../lib/rounds";
 
 /** Phase g: the same image create through native and each front door, beside the baseline. */
 export const doors: Phase = {
@@ -27,13 +28,6 @@ export const doors: Phase = {
 };
 
 const DOOR_PROMPT = "a benchmark cat";
-
-interface Tally {
-  seconds: number;
-  errors: number;
-  statuses: Map<number, number>;
-  times: number[];
-}
 
 /**
  * Phase g: an image create through the native API and through each door (its own path, body and
@@ -116,36 +110,19 @@ async function measureDoors(db: DbHandle, baselineUrl: string, apiUrl: string): 
     const text = (await answer.text()).replace(/\s+/g, " ");
     firstAnswer.set(target.label, `${answer.status} ${text.slice(0, 120)}`);
   }
-  for (const target of targets) {
-    log(`g: ${target.label}: warm-up ${plan.warmupS} s`);
-    await cannon(target.url, { ...loadOf(target), duration: plan.warmupS });
-  }
   const tasksBefore = new Map<string, Map<string, number>>();
-  for (const target of targets)
-    tasksBefore.set(target.label, await tasksByDoor(db, target.accounts));
-
-  const tallies = new Map<string, Tally>(
-    targets.map((t) => [t.label, { seconds: 0, errors: 0, statuses: new Map(), times: [] }]),
+  const tallies = await alternatingRounds(
+    "g",
+    targets.map((target) => ({ label: target.label, url: target.url, load: loadOf(target) })),
+    {
+      rounds: plan.doorRounds,
+      roundS: plan.doorRoundS,
+      warmedUp: async () => {
+        for (const target of targets)
+          tasksBefore.set(target.label, await tasksByDoor(db, target.accounts));
+      },
+    },
   );
-  for (let round = 0; round < plan.doorRounds; round++) {
-    // The order alternates, so drift over the phase (JIT warming, tables growing, a neighbour's
-    // load on this shared machine) falls on every target alike rather than on the last.
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
-    for (const target of order) {
-      log(`g: round ${round + 1}/${plan.doorRounds}: ${target.label}, ${plan.doorRoundS} s`);
-      const tally = tallies.get(target.label)!;
-      const result = await cannon(target.url, {
-        ...loadOf(target),
-        duration: plan.doorRoundS,
-        onResponse: (status, time) => {
-          tally.statuses.set(status, (tally.statuses.get(status) ?? 0) + 1);
-          tally.times.push(time);
-        },
-      });
-      tally.seconds += result.duration;
-      tally.errors += result.errors + result.timeouts;
-    }
-  }
 
   const figures = new Map<string, ReturnType<typeof figuresOf>>();
   for (const target of targets) {
@@ -234,23 +211,10 @@ async function tasksByDoor(db: DbHandle, accounts: AccountSet): Promise<Map<stri
   return new Map(rows.map((r) => [r.door, r.n]));
 }
 
-function figuresOf(tally: Tally, created: Map<string, number>, door: string | null) {
-  const answers = tally.times.length;
-  let ok = 0;
-  for (const [status, n] of tally.statuses) if (status >= 200 && status < 300) ok += n;
-  const sorted = [...tally.times].sort((x, y) => x - y);
-  const seconds = tally.seconds || 1;
+function figuresOf(tally: RoundTally, created: Map<string, number>, door: string | null) {
   const tasks = [...created.values()].reduce((total, n) => total + n, 0);
   return {
-    answers,
-    ok,
-    non2xx: answers - ok,
-    errors: tally.errors,
-    statuses: tally.statuses,
-    reqPerS: answers / seconds,
-    okPerS: ok / seconds,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
+    ...roundFigures(tally),
     tasks,
     otherDoor: door ? tasks - (created.get(door) ?? 0) : 0,
   };

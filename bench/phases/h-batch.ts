@@ -1,5 +1,5 @@
 import type { Phase } from "../lib/context";
-import { cpuByRole, cpuPerTask } from "../lib/cpu";
+import { cpuByRole, cpuSpent, perRequest } from "../lib/cpu";
 import { createAccounts } from "../lib/infra";
 import { log, plan, quick } from "../lib/plan";
 import { waitUntil } from "../lib/processes";
@@ -68,8 +68,9 @@ export const batch: Phase = {
     const endedItems =
       plan.batchItems - (counts.queued ?? 0) - (counts.submitting ?? 0) - (counts.running ?? 0);
     // The driver's own CPU (polling Postgres for the end) is not the batch's.
-    cpuAfter.delete("bench driver");
-    const cpu = cpuPerTask(cpuBefore, cpuAfter, endedItems);
+    const spent = cpuSpent(cpuBefore, cpuAfter);
+    spent.delete("bench driver");
+    const cpu = perRequest(spent, endedItems);
     const figure = ended ? endedAfterS : Number.POSITIVE_INFINITY;
     return {
       title: `batch: one account's ${int(plan.batchItems)}-item batch, sandbox generation 0, nothing else running`,
