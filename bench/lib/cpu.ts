@@ -57,7 +57,7 @@ export type CpuReading = Map<number, { role: string; ms: number }>;
  * services, private Redis), and every Postgres process, which the bench shares with whatever else
  * uses that server.
  */
-export function cpuByRole(): CpuReading {
+export function readCpu(): CpuReading {
   const stats = readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .flatMap((name) => readStat(Number(name)) ?? []);
@@ -102,12 +102,12 @@ export function cpuPerTask(
   after: CpuReading,
   tasks: number,
 ): { role: string; ms: number }[] {
-  return perRequest(cpuSpent(before, after), tasks);
+  return cpuPer(cpuSpent(before, after), tasks);
 }
 
-/** CPU ms spent by role, divided among `requests`, largest first, with the total. */
-export function perRequest(spent: Map<string, number>, requests: number) {
-  const rows = [...spent].map(([role, ms]) => ({ role, ms: ms / Math.max(1, requests) }));
+/** CPU ms spent by role, divided among `count` (tasks, items, requests), largest first, with the total. */
+export function cpuPer(spent: Map<string, number>, count: number) {
+  const rows = [...spent].map(([role, ms]) => ({ role, ms: ms / Math.max(1, count) }));
   const counted = rows.filter((row) => row.ms > 0.005).sort((a, b) => b.ms - a.ms);
   return [...counted, { role: "total", ms: counted.reduce((sum, row) => sum + row.ms, 0) }];
 }

@@ -1,6 +1,7 @@
 /**
  * Starts the naive pipeline (bench/naive/): its API, worker and callback receiver, each in its own
- * process, on a throwaway database and a queue prefix of their own, submitting to the sandbox.
+ * process, on a throwaway database and a queue prefix of their own, submitting to the sandbox; or
+ * its API alone, for the create phase.
  */
 import { freePort } from "@ripen/infra";
 import pg from "pg";

@@ -1,5 +1,5 @@
 import { type CannonOptions, cannon } from "./cannon";
-import { cpuByRole, cpuSpent } from "./cpu";
+import { cpuSpent, readCpu } from "./cpu";
 import { log, plan } from "./plan";
 import { percentile } from "./report";
 
@@ -54,7 +54,7 @@ export async function alternatingRounds(
     for (const target of order) {
       log(`${phase}: round ${round + 1}/${options.rounds}: ${target.label}, ${options.roundS} s`);
       const tally = tallies.get(target.label)!;
-      const cpuBefore = cpuByRole();
+      const cpuBefore = readCpu();
       const result = await cannon(target.url, {
         ...target.load,
         duration: options.roundS,
@@ -63,7 +63,7 @@ export async function alternatingRounds(
           tally.times.push(time);
         },
       });
-      for (const [role, ms] of cpuSpent(cpuBefore, cpuByRole())) {
+      for (const [role, ms] of cpuSpent(cpuBefore, readCpu())) {
         tally.cpuMs.set(role, (tally.cpuMs.get(role) ?? 0) + ms);
       }
       tally.seconds += result.duration;

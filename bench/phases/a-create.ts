@@ -1,5 +1,5 @@
 import type { Phase } from "../lib/context";
-import { perRequest } from "../lib/cpu";
+import { cpuPer } from "../lib/cpu";
 import { benchDbName, createAccounts, firstOf } from "../lib/infra";
 import { startNaiveApi } from "../lib/naive";
 import { ACCOUNTS, CONNECTIONS, plan } from "../lib/plan";
@@ -64,7 +64,7 @@ export const createTask: Phase = {
       });
       const notes = targets.map(({ label }) => {
         const tally = tallies.get(label)!;
-        const cpu = perRequest(tally.cpuMs, tally.times.length);
+        const cpu = cpuPer(tally.cpuMs, tally.times.length);
         return `${label}, CPU ms per request: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(3)}`).join(", ")}`;
       });
       return {

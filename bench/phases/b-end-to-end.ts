@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { cannon } from "../lib/cannon";
 import type { Phase } from "../lib/context";
-import { cpuByRole, cpuPerTask } from "../lib/cpu";
+import { cpuPerTask, readCpu } from "../lib/cpu";
 import { type AccountSet, createAccounts } from "../lib/infra";
 import { startNaive } from "../lib/naive";
 import { ACCOUNTS, CONNECTIONS, log, plan, quick } from "../lib/plan";
@@ -37,7 +37,7 @@ export const endToEnd: Phase = {
     ) => {
       log(`b: ${label}: ${amount} tasks, sandbox generation 0`);
       const before = await ripen.sandbox.stats();
-      const cpuBefore = cpuByRole();
+      const cpuBefore = readCpu();
       // Both ends are timed from the answers and from polling the database while the load runs:
       // autocannon's own result arrives on its next one-second tick, which would otherwise count.
       let answered = 0;
@@ -82,7 +82,7 @@ export const endToEnd: Phase = {
       const rate = succeeded / seconds;
       rates.set(label, rate);
       const after = await ripen.sandbox.stats();
-      const cpu = cpuPerTask(cpuBefore, cpuByRole(), accepted);
+      const cpu = cpuPerTask(cpuBefore, readCpu(), accepted);
       notes.push(
         `${label}, CPU ms per task: ${cpu.map((row) => `${row.role} ${row.ms.toFixed(2)}`).join(", ")}`,
       );

@@ -1,5 +1,5 @@
 import type { Phase } from "../lib/context";
-import { cpuByRole, cpuSpent, perRequest } from "../lib/cpu";
+import { cpuPer, cpuSpent, readCpu } from "../lib/cpu";
 import { createAccounts } from "../lib/infra";
 import { log, plan, quick } from "../lib/plan";
 import { waitUntil } from "../lib/processes";
@@ -29,7 +29,7 @@ export const batch: Phase = {
         input: { prompt: `a batch cat ${i}` },
       })),
     });
-    const cpuBefore = cpuByRole();
+    const cpuBefore = readCpu();
     const posted = performance.now();
     const answer = await fetch(batchUrl, {
       method: "POST",
@@ -52,7 +52,7 @@ export const batch: Phase = {
       .then(() => true)
       .catch(() => false);
     const endedAfterS = (performance.now() - accepted) / 1000;
-    const cpuAfter = cpuByRole();
+    const cpuAfter = readCpu();
     const { rows } = await db.pool.query<{ status: string; n: number }>(
       "select status, count(*)::int as n from tasks where batch_id = $1 group by status",
       [id],
@@ -70,7 +70,7 @@ export const batch: Phase = {
     // The driver's own CPU (polling Postgres for the end) is not the batch's.
     const spent = cpuSpent(cpuBefore, cpuAfter);
     spent.delete("bench driver");
-    const cpu = perRequest(spent, endedItems);
+    const cpu = cpuPer(spent, endedItems);
     const figure = ended ? endedAfterS : Number.POSITIVE_INFINITY;
     return {
       title: `batch: one account's ${int(plan.batchItems)}-item batch, sandbox generation 0, nothing else running`,
