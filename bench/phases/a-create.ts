@@ -4,7 +4,7 @@ import { benchDbName, createAccounts, firstOf } from "../lib/infra";
 import { startNaiveApi } from "../lib/naive";
 import { ACCOUNTS, CONNECTIONS, plan } from "../lib/plan";
 import { int, ms, ratio } from "../lib/report";
-import { alternatingRounds, type RoundTally, roundFigures } from "../lib/rounds";
+import { alternatingRounds, roundFigures } from "../lib/rounds";
 
 /**
  * Create-task alone, worker not running: keys spread over 10 accounts, then all on one (every
@@ -45,12 +45,16 @@ export const createTask: Phase = {
         rounds: plan.createRounds,
         roundS: plan.createRoundS,
       });
+      // Each target's answer times sorted once, for its row and for the targets' ratios.
+      const figures = new Map(
+        targets.map(({ label }) => [label, roundFigures(tallies.get(label)!)]),
+      );
       const base = tallies.get(targets[0]!.label)!;
-      const baseRate = roundFigures(base).reqPerS;
-      const shareOf = (tally: RoundTally) => roundFigures(tally).reqPerS / baseRate;
+      const baseRate = figures.get(targets[0]!.label)!.reqPerS;
+      const shareOf = (label: string) => figures.get(label)!.reqPerS / baseRate;
       const rows = targets.map(({ label }) => {
         const tally = tallies.get(label)!;
-        const f = roundFigures(tally);
+        const f = figures.get(label)!;
         return [
           label,
           int(f.reqPerS),
@@ -82,8 +86,8 @@ export const createTask: Phase = {
         rows,
         notes,
         measured: {
-          createsMany: { value: shareOf(tallies.get(targets[1]!.label)!) },
-          createsOne: { value: shareOf(tallies.get(targets[2]!.label)!) },
+          createsMany: { value: shareOf(targets[1]!.label) },
+          createsOne: { value: shareOf(targets[2]!.label) },
         },
       };
     } finally {
